@@ -1,0 +1,1 @@
+"""Hardware drivers: bytes in, events out; commands in, bytes out. No decisions here."""
