@@ -1,0 +1,74 @@
+"""Rule messages a guard can read aloud, in English and Simplified Chinese.
+
+The engine builds every ``Reason`` through ``reason()`` so the English message and the
+parameters needed to say it in another language always travel together.
+"""
+
+from __future__ import annotations
+
+from zones.facts import Reason
+
+# code -> (rule id, English template, Chinese template)
+MESSAGES: dict[str, tuple[str, str, str]] = {
+    "no-visit": ("R1", "no appointment or open visit for this visitor; book the visit or ask a safety officer for a walk-in exception",
+                 "该访客没有预约或未结束的来访；请预约，或请安全员批准临时来访"),
+    "walk-in-not-approved": ("R1", "visit was not booked ahead and no safety officer approved a walk-in exception",
+                             "来访未提前预约，且没有安全员批准的临时来访"),
+    "not-checked-in": ("R2", "visitor has not checked in at reception (identity not verified)",
+                       "访客尚未在接待处登记（身份未核验）"),
+    "unknown-card": ("R3", "card {card} is not an active badge; send the holder to reception",
+                     "卡 {card} 不是有效的访客证；请持卡人到接待处"),
+    "badge-lost": ("R3", "card {card} was reported lost; keep the card and call security",
+                   "卡 {card} 已挂失；请收回该卡并通知保卫部门"),
+    "badge-returned": ("R3", "card {card} was returned and is no longer valid",
+                       "卡 {card} 已归还，不再有效"),
+    "no-form": ("R5", "no approved entry contact form valid now for {zone}; the {department} department head or safety officer must issue one",
+                "当前没有有效且已批准的{zone}进入联系单；需由{department}部门负责人或安全员开具"),
+    "no-education": ("R8", "no safety education by {department} on record; education by the {department} safety officer is required",
+                     "没有{department}的安全教育记录；需由{department}安全员进行安全教育"),
+    "education-expired": ("R8", "education card expired on {date}; re-education by the {department} safety officer is required",
+                          "安全教育卡已于{date}过期；需由{department}安全员重新教育"),
+    "no-notification-card": ("R9", "{zone} is high-risk: a signed written safety notification card is required",
+                             "{zone}为高风险区域：需签署书面安全告知卡"),
+    "no-escort": ("R10", "no escort card presented within {window} s; the escort must present their card",
+                  "{window} 秒内没有陪同人刷卡；陪同人必须刷自己的卡"),
+    "escort-not-employee": ("R10", "{escort} is not an employee and cannot escort",
+                            "{escort}不是本厂员工，不能陪同"),
+    "escort-not-authorised": ("R10", "{escort} is not authorised to escort in {zone}",
+                              "{escort}没有{zone}的陪同资格"),
+    "escort-off-duty": ("R10", "{escort} is not on duty", "{escort}不在岗"),
+    "escort-at-limit": ("R10", "{escort} already has {count} visitors in charge (limit {limit})",
+                        "{escort}已陪同 {count} 名访客（上限 {limit} 名）"),
+    "escort-card-inactive": ("R10", "escort card of {escort} is not active", "陪同人{escort}的卡无效"),
+    "under-age": ("R11", "visitor is {age}, under the minimum age of {min_age}; minors may not enter production zones",
+                  "访客 {age} 岁，未满 {min_age} 岁；未成年人不得进入生产区域"),
+    "no-birth-date": ("R11", "birth date unknown; reception must record it before entry",
+                      "出生日期未知；须由接待处登记后方可进入"),
+    "no-helmet": ("R12", "{zone} requires a safety helmet and none is issued; issue one at the safety office",
+                  "{zone}要求佩戴安全帽，但未发放；请到安全办公室领取"),
+    "outside-hours": ("R14", "{zone} is open {hours} only and the contact form does not allow entry outside them",
+                      "{zone}开放时间为 {hours}，联系单未允许非开放时间进入"),
+    "night-escort": ("R14", "night visit ({night}): the escort must be from the dispatch room",
+                     "夜间来访（{night}）：陪同人须为调度室人员"),
+    "zone-full": ("R15", "{zone} is at its maximum occupancy of {limit}", "{zone}已达最大容纳人数 {limit}"),
+    "passback": ("R15", "already recorded inside {zone}; exit first or ask a safety officer to reset anti-passback",
+                 "已登记在{zone}内；请先出场，或由安全员重置防回传"),
+    "emergency": ("R16", "emergency in progress: entries are locked", "紧急状态：所有入口已锁闭"),
+    "banned": ("R17", "banned from the site until {date} after a breach", "因违规被禁止入厂至 {date}"),
+    "employee-not-authorised": ("E1", "employee is not authorised to enter {zone}", "该员工没有进入{zone}的权限"),
+}
+
+
+def reason(code: str, **params: object) -> Reason:
+    """Build the Reason for ``code`` with its English message."""
+    rule, en, _zh = MESSAGES[code]
+    str_params = tuple((k, str(v)) for k, v in params.items())
+    return Reason(rule=rule, code=code, message=en.format(**dict(str_params)), params=str_params)
+
+
+def render(r: Reason, lang: str) -> str:
+    """The reason in ``lang`` ("en" or "zh"); unknown codes fall back to the stored message."""
+    entry = MESSAGES.get(r.code)
+    if entry is None or lang != "zh":
+        return r.message
+    return entry[2].format(**dict(r.params))
