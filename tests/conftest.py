@@ -1,0 +1,138 @@
+"""Fixtures shared by every test: databases built from migrations, on SQLite and PostgreSQL.
+
+- ``db_url`` is parametrized over ``sqlite`` (a file in tmp_path) and ``postgres`` (a fresh
+  database per test, cloned from one migrated template database per test run and dropped
+  afterwards). PostgreSQL is skipped when 127.0.0.1:5432 does not answer, except under
+  ``CI=true``, where a missing PostgreSQL fails the run.
+- ``engine`` is migrated with ``zones.db.upgrade`` (alembic upgrade head, never create_all);
+  ``session`` is a Session on it.
+- ``make_zones()`` / ``demo_zones``: the demo plant's zones from config.toml.
+
+Keep this file generic; parts add their own fixtures in tests/<kind>/conftest.py.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_HOST, PG_PORT = "127.0.0.1", 5432
+PG_ADMIN_DSN = f"host={PG_HOST} port={PG_PORT} user=postgres dbname=postgres"
+
+
+def make_zones() -> dict:  # dict[str, zones.facts.Zone]
+    """The demo plant's zones (config.toml at the repository root), by id."""
+    from zones.config import parse_config
+
+    return parse_config((ROOT / "config.toml").read_text(encoding="utf-8")).zone_map()
+
+
+def postgres_answers() -> bool:
+    try:
+        with socket.create_connection((PG_HOST, PG_PORT), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def pg_url(dbname: str) -> str:
+    return f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/{dbname}"
+
+
+def pg_admin(sql: str) -> None:
+    """Run one statement on the ``postgres`` database outside a transaction (CREATE/DROP DATABASE)."""
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(sql)  # type: ignore[arg-type]
+
+
+def require_postgres() -> None:
+    """Skip without PostgreSQL, but fail under CI=true: CI must exercise PostgreSQL."""
+    if postgres_answers():
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true but PostgreSQL does not answer on {PG_HOST}:{PG_PORT}")
+    pytest.skip(f"PostgreSQL does not answer on {PG_HOST}:{PG_PORT}")
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """One migrated database per test run (``sitegate_test_<pid>_<random>``), used as the
+    template each PostgreSQL test clones; dropped at the end."""
+    require_postgres()
+    from zones.db import make_engine, upgrade
+
+    name = f"sitegate_test_{os.getpid()}_{secrets.token_hex(4)}"
+    pg_admin(f'CREATE DATABASE "{name}"')
+    try:
+        engine = make_engine(pg_url(name))
+        try:
+            upgrade(engine)
+        finally:
+            engine.dispose()
+        yield name
+    finally:
+        pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_empty_url() -> Iterator[str]:
+    """An empty throwaway PostgreSQL database (for migration tests), dropped afterwards."""
+    require_postgres()
+    name = f"sitegate_test_{os.getpid()}_{secrets.token_hex(4)}_empty"
+    pg_admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield pg_url(name)
+    finally:
+        pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database URL of its own for this test. SQLite: an empty file (``engine`` migrates
+    it). PostgreSQL: a clone of the migrated template, dropped after the test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'sitegate.db'}"
+        return
+    template = request.getfixturevalue("pg_template")
+    name = f"{template}_{secrets.token_hex(3)}"
+    pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    try:
+        yield pg_url(name)
+    finally:
+        pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def engine(db_url: str):  # type: ignore[no-untyped-def]
+    """An engine on ``db_url``, migrated to head (alembic, as every command does)."""
+    from zones.db import make_engine, upgrade
+
+    eng = make_engine(db_url)
+    try:
+        upgrade(eng)
+        yield eng
+    finally:
+        eng.dispose()
+
+
+@pytest.fixture
+def session(engine):  # type: ignore[no-untyped-def]
+    """A Session on the migrated ``engine``; closed (and rolled back) after the test."""
+    from zones.db import session_factory
+
+    with session_factory(engine)() as s:
+        yield s
+
+
+@pytest.fixture
+def demo_zones() -> dict:
+    """The demo plant's zones by id (see make_zones)."""
+    return make_zones()
