@@ -55,6 +55,8 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
                  "已登记在{zone}内；请先出场，或由安全员重置防回传"),
     "emergency": ("R16", "emergency in progress: entries are locked", "紧急状态：所有入口已锁闭"),
     "banned": ("R17", "banned from the site until {date} after a breach", "因违规被禁止入厂至 {date}"),
+    "gate-fault": ("F1", "turnstile I/O module unreachable: entry stays locked; call maintenance",
+                   "闸机 I/O 模块无法连接：入口保持锁闭；请通知维修"),
     "employee-not-authorised": ("E1", "employee is not authorised to enter {zone}", "该员工没有进入{zone}的权限"),
 }
 

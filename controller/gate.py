@@ -1,0 +1,328 @@
+"""One gate: card reads in, decisions out, the turnstile driven, everything journalled.
+
+The decision path runs in the reader's thread and touches only memory (the snapshot and
+the presence view) and the local journal: it never waits on the database (design.md).
+The turnstile cycle (pulse, wait for the passage, record it) runs in the gate's own worker
+thread so that a slow passage never delays the next decision.
+
+Escort pairing (R10): a visitor whose only missing fact is the escort waits, with the
+reader showing amber, for ``escort_window_s``; an escort card presented at the gate in that
+window, before or after the visitor's, is paired with every visitor waiting there. The
+escort's own card is also decided on the escort's own rights (an employee entering).
+Exit gates release for every card, always (R16: exit is never blocked by software).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from controller.presence import Inside
+from controller.turnstile import TState, TurnstileMachine
+from hardware.base import CardRead, CardReader, HardwareError, IoModule
+from zones.config import GateSection
+from zones.facts import Decision, EntryRequest, PersonFacts, Zone
+from zones.messages import reason
+from zones.rules import decide
+
+if TYPE_CHECKING:
+    from controller.runtime import SiteContext
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Release:
+    person: PersonFacts | None
+    escort_id: int | None
+    decision_key: str
+    card: str
+
+
+@dataclass(slots=True)
+class _Waiting:
+    read: CardRead
+    person: PersonFacts
+    deadline: float
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class GateController:
+    """Decides the cards read at one gate and drives its turnstile."""
+
+    PROBE_INTERVAL_S = 0.5   # how often a faulted gate tries its I/O module again
+    POLL_S = 0.01            # passage input polling while released
+
+    def __init__(self, section: GateSection, zone: Zone, site: SiteContext,
+                 reader: CardReader, io: IoModule):
+        self.section, self.zone, self.site = section, zone, site
+        self.gate_id, self.direction = section.id, section.direction
+        self.reader, self.io = reader, io
+        self.machine = TurnstileMachine()
+        self._jobs: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._lock = threading.Lock()
+        self._waiting: list[_Waiting] = []
+        self._escorts_seen: list[tuple[PersonFacts, float]] = []
+        self._stop = threading.Event()
+        self._worker = threading.Thread(target=self._work, name=f"gate-{self.gate_id}", daemon=True)
+        self.last_fault: str | None = None
+        self.counters = {"decisions": 0, "granted": 0, "denied": 0, "passed": 0, "not_passed": 0,
+                         "stale_reads": 0}
+
+    # -- life cycle ------------------------------------------------------------------
+    def start(self) -> None:
+        self._worker.start()
+        self.reader.start(self.on_card)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.reader.stop()
+        self._worker.join(timeout=3)
+
+    def set_emergency(self, active: bool) -> None:
+        """R16 from the alarm input or the web's command; carried out by the worker."""
+        self._jobs.put(("emergency" if active else "clear", None))
+
+    # -- the decision path (reader thread) -------------------------------------------------
+    def on_card(self, read: CardRead) -> None:
+        age = time.monotonic() - read.read_at
+        if age > self.site.stale_read_s:
+            # libosdp #133 and slow links: a read this old may not be the person at the gate.
+            self.counters["stale_reads"] += 1
+            self._journal("read", card=read.card, detail={"ignored": "stale", "age_s": round(age, 3)})
+            return
+        person = self.site.snapshot.by_card.get(read.card)
+        if self.direction == "out":
+            self._exit(read, person)
+            return
+        if person is not None and person.kind == "employee":
+            self._act(read, person, None, self._decide(read, person, None))  # their own entry
+            self._escort_presented(person)
+            return
+        escort = self._recent_escort()
+        decision = self._decide(read, person, escort)
+        if decision.needs_escort and person is not None:
+            with self._lock:
+                self._waiting.append(_Waiting(read, person, time.monotonic() + self.site.policy.escort_window_s))
+            self._journal("read", card=read.card, person_id=person.person_id,
+                          detail={"waiting": "escort", "window_s": self.site.policy.escort_window_s})
+            self.reader.feedback("waiting")
+            return
+        self._act(read, person, escort, decision)
+
+    def _decide(self, read: CardRead, person: PersonFacts | None, escort: PersonFacts | None) -> Decision:
+        presence = self.site.presence
+        inside = person is not None and (where := presence.where(person.person_id)) is not None \
+            and where.zone == self.zone.id
+        request = EntryRequest(
+            card=read.card, person=person, now=_utcnow(), escort=escort,
+            escort_charge=presence.charge(escort.person_id) if escort is not None else 0,
+            occupancy=presence.occupancy(self.zone.id), inside=inside,
+            emergency=self.site.emergency_active,
+        )
+        decision = decide(request, self.zone, self.site.policy)
+        if decision.allowed and self.machine.state is TState.FAULTED:
+            decision = replace(decision, allowed=False, reasons=(reason("gate-fault"),))
+        return decision
+
+    def _escort_presented(self, escort: PersonFacts) -> None:
+        now = time.monotonic()
+        window = self.site.policy.escort_window_s
+        with self._lock:
+            self._escorts_seen = [(p, t) for p, t in self._escorts_seen if now - t <= window] + [(escort, now)]
+            waiting, self._waiting = [w for w in self._waiting if w.deadline >= now], []
+        for w in waiting:
+            fresh = self.site.snapshot.by_card.get(w.read.card, w.person)
+            self._act(w.read, fresh, escort, self._decide(w.read, fresh, escort))
+
+    def _recent_escort(self) -> PersonFacts | None:
+        now = time.monotonic()
+        with self._lock:
+            recent = [p for p, t in self._escorts_seen if now - t <= self.site.policy.escort_window_s]
+        return recent[-1] if recent else None
+
+    def _act(self, read: CardRead, person: PersonFacts | None, escort: PersonFacts | None,
+             decision: Decision) -> None:
+        """Journal the decision (durably), then release or refuse."""
+        escort_id = escort.person_id if escort is not None else None
+        entry_key = self._journal(
+            "decision", card=read.card, person_id=person.person_id if person else None,
+            escort_id=escort_id, allowed=decision.allowed,
+            reasons=[{"rule": r.rule, "code": r.code, "message": r.message, "params": dict(r.params)}
+                     for r in decision.reasons],
+            detail={"read_age_ms": round((time.monotonic() - read.read_at) * 1000, 2),
+                    "person_kind": person.kind if person else None},
+        )
+        self.counters["decisions"] += 1
+        if decision.allowed:
+            self.counters["granted"] += 1
+            if person is not None and person.kind == "visitor":
+                self.site.presence.in_flight(escort_id, +1)
+            self._jobs.put(("release", _Release(person, escort_id if person and person.kind == "visitor" else None,
+                                                entry_key, read.card)))
+            self.reader.feedback("granted")
+        else:
+            self.counters["denied"] += 1
+            self.reader.feedback("denied")
+
+    def _exit(self, read: CardRead, person: PersonFacts | None) -> None:
+        """Exit gates release for anyone (R16): the decision is recorded, never refused."""
+        where = self.site.presence.where(person.person_id) if person else None
+        key = self._journal("decision", card=read.card, person_id=person.person_id if person else None,
+                            allowed=True, reasons=[],
+                            detail={"exit": True, "was_inside": where.zone if where else None})
+        self.counters["decisions"] += 1
+        self.counters["granted"] += 1
+        self._jobs.put(("release", _Release(person, where.escort_id if where else None, key, read.card)))
+        self.reader.feedback("granted")
+
+    def _journal(self, kind: str, **fields: Any) -> str:
+        event = {"at": _utcnow(), "gate": self.gate_id, "zone": self.zone.id, "kind": kind,
+                 "direction": self.direction, "controller": self.site.controller_id, **fields}
+        return self.site.journal.append(event).key
+
+    # -- the turnstile worker ----------------------------------------------------------------
+    def _work(self) -> None:
+        next_probe = 0.0
+        while not self._stop.is_set():
+            try:
+                job, arg = self._jobs.get(timeout=0.05)
+            except queue.Empty:
+                job, arg = "", None
+            try:
+                if job == "release":
+                    self._release(arg)
+                elif job in ("emergency", "clear"):
+                    self._emergency(job)
+                self._expire_waiting()
+                if self.machine.state in (TState.FAULTED, TState.EMERGENCY) and time.monotonic() >= next_probe:
+                    next_probe = time.monotonic() + self.PROBE_INTERVAL_S
+                    self._probe()
+            except Exception:   # a bug here must not kill the gate; it is logged and journalled
+                log.exception("gate %s: worker error", self.gate_id)
+                self._journal("fault", detail={"error": "worker exception; see the controller log"})
+
+    def _release(self, rel: _Release) -> None:
+        if self.machine.state is TState.EMERGENCY:
+            # Exit gates are held open anyway; entries stay locked (R16).
+            self._record_passage(rel, passed=self.direction == "out", note="emergency")
+            return
+        if not self.machine.can("release"):
+            self._record_passage(rel, passed=False, note=f"turnstile {self.machine.state.value}")
+            return
+        self.machine.fire("release")
+        t = self.section.turnstile
+        try:
+            self.io.write_coil(t.release_coil, True)
+        except HardwareError as err:
+            self._fault(err)
+            self._record_passage(rel, passed=False, note="release failed: I/O module unreachable")
+            return
+        started = time.monotonic()
+        coil_off_at, deadline = started + t.pulse_ms / 1000, started + t.pass_timeout_s
+        coil_on, passed = True, False
+        try:
+            while not self._stop.is_set():
+                now = time.monotonic()
+                if coil_on and now >= coil_off_at:
+                    self.io.write_coil(t.release_coil, False)
+                    coil_on = False
+                if self.io.read_inputs(t.passage_input, 1)[0]:
+                    passed = True
+                    break
+                if now >= deadline or self.site.emergency_active:
+                    break
+                time.sleep(self.POLL_S)
+            if coil_on:
+                self.io.write_coil(t.release_coil, False)
+        except HardwareError as err:
+            self._fault(err)
+            self._record_passage(rel, passed=False, note="I/O module lost during passage")
+            return
+        self.machine.fire("passed" if passed else "timeout")
+        self._record_passage(rel, passed=passed)
+
+    def _record_passage(self, rel: _Release, passed: bool, note: str | None = None) -> None:
+        person = rel.person
+        at = _utcnow()
+        entry = self.site.journal.append({
+            "at": at, "gate": self.gate_id, "zone": self.zone.id, "kind": "passage",
+            "direction": self.direction, "controller": self.site.controller_id, "card": rel.card,
+            "person_id": person.person_id if person else None, "escort_id": rel.escort_id,
+            "passed": passed, "detail": {"decision": rel.decision_key, "note": note},
+        })
+        self.counters["passed" if passed else "not_passed"] += 1
+        if person is not None and person.kind == "visitor" and self.direction == "in":
+            self.site.presence.in_flight(rel.escort_id, -1)
+        if passed and person is not None:
+            if self.direction == "in":
+                self.site.presence.entered(person.person_id, Inside(self.zone.id, at, rel.escort_id, person.kind),
+                                           entry.seq)
+            else:
+                self.site.presence.left(person.person_id, entry.seq)
+
+    def _expire_waiting(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if not self._waiting or all(w.deadline >= now for w in self._waiting):
+                return
+            expired = [w for w in self._waiting if w.deadline < now]
+            self._waiting = [w for w in self._waiting if w.deadline >= now]
+        for w in expired:   # the window closed without an escort: deny with every reason (R10)
+            self._act(w.read, w.person, None, self._decide(w.read, w.person, None))
+
+    def _emergency(self, job: str) -> None:
+        if job == "clear" and self.machine.state is not TState.EMERGENCY:
+            return
+        actions = self.machine.fire(job)
+        self._journal("emergency", detail={"active": job == "emergency"})
+        self._do_hold(actions)
+
+    def _do_hold(self, actions: tuple[str, ...]) -> None:
+        coil = self.section.turnstile.release_coil
+        try:
+            if "hold" in actions:
+                # Free egress: exit turnstiles held open; entries held locked.
+                self.io.write_coil(coil, self.direction == "out")
+            if "release_hold" in actions:
+                self.io.write_coil(coil, False)
+        except HardwareError as err:
+            self.last_fault = str(err)
+            log.warning("gate %s: emergency coil write failed: %s", self.gate_id, err)
+
+    def _fault(self, err: HardwareError) -> None:
+        self.last_fault = str(err)
+        log.warning("gate %s: I/O fault: %s", self.gate_id, err)
+        self.machine.fire("fault")
+        self._journal("fault", detail={"error": str(err)})
+
+    def _probe(self) -> None:
+        try:
+            self.io.read_inputs(self.section.turnstile.passage_input, 1)
+        except HardwareError:
+            return
+        if self.machine.state is TState.FAULTED:
+            self.machine.fire("recovered")
+            self.last_fault = None
+            self._journal("fault", detail={"recovered": True})
+        elif self.machine.state is TState.EMERGENCY:
+            self._do_hold(self.machine.fire("recovered"))   # re-assert the hold after a reconnect
+
+    # -- health ------------------------------------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        with self._lock:
+            waiting = len(self._waiting)
+        return {
+            "gate": self.gate_id, "zone": self.zone.id, "direction": self.direction,
+            "state": self.machine.state.value, "io_connected": self.io.connected,
+            "last_fault": self.last_fault, "waiting_for_escort": waiting,
+            "reader": self.reader.health(), "counters": dict(self.counters),
+        }

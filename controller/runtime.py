@@ -1,0 +1,232 @@
+"""Wires gate controllers to their hardware, the journal and the central database.
+
+One ``ControllerRuntime`` serves the gates of one process (``sitegate serve`` runs all
+configured gates; ``sitegate controller --gates a,b`` a subset). Its sync thread keeps the
+access snapshot fresh by change number, ships the journal to the central events table and
+reports gate health; its alarm thread watches the fire-alarm input (R16). When the
+database is unreachable the gates go on deciding from the last snapshot, the journal grows,
+and everything is shipped, once, when the database is back.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from controller.gate import GateController
+from controller.journal import Entry, Journal
+from controller.presence import Inside, PresenceView
+from hardware.base import HardwareError, IoModule
+from zones.calendar import local
+from zones.config import SiteConfig
+from zones.db import session_factory
+from zones.facts import Policy
+from zones.snapshot import Snapshot, build_snapshot, refresh_snapshot
+from zones import central
+
+log = logging.getLogger(__name__)
+
+
+def empty_snapshot() -> Snapshot:
+    return Snapshot(change_no=-1, built_at=datetime.now(timezone.utc), by_card={}, by_id={},
+                    presence={}, emergency=False, emergency_since=None)
+
+
+@dataclass
+class SiteContext:
+    """What every gate of this process shares. ``snapshot`` is swapped whole by the sync
+    thread; gates read it without locks (an attribute read is atomic)."""
+
+    controller_id: str
+    policy: Policy
+    journal: Journal
+    stale_read_s: float
+    presence: PresenceView = field(default_factory=PresenceView)
+    snapshot: Snapshot = field(default_factory=empty_snapshot)
+    snapshot_ok_at: float | None = None       # monotonic time of the last successful refresh
+    alarm_active: bool = False
+    command_active: bool = False
+
+    @property
+    def emergency_active(self) -> bool:
+        return self.alarm_active or self.command_active
+
+    def snapshot_age_s(self) -> float | None:
+        return None if self.snapshot_ok_at is None else time.monotonic() - self.snapshot_ok_at
+
+
+def default_journal_path(config: SiteConfig, controller_id: str) -> Path:
+    """Beside the SQLite database, or in ./var for PostgreSQL sites."""
+    db = config.site.database
+    base = Path(db.removeprefix("sqlite:///")).parent if db.startswith("sqlite:///") else Path("var")
+    return base / f"journal-{controller_id}.db"
+
+
+class ControllerRuntime:
+    SYNC_INTERVAL_S = 0.2      # snapshot freshness goal: < 1 s (design.md)
+    HEALTH_INTERVAL_S = 1.0
+    ALARM_INTERVAL_S = 0.1
+
+    def __init__(self, config: SiteConfig, engine: Engine, readers: dict[str, Any], io: dict[str, IoModule],
+                 *, alarm_io: IoModule | None = None, controller_id: str = "serve",
+                 journal_path: str | Path | None = None, gate_ids: list[str] | None = None):
+        self.config, self.engine = config, engine
+        self._sessions = session_factory(engine)
+        journal = Journal(journal_path or default_journal_path(config, controller_id))
+        self.site = SiteContext(controller_id=controller_id, policy=config.policy(), journal=journal,
+                                stale_read_s=config.rules.stale_read_s)
+        zones = config.zone_map()
+        wanted = gate_ids or [g.id for g in config.gates]
+        self.gates = {g.id: GateController(g, zones[g.zone], self.site, readers[g.id], io[g.id])
+                      for g in config.gates if g.id in wanted}
+        self.alarm_io = alarm_io
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.db_ok = False
+        self.last_db_error: str | None = None
+        self.shipped_total = 0
+
+    # -- life cycle -----------------------------------------------------------------------
+    def start(self) -> None:
+        self._sync_once(full=True)
+        for gate in self.gates.values():
+            gate.start()
+        self._spawn(self._sync_loop, "sync")
+        if self.alarm_io is not None and self.config.alarm is not None:
+            self._spawn(self._alarm_loop, "alarm")
+
+    def stop(self) -> None:
+        self._stop.set()
+        for gate in self.gates.values():
+            gate.stop()
+        for t in self._threads:
+            t.join(timeout=3)
+        try:
+            self._ship()    # best effort: what is not shipped now is shipped at the next start
+        except Exception as err:  # noqa: BLE001 - the journal keeps it
+            log.info("final shipping skipped: %s", err)
+        self.site.journal.close()
+
+    def _spawn(self, target: Any, name: str) -> None:
+        t = threading.Thread(target=target, name=f"controller-{name}", daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    # -- sync with the central database ----------------------------------------------------
+    def _sync_loop(self) -> None:
+        next_health = 0.0
+        while not self._stop.wait(self.SYNC_INTERVAL_S):
+            report = time.monotonic() >= next_health
+            if report:
+                next_health = time.monotonic() + self.HEALTH_INTERVAL_S
+            self._sync_once(report_health=report)
+
+    def _sync_once(self, full: bool = False, report_health: bool = False) -> None:
+        try:
+            self._ship()
+            shipped_seq = len(self.site.journal) - self.site.journal.backlog()
+            today = today_at_site(self.site.policy)
+            with self._sessions() as session:
+                snap = self.site.snapshot
+                if full or snap.change_no < 0:
+                    snap = build_snapshot(session, today)
+                else:
+                    snap = refresh_snapshot(session, snap, today)
+                if report_health:
+                    self._report_health(session)
+                session.commit()
+        except Exception as err:  # noqa: BLE001 - any database failure: keep deciding
+            if self.db_ok or self.last_db_error is None:
+                log.warning("central database unreachable, deciding from the snapshot: %s", err)
+            self.db_ok, self.last_db_error = False, str(err).splitlines()[0][:300]
+            return
+        if not self.db_ok:
+            log.info("central database reachable (change %s)", snap.change_no)
+        self.db_ok, self.last_db_error = True, None
+        if snap is not self.site.snapshot or full:
+            self.site.presence.load_base(_presence_of(snap), shipped_seq)
+            self.site.snapshot = snap
+        self.site.snapshot_ok_at = time.monotonic()
+        self._set_command_emergency(bool(snap.emergency))
+
+    def _ship(self) -> None:
+        journal = self.site.journal
+        while True:
+            batch = journal.unshipped(500)
+            if not batch:
+                return
+            with self._sessions() as session:
+                self.shipped_total += central.ship_events(session, [_central_event(e) for e in batch])
+                session.commit()
+            journal.mark_shipped(batch[-1].seq)
+
+    def _report_health(self, session: Any) -> None:
+        age = self.site.snapshot_age_s()
+        for gate in self.gates.values():
+            detail = gate.health()
+            detail["emergency"] = self.site.emergency_active
+            detail["journal_backlog"] = self.site.journal.backlog()
+            central.report_gate_health(session, gate.gate_id, self.site.controller_id, detail["state"],
+                                       age, detail)
+
+    # -- emergencies (R16) -----------------------------------------------------------------
+    def _set_command_emergency(self, active: bool) -> None:
+        before = self.site.emergency_active
+        self.site.command_active = active
+        self._emergency_changed(before)
+
+    def set_alarm(self, active: bool) -> None:
+        before = self.site.emergency_active
+        self.site.alarm_active = active
+        self._emergency_changed(before)
+
+    def _emergency_changed(self, before: bool) -> None:
+        now = self.site.emergency_active
+        if now != before:
+            log.warning("emergency %s", "ACTIVE: exits held open, entries locked" if now else "cleared")
+            for gate in self.gates.values():
+                gate.set_emergency(now)
+
+    def _alarm_loop(self) -> None:
+        assert self.alarm_io is not None and self.config.alarm is not None
+        address = self.config.alarm.input
+        while not self._stop.wait(self.ALARM_INTERVAL_S):
+            try:
+                active = self.alarm_io.read_inputs(address, 1)[0]
+            except HardwareError as err:
+                # Unknown is not "no alarm": keep the last known state.
+                log.debug("alarm input unreadable: %s", err)
+                continue
+            if active != self.site.alarm_active:
+                self.set_alarm(active)
+
+    # -- health for the CLI and tests ----------------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        return {"db_ok": self.db_ok, "last_db_error": self.last_db_error,
+                "snapshot_age_s": self.site.snapshot_age_s(), "change_no": self.site.snapshot.change_no,
+                "emergency": self.site.emergency_active, "journal_backlog": self.site.journal.backlog(),
+                "gates": {g: gate.health() for g, gate in self.gates.items()}}
+
+
+def _presence_of(snap: Snapshot) -> dict[int, Inside]:
+    return {p: Inside(f.zone, f.entered_at, f.escort_id, f.kind) for p, f in snap.presence.items()}
+
+
+def _central_event(entry: Entry) -> dict[str, Any]:
+    e = dict(entry.event)
+    e["at"] = datetime.fromisoformat(e["at"])
+    e.setdefault("reasons", [])
+    e.setdefault("detail", {})
+    e["detail"] = {**(e.get("detail") or {}), "journal_seq": entry.seq}
+    return e
+
+
+def today_at_site(policy: Policy) -> date:
+    return local(datetime.now(timezone.utc), policy.timezone).date()

@@ -1,0 +1,48 @@
+"""``sitegate serve``: the web panel, the API and one gate controller per configured gate,
+in one process. Creates / migrates the database first; stops cleanly on SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+
+from sitegate.wiring import controllers, load_or_exit, open_database, setup_logging
+
+log = logging.getLogger("sitegate.serve")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--no-gates", action="store_true", help="web and API only (gates run elsewhere)")
+    parser.add_argument("--verbose", action="store_true")
+
+
+def run(args: argparse.Namespace) -> int:
+    from werkzeug.serving import make_server
+
+    from web.app import create_app
+
+    setup_logging(args.verbose)
+    config = load_or_exit(args.config)
+    engine = open_database(config)
+    app = create_app(config, engine=engine)
+    server = make_server(args.host, args.port, app, threaded=True)
+    stop = threading.Event()
+
+    def _stop(*_: object) -> None:
+        stop.set()
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _stop)
+    gate_ids = [] if args.no_gates else None
+    with controllers(config, engine, gate_ids=gate_ids if args.no_gates else None) as runtime:
+        log.info("SiteGate %r: %d gates, web on http://%s:%d/", config.site.name,
+                 len(runtime.gates), args.host, server.server_port)
+        print(f"SiteGate serving on http://{args.host}:{server.server_port}/", flush=True)
+        server.serve_forever(poll_interval=0.2)
+    engine.dispose()
+    return 0

@@ -1,0 +1,69 @@
+"""The one place that reads config.toml and wires the parts together for the commands.
+
+Nothing here runs at import; each function builds what one command needs.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from zones.config import ConfigError, SiteConfig, load_config
+from zones.db import make_engine, upgrade
+
+
+def load_or_exit(path: str) -> SiteConfig:
+    """Load config.toml; on mistakes print each one with its key path and exit 2."""
+    try:
+        return load_config(path)
+    except ConfigError as err:
+        for line in err.errors:
+            print(line, file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def open_database(config: SiteConfig) -> Engine:
+    """The database config.toml names, created or migrated to the current schema."""
+    engine = make_engine(config.site.database)
+    upgrade(engine)
+    return engine
+
+
+def setup_logging(verbose: bool = False) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@contextmanager
+def controllers(config: SiteConfig, engine: Engine, gate_ids: list[str] | None = None,
+                controller_id: str = "serve", journal_path: str | None = None) -> Iterator[Any]:
+    """Start the hardware (real or simulated) and a ControllerRuntime for ``gate_ids``;
+    stop both on exit."""
+    from controller.runtime import ControllerRuntime
+    from hardware.factory import build_gate_hardware
+
+    hardware = build_gate_hardware(config, gate_ids=gate_ids)
+    runtime = ControllerRuntime(config, engine, hardware.readers, hardware.io, alarm_io=hardware.alarm_io,
+                                controller_id=controller_id, journal_path=journal_path, gate_ids=gate_ids)
+    try:
+        runtime.start()
+        yield runtime
+    finally:
+        runtime.stop()
+        hardware.close()
+
+
+def wait_for_signal(stop: threading.Event | None = None) -> None:
+    """Block until SIGINT or SIGTERM (a clean stop)."""
+    stop = stop or threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        pass
