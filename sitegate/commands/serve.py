@@ -38,11 +38,14 @@ def run(args: argparse.Namespace) -> int:
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _stop)
-    gate_ids = [] if args.no_gates else None
-    with controllers(config, engine, gate_ids=gate_ids if args.no_gates else None) as runtime:
-        log.info("SiteGate %r: %d gates, web on http://%s:%d/", config.site.name,
-                 len(runtime.gates), args.host, server.server_port)
-        print(f"SiteGate serving on http://{args.host}:{server.server_port}/", flush=True)
+    url = f"http://{args.host}:{server.server_port}/"
+    if args.no_gates:
+        print(f"SiteGate serving on {url} (no gates)", flush=True)
         server.serve_forever(poll_interval=0.2)
+    else:
+        with controllers(config, engine) as runtime:
+            log.info("SiteGate %r: %d gates", config.site.name, len(runtime.gates))
+            print(f"SiteGate serving on {url}", flush=True)
+            server.serve_forever(poll_interval=0.2)
     engine.dispose()
     return 0
