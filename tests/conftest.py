@@ -136,3 +136,31 @@ def session(engine):  # type: ignore[no-untyped-def]
 def demo_zones() -> dict:
     """The demo plant's zones by id (see make_zones)."""
     return make_zones()
+
+
+@pytest.fixture
+def demo_staff(session):  # type: ignore[no-untyped-def]
+    """Employees of the demo plant, created through zones.services.create_user:
+    admin, reception, guard, a safety officer of each demo department (assembly,
+    steelmaking), the head of steelmaking, and an escort for both zones (with a card).
+    Returns a SimpleNamespace of Employee rows; ``.tokens`` maps attribute name -> API token."""
+    from types import SimpleNamespace
+
+    from zones.services import create_user, set_department_head
+
+    ns = SimpleNamespace(tokens={})
+    for attr, name, role, dept, escort, card in [
+        ("admin", "Ada Admin", "admin", None, (), None),
+        ("reception", "Rita Reception", "reception", None, (), None),
+        ("guard", "Gus Guard", "guard", None, (), None),
+        ("officer_assembly", "Olga Officer", "safety_officer", "assembly", ("assembly",), "E0000001"),
+        ("officer_steel", "Sam Officer", "safety_officer", "steelmaking", ("smelting",), "E0000002"),
+        ("head_steel", "Hank Head", "escort", "steelmaking", (), "E0000003"),
+        ("escort", "Eve Escort", "escort", "steelmaking", ("assembly", "smelting"), "E0000004"),
+    ]:
+        emp, token = create_user(session, name, role, department=dept, escort_zones=escort, card=card,
+                                 password="correct horse")
+        setattr(ns, attr, emp)
+        ns.tokens[attr] = token
+    set_department_head(session, "steelmaking", ns.head_steel.id)
+    return ns

@@ -1,0 +1,80 @@
+"""Helpers every service module uses: the clock, the change sequence, lookups that raise
+domain errors, and role checks."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from zones.errors import NotAllowed, NotFound, ValidationFailed
+from zones.schema import Change, Employee
+
+T = TypeVar("T")
+
+# pg_advisory_xact_lock key: change numbers are handed out in commit order (see record_change)
+_CHANGE_LOCK = 0x5347_4348
+ZONE_ID = re.compile(r"^[a-z0-9-]+$")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def aware(value: datetime, field: str) -> datetime:
+    """``value`` as an aware UTC datetime; a naive one is a ValidationFailed on ``field``."""
+    if value.tzinfo is None:
+        raise ValidationFailed([(field, "needs a time zone offset (ISO 8601 with offset)")])
+    return value.astimezone(UTC)
+
+
+def record_change(session: Session, person_id: int | None, what: str, at: datetime | None = None) -> None:
+    """Add a row to the change sequence in the caller's transaction. Controllers rebuild the
+    person named (or everyone when ``person_id`` is None) once it commits.
+
+    On PostgreSQL a transaction-scoped advisory lock makes numbers follow commit order, so a
+    controller that has seen number N has seen every change below N too.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHANGE_LOCK})
+    session.add(Change(person_id=person_id, what=what, at=at or utcnow()))
+
+
+def get_or_404(session: Session, model: type[T], ident: object, what: str) -> T:
+    obj = session.get(model, ident)
+    if obj is None:
+        raise NotFound(f"no {what} with id {ident}")
+    return obj
+
+
+def employee(session: Session, employee_id: int, what: str = "employee") -> Employee:
+    emp = session.get(Employee, employee_id)
+    if emp is None or not emp.active:
+        raise NotFound(f"no active {what} with id {employee_id}")
+    return emp
+
+
+def require_role(emp: Employee, roles: tuple[str, ...], action: str) -> None:
+    if emp.role not in roles:
+        raise NotAllowed(f"{action} needs role {' or '.join(roles)}; {emp.name} is {emp.role}")
+
+
+def normalise_card(card: str, field: str = "card") -> str:
+    """Card numbers as the readers report them: upper case, no spaces."""
+    c = card.strip().upper()
+    if not c or len(c) > 64 or not c.isprintable() or " " in c:
+        raise ValidationFailed([(field, "expected a card number (1-64 characters, no spaces)")])
+    return c
+
+
+def check_zone_ids(zone_ids: list[str] | tuple[str, ...], field: str, known: dict | None = None) -> list[str]:
+    """Validate zone ids (format, and existence when ``known`` zones are given)."""
+    problems = [(field, f"bad zone id {z!r}") for z in zone_ids if not ZONE_ID.match(z)]
+    if known is not None:
+        problems += [(field, f"unknown zone {z!r}") for z in zone_ids if ZONE_ID.match(z) and z not in known]
+    if problems:
+        raise ValidationFailed(problems)
+    return sorted(set(zone_ids))

@@ -1,0 +1,100 @@
+"""Reading the records: gate events with filters and a cursor (R18), monthly statistics (R19)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from zones.errors import ValidationFailed
+from zones.schema import Breach, Education, Event, Visit
+from zones.services._common import aware
+
+MAX_LIMIT = 1000
+
+
+def event_dict(e: Event) -> dict[str, Any]:
+    return {"id": e.id, "key": e.key, "at": e.at, "gate": e.gate, "zone": e.zone, "controller": e.controller,
+            "kind": e.kind, "card": e.card, "person_id": e.person_id, "escort_id": e.escort_id,
+            "allowed": e.allowed, "reasons": e.reasons, "passed": e.passed, "direction": e.direction,
+            "detail": e.detail}
+
+
+def query_events(
+    session: Session, *, since: datetime | None = None, until: datetime | None = None, gate: str | None = None,
+    zone: str | None = None, allowed: bool | None = None, kind: str | None = None, person_id: int | None = None,
+    card: str | None = None, limit: int = 100, cursor: int | None = None,
+) -> tuple[list[dict[str, Any]], int | None]:
+    """Events newest first, filtered; ``since`` inclusive, ``until`` exclusive. Returns
+    ``(events, next_cursor)``: pass next_cursor back as ``cursor`` for the next (older) page;
+    it is None on the last page."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationFailed([("limit", f"expected 1-{MAX_LIMIT}")])
+    q = select(Event)
+    if since is not None:
+        q = q.where(Event.at >= aware(since, "since"))
+    if until is not None:
+        q = q.where(Event.at < aware(until, "until"))
+    for column, value in ((Event.gate, gate), (Event.zone, zone), (Event.allowed, allowed), (Event.kind, kind),
+                          (Event.person_id, person_id), (Event.card, card)):
+        if value is not None:
+            q = q.where(column == value)
+    if cursor is not None:
+        q = q.where(Event.id < cursor)
+    rows = list(session.scalars(q.order_by(Event.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return [event_dict(e) for e in rows], (rows[-1].id if more else None)
+
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def month_bounds(month: str, timezone: str = "UTC") -> tuple[datetime, datetime]:
+    """The start and end (exclusive) of ``YYYY-MM`` in the site's timezone, as aware times."""
+    m = _MONTH.match(month)
+    if not m:
+        raise ValidationFailed([("month", "expected YYYY-MM")])
+    year, mon = int(m.group(1)), int(m.group(2))
+    tz = ZoneInfo(timezone)
+    start = datetime(year, mon, 1, tzinfo=tz)
+    end = datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=tz)
+    return start, end
+
+
+def monthly_stats(session: Session, month: str, timezone: str = "UTC") -> dict[str, Any]:
+    """R19: for ``YYYY-MM`` (site timezone): visits booked, arrived and closed, denials by
+    rule (a denial failing two rules counts once for each), breaches by severity and rule,
+    education records by method."""
+    start, end = month_bounds(month, timezone)
+
+    def count(column: Any) -> int:
+        return int(session.scalar(select(func.count()).where(column >= start, column < end)) or 0)
+
+    denials: Counter[str] = Counter()
+    denied_total = 0
+    for reasons in session.scalars(select(Event.reasons).where(
+            Event.kind == "decision", Event.allowed.is_(False), Event.at >= start, Event.at < end)):
+        denied_total += 1
+        denials.update({r.get("rule", "?") for r in reasons or [] if isinstance(r, dict)})
+    breaches = session.execute(select(Breach.severity, Breach.rule, func.count()).where(
+        Breach.at >= start, Breach.at < end).group_by(Breach.severity, Breach.rule)).all()
+    by_sev: Counter[str] = Counter()
+    by_rule: Counter[str] = Counter()
+    for sev, rule, n in breaches:
+        by_sev[sev] += n
+        by_rule[rule] += n
+    educations = dict(session.execute(select(Education.method, func.count()).where(
+        Education.delivered_at >= start, Education.delivered_at < end).group_by(Education.method)).all())
+    return {
+        "month": month,
+        "visits": {"booked": count(Visit.created_at), "arrived": count(Visit.arrived_at), "closed": count(Visit.closed_at)},
+        "denials": {"total": denied_total, "by_rule": dict(sorted(denials.items()))},
+        "breaches": {"total": sum(by_sev.values()), "by_severity": dict(by_sev), "by_rule": dict(sorted(by_rule.items()))},
+        "educations": {"total": sum(educations.values()), "by_method": {k: int(v) for k, v in educations.items()}},
+    }

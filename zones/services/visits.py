@@ -1,0 +1,120 @@
+"""Visits: booking (R1), walk-in exceptions (R1), check-in with identity (R2), check-out
+refused while a badge or helmet is still out (R4, R12), overdue flags (R4)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zones.errors import Conflict, ValidationFailed
+from zones.schema import Badge, Ban, Helmet, Visit, Visitor
+from zones.services._common import aware, employee, get_or_404, record_change, require_role, utcnow
+from zones.services.people import normalise_id_number
+
+
+def book_visit(
+    session: Session, *, visitor_id: int, host_id: int, purpose: str, expected_at: datetime | None = None,
+    booked_ahead: bool = True, now: datetime | None = None,
+) -> Visit:
+    """Book a visit (R1). ``booked_ahead=False`` records a walk-in, which needs a safety
+    officer's exception (walk_in_exception) before the gates let the visitor in."""
+    get_or_404(session, Visitor, visitor_id, "visitor")
+    employee(session, host_id, "host")
+    if not purpose.strip():
+        raise ValidationFailed([("purpose", "must not be empty")])
+    open_visit = session.scalar(select(Visit.id).where(Visit.visitor_id == visitor_id, Visit.state != "closed"))
+    if open_visit is not None:
+        raise Conflict(f"the visitor already has open visit {open_visit}", [f"visit {open_visit}"])
+    visit = Visit(visitor_id=visitor_id, host_id=host_id, purpose=purpose.strip(),
+                  expected_at=aware(expected_at, "expected_at") if expected_at else None,
+                  state="booked", booked_ahead=booked_ahead, created_at=now or utcnow())
+    session.add(visit)
+    record_change(session, visitor_id, "visit")
+    session.commit()
+    return visit
+
+
+def walk_in_exception(session: Session, visit_id: int, approver_id: int, reason: str) -> Visit:
+    """R1: a safety officer lets a visitor without an appointment in, with a recorded reason."""
+    visit = get_or_404(session, Visit, visit_id, "visit")
+    approver = employee(session, approver_id, "approver")
+    require_role(approver, ("safety_officer",), "a walk-in exception (R1)")
+    if not reason.strip():
+        raise ValidationFailed([("reason", "a walk-in exception needs its reason (R1)")])
+    if visit.state == "closed":
+        raise Conflict("the visit is closed", [f"visit {visit.id}"])
+    visit.walk_in_approved_by = approver.id
+    visit.walk_in_reason = reason.strip()
+    record_change(session, visit.visitor_id, "visit")
+    session.commit()
+    return visit
+
+
+def active_ban(session: Session, person_id: int, on: date) -> Ban | None:
+    return session.scalars(select(Ban).where(Ban.person_id == person_id, Ban.until >= on)
+                           .order_by(Ban.until.desc())).first()
+
+
+def check_in(session: Session, visit_id: int, id_number: str, *, now: datetime | None = None) -> Visit:
+    """R2: the visitor arrives and shows the document registered for the visit. A number
+    that does not match, a closed visit or an active ban (R17) is refused."""
+    visit = get_or_404(session, Visit, visit_id, "visit")
+    visitor = session.get(Visitor, visit.visitor_id)
+    assert visitor is not None
+    now = now or utcnow()
+    if normalise_id_number(id_number) != visitor.id_number:
+        raise ValidationFailed([("id_number", "does not match the identity document registered for this visit (R2)")])
+    if visit.state != "booked":
+        raise Conflict(f"the visit is {visit.state}, not booked", [f"visit {visit.id}"])
+    ban = active_ban(session, visitor.id, now.date())
+    if ban is not None:
+        raise Conflict(f"the visitor is banned until {ban.until.isoformat()} (R17)", [f"ban until {ban.until}"])
+    visit.state = "on-site"
+    visit.arrived_at = now
+    record_change(session, visitor.id, "visit")
+    session.commit()
+    return visit
+
+
+def items_out(session: Session, visitor_id: int) -> list[str]:
+    """What the visitor still holds: active badge, unreturned helmet (R3, R12)."""
+    out = [f"badge {c}" for c in session.scalars(
+        select(Badge.card).where(Badge.visitor_id == visitor_id, Badge.state == "active"))]
+    out += [f"helmet {h}" for h in session.scalars(
+        select(Helmet.helmet_no).where(Helmet.visitor_id == visitor_id, Helmet.returned_at.is_(None)))]
+    return out
+
+
+def check_out(session: Session, visit_id: int, *, now: datetime | None = None) -> Visit:
+    """R4: close the visit. Refused with Conflict (``items`` = what is still out) while a
+    badge or helmet has not been handed back; the visit is flagged instead (R12)."""
+    visit = get_or_404(session, Visit, visit_id, "visit")
+    if visit.state == "closed":
+        raise Conflict("the visit is already closed", [f"visit {visit.id}"])
+    out = items_out(session, visit.visitor_id)
+    if out:
+        visit.flagged = "check-out refused, still out: " + ", ".join(out)
+        session.commit()
+        raise Conflict("return these before check-out (R12): " + ", ".join(out), out)
+    _close(session, visit, now or utcnow())
+    session.commit()
+    return visit
+
+
+def _close(session: Session, visit: Visit, now: datetime) -> None:
+    visit.state = "closed"
+    visit.closed_at = now
+    visit.flagged = None
+    record_change(session, visit.visitor_id, "visit")
+
+
+def flag_overdue(session: Session, now: datetime, after_arrival: timedelta = timedelta(hours=12)) -> list[Visit]:
+    """R4: flag open visits whose visitor arrived more than ``after_arrival`` ago."""
+    visits = list(session.scalars(select(Visit).where(
+        Visit.state == "on-site", Visit.arrived_at < now - after_arrival, Visit.flagged.is_(None))))
+    for v in visits:
+        v.flagged = f"overdue: on site since {v.arrived_at:%Y-%m-%d %H:%M} UTC (R4)"
+    session.commit()
+    return visits

@@ -1,0 +1,124 @@
+"""Read-only queries the web needs that the other services do not offer: employee lists,
+a visitor's full record, an escort's own visitors, zone occupants, gate health, names of
+people named in events.
+
+Each takes a Session first, returns rows (or small dataclasses of rows), and raises
+zones.errors.NotFound for an unknown id. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from zones.schema import (
+    Badge,
+    Breach,
+    ContactForm,
+    Education,
+    Employee,
+    GateHealth,
+    Helmet,
+    Person,
+    Presence,
+    Visit,
+    Visitor,
+)
+from zones.services._common import get_or_404
+
+
+def list_employees(session: Session, *, card: str | None = None, role: str | None = None,
+                   department: str | None = None) -> list[Employee]:
+    """Active employees by name, filtered (card is matched normalised, upper case)."""
+    q = select(Employee).where(Employee.active.is_(True))
+    if card:
+        q = q.where(Employee.card == card.strip().upper())
+    if role:
+        q = q.where(Employee.role == role)
+    if department:
+        q = q.where(Employee.department == department)
+    return list(session.scalars(q.order_by(Employee.name, Employee.id)))
+
+
+@dataclass
+class VisitorRecord:
+    """A visitor with everything on file (GET /visitors/{id})."""
+
+    visitor: Visitor
+    visits: list[Visit]
+    forms: list[ContactForm]
+    education: list[Education]
+    badges: list[Badge]
+    helmets: list[Helmet]
+    breaches: list[Breach]
+
+
+def visitor_record(session: Session, visitor_id: int) -> VisitorRecord:
+    """The visitor and their visits, forms, education, badges, helmets and breaches, newest
+    first. Raises NotFound."""
+    visitor = get_or_404(session, Visitor, visitor_id, "visitor")
+
+    def rows(model, order):  # type: ignore[no-untyped-def]
+        return list(session.scalars(select(model).where(model.visitor_id == visitor_id).order_by(order.desc())))
+
+    return VisitorRecord(
+        visitor=visitor,
+        visits=rows(Visit, Visit.id),
+        forms=rows(ContactForm, ContactForm.id),
+        education=rows(Education, Education.id),
+        badges=rows(Badge, Badge.id),
+        helmets=rows(Helmet, Helmet.id),
+        breaches=list(session.scalars(select(Breach).where(Breach.person_id == visitor_id)
+                                      .order_by(Breach.id.desc()))),
+    )
+
+
+def is_own_visitor(session: Session, employee_id: int, visitor_id: int) -> bool:
+    """True when the employee escorts the visitor on a contact form or hosts one of their
+    visits: the visitors an escort may see (issue part 2)."""
+    on_form = session.scalar(select(ContactForm.id).where(
+        ContactForm.visitor_id == visitor_id, ContactForm.escort_id == employee_id).limit(1))
+    if on_form is not None:
+        return True
+    return session.scalar(select(Visit.id).where(
+        Visit.visitor_id == visitor_id, Visit.host_id == employee_id).limit(1)) is not None
+
+
+def own_visitor_ids(session: Session, employee_id: int) -> set[int]:
+    """Every visitor the employee escorts (forms) or hosts (visits)."""
+    ids = set(session.scalars(select(ContactForm.visitor_id).where(ContactForm.escort_id == employee_id)))
+    ids |= set(session.scalars(select(Visit.visitor_id).where(Visit.host_id == employee_id)))
+    return ids
+
+
+def occupants(session: Session, zone: str) -> list[tuple[Presence, Person, Person | None]]:
+    """Who is recorded inside ``zone`` (presence table, from passages), with their escort,
+    earliest entry first."""
+    rows = session.execute(select(Presence, Person).join(Person, Person.id == Presence.person_id)
+                           .where(Presence.zone == zone)
+                           .order_by(Presence.entered_at, Person.id)).all()
+    escorts = people_by_id(session, (p.escort_id for p, _ in rows if p.escort_id))
+    return [(p, person, escorts.get(p.escort_id) if p.escort_id else None) for p, person in rows]
+
+
+def people_by_id(session: Session, ids: Iterable[int | None]) -> dict[int, Person]:
+    """Persons (visitors and employees) by id, for naming people in events and lists."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(wanted)))}
+
+
+def gate_health(session: Session) -> dict[str, GateHealth]:
+    """The controllers' latest report per gate id."""
+    return {g.gate_id: g for g in session.scalars(select(GateHealth))}
+
+
+def visitors_by_name(session: Session, text: str, limit: int = 50) -> list[Visitor]:
+    """Visitors whose name or organisation contains ``text`` (case-insensitive)."""
+    like = f"%{text.strip()}%"
+    return list(session.scalars(select(Visitor).where(
+        or_(Visitor.name.ilike(like), Visitor.organisation.ilike(like))).order_by(Visitor.name).limit(limit)))
