@@ -1,0 +1,350 @@
+"""Request and response models of the HTTP API (contract.md), in pydantic.
+
+Request models forbid unknown fields, so a typo comes back as a 422 naming it instead of
+being ignored. Times are ISO 8601 with an offset (``AwareDatetime``): a naive time is a 422.
+Personal data (R20): responses carry ``*_masked`` always and the clear value only for the
+safety officer (``None`` for every other role; web.permissions.can_see_identity).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# ---- errors (documented; web.errors produces them) ----
+class ErrorOut(Out):
+    error: str
+    message: str
+    items: list[str] | None = Field(None, description="409: what is in the way, e.g. ['helmet H-17']")
+
+
+class FieldError(Out):
+    field: str
+    message: str
+
+
+class ValidationErrorOut(Out):
+    error: Literal["validation"]
+    fields: list[FieldError]
+
+
+# ---- people ----
+class PersonRef(Out):
+    id: int
+    name: str
+    kind: Literal["visitor", "employee"]
+
+
+class EmployeeOut(Out):
+    id: int
+    name: str
+    role: str
+    department: str | None
+    card: str | None
+    escort_zones: list[str]
+
+
+class EmployeeQuery(In):
+    card: str | None = None
+    role: Literal["admin", "safety_officer", "reception", "escort", "guard"] | None = None
+    department: str | None = None
+
+
+class VisitorIn(In):
+    name: str = Field(min_length=1, max_length=200)
+    id_type: Literal["resident_id", "passport", "other"]
+    id_number: str = Field(min_length=1, max_length=64)
+    organisation: str = Field("", max_length=200)
+    phone: str | None = Field(None, max_length=40)
+    birth_date: date | None = Field(None, description="optional when derivable from a resident id")
+
+
+class VisitorOut(Out):
+    id: int
+    name: str
+    organisation: str
+    birth_date: date | None
+    id_type: str
+    id_number_masked: str
+    phone_masked: str | None
+    id_number: str | None = Field(None, description="safety officers only (R20)")
+    phone: str | None = Field(None, description="safety officers only (R20)")
+
+
+class VisitOut(Out):
+    id: int
+    visitor_id: int
+    host_id: int
+    purpose: str
+    state: Literal["booked", "on-site", "closed"]
+    expected_at: datetime | None
+    arrived_at: datetime | None
+    closed_at: datetime | None
+    flagged: str | None
+
+
+class VisitIn(In):
+    visitor_id: int
+    host_id: int
+    purpose: str = Field(min_length=1)
+    expected_at: AwareDatetime | None = None
+
+
+class CheckInIn(In):
+    id_number: str = Field(min_length=1)
+
+
+class BadgeIn(In):
+    card: str = Field(min_length=1, max_length=64)
+
+
+class BadgeOut(Out):
+    id: int
+    card: str
+    visitor_id: int
+    visit_id: int
+    state: Literal["active", "returned", "lost"]
+    issued_at: datetime
+    returned_at: datetime | None
+    lost_at: datetime | None
+
+
+class ContactFormIn(In):
+    visitor_id: int
+    zones: list[str] = Field(min_length=1)
+    escort_id: int
+    purpose: str = Field(min_length=1)
+    valid_from: AwareDatetime
+    valid_until: AwareDatetime
+    outside_hours: bool = Field(False, description="R14: entry allowed outside the zone's hours")
+
+
+class ContactFormOut(Out):
+    id: int
+    visitor_id: int
+    zones: list[str]
+    escort_id: int | None
+    purpose: str
+    valid_from: datetime
+    valid_until: datetime
+    outside_hours: bool
+    state: Literal["pending", "approved", "revoked"]
+    approved_by: int | None
+    approved_at: datetime | None
+
+
+class EducationIn(In):
+    visitor_id: int
+    department: str = Field(min_length=1)
+    method: Literal["video", "verbal", "written"]
+    topics: list[str]
+    delivered_at: AwareDatetime
+    notification_signed: bool
+    signature: str | None = Field(None, description="PNG data URL of the signed notification card (R7)")
+
+
+class EducationOut(Out):
+    id: int
+    visitor_id: int
+    department: str
+    method: str
+    topics: list[str]
+    delivered_at: datetime
+    delivered_on: date
+    valid_until: date
+    notification_signed: bool
+
+
+class HelmetIn(In):
+    visitor_id: int
+    helmet_no: str = Field(min_length=1, max_length=32)
+
+
+class HelmetOut(Out):
+    id: int
+    helmet_no: str
+    visitor_id: int
+    issued_at: datetime
+    returned_at: datetime | None
+
+
+class BreachIn(In):
+    person_id: int
+    rule: str = Field(pattern=r"^(R([1-9]|1[0-9]|20)|E1)$")
+    severity: Literal["warning", "cancel-visit", "ban"]
+    days: int | None = Field(None, ge=1, description="for a ban")
+    note: str = ""
+
+
+class BreachOut(Out):
+    id: int
+    person_id: int
+    visit_id: int | None
+    rule: str
+    severity: str
+    days: int | None
+    note: str
+    seen_by: int
+    at: datetime
+
+
+class VisitorDetailOut(VisitorOut):
+    visits: list[VisitOut]
+    forms: list[ContactFormOut]
+    education: list[EducationOut]
+    badges: list[BadgeOut]
+    helmets: list[HelmetOut]
+    breaches: list[BreachOut]
+
+
+class OkOut(Out):
+    ok: bool = True
+
+
+# ---- zones, presence, emergency ----
+class ReasonOut(Out):
+    rule: str
+    message: str
+    code: str | None = None
+    params: dict[str, str] = Field(default_factory=dict)
+
+
+class ZoneCheckQuery(In):
+    card: str = Field(min_length=1, max_length=64)
+    escort_card: str | None = Field(None, max_length=64)
+    at: AwareDatetime | None = None
+
+
+class ZoneCheckOut(Out):
+    zone: str
+    allowed: bool
+    reasons: list[ReasonOut]
+    person: PersonRef | None
+    escort: PersonRef | None = None
+    needs_escort: bool = False
+    at: datetime
+
+
+class OccupantOut(Out):
+    person: PersonRef
+    kind: Literal["visitor", "employee"]
+    entered_at: datetime
+    escort: PersonRef | None
+    accounted: bool
+
+
+class PassbackResetIn(In):
+    person_id: int
+
+
+class PassbackResetOut(Out):
+    person_id: int
+    zone: str
+    cleared: bool
+
+
+class EmergencyIn(In):
+    active: bool
+    reason: str = ""
+
+
+class EmergencyOut(Out):
+    active: bool
+    since: datetime | None
+    reason: str | None
+
+
+class MusterPerson(Out):
+    person: PersonRef
+    zone: str
+    escort: PersonRef | None
+    phone_masked: str | None
+    phone: str | None = Field(None, description="safety officers only (R20)")
+    accounted: bool
+    entered_at: datetime
+
+
+class MusterZone(Out):
+    zone: str
+    name: str
+    people: list[MusterPerson]
+
+
+class MusterOut(Out):
+    active: bool
+    since: datetime | None
+    zones: list[MusterZone]
+    missing: list[MusterPerson] = Field(description="people inside and not yet accounted for (R16)")
+
+
+class AccountedIn(In):
+    accounted: bool = True
+
+
+class AccountedOut(Out):
+    person_id: int
+    accounted: bool
+
+
+# ---- records ----
+class EventsQuery(In):
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
+    gate: str | None = None
+    zone: str | None = None
+    allowed: bool | None = None
+    limit: int = Field(100, ge=1, le=1000)
+    cursor: str | None = Field(None, description="next_cursor of the previous page")
+
+
+class EventOut(Out):
+    id: int
+    at: datetime
+    kind: str
+    gate: str | None
+    zone: str | None
+    card: str | None
+    person: PersonRef | None
+    allowed: bool | None
+    reasons: list[dict[str, Any]]
+    passed: bool | None
+    direction: str | None
+
+
+class EventsOut(Out):
+    events: list[EventOut]
+    next_cursor: str | None
+
+
+class StatsQuery(In):
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM, site timezone")
+
+
+class StatsOut(Out):
+    month: str
+    visits: dict[str, int]
+    denials: dict[str, Any]
+    breaches: dict[str, Any]
+    educations: dict[str, Any]
+
+
+class GateOut(Out):
+    id: str
+    zone: str
+    direction: Literal["in", "out"]
+    state: str | None
+    updated_at: datetime | None
+    snapshot_age_s: float | None
+    controller: str | None
+    detail: dict[str, Any]

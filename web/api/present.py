@@ -1,0 +1,55 @@
+"""Turning domain rows into API response models, with R20 masking in one place.
+
+Every response that carries an identity or phone number is built here, so "masked unless
+the caller is a safety officer" is decided once (web.permissions.can_see_identity).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from web.api import models as m
+from web.auth import current_actor
+from web.permissions import can_see_identity
+from zones.idcard import mask
+
+
+def sees_identity() -> bool:
+    actor = current_actor()
+    return actor is not None and can_see_identity(actor.role)
+
+
+def person_ref(person: Any | None) -> m.PersonRef | None:
+    if person is None:
+        return None
+    return m.PersonRef(id=person.id, name=person.name, kind=person.kind)
+
+
+def employee_out(emp: Any) -> m.EmployeeOut:
+    return m.EmployeeOut(id=emp.id, name=emp.name, role=emp.role, department=emp.department,
+                         card=emp.card, escort_zones=list(emp.escort_zone_ids))
+
+
+def visitor_fields(v: Any) -> dict[str, Any]:
+    clear = sees_identity()
+    return dict(id=v.id, name=v.name, organisation=v.organisation, birth_date=v.birth_date,
+                id_type=v.id_type, id_number_masked=mask(v.id_number),
+                phone_masked=mask(v.phone) if v.phone else None,
+                id_number=v.id_number if clear else None, phone=v.phone if clear else None)
+
+
+def visitor_out(v: Any) -> m.VisitorOut:
+    return m.VisitorOut(**visitor_fields(v))
+
+
+def form_out(f: Any) -> m.ContactFormOut:
+    return m.ContactFormOut(
+        id=f.id, visitor_id=f.visitor_id, zones=list(f.zone_ids), escort_id=f.escort_id, purpose=f.purpose,
+        valid_from=f.valid_from, valid_until=f.valid_until, outside_hours=f.outside_hours, state=f.state,
+        approved_by=f.approved_by, approved_at=f.approved_at)
+
+
+def reason_out(r: Any) -> m.ReasonOut:
+    """A zones.facts.Reason (engine) as the API's reason: rule + English message, plus the
+    code and params the pages use to say it in another language."""
+    return m.ReasonOut(rule=r.rule, message=r.message, code=r.code, params=dict(r.params))

@@ -1,0 +1,79 @@
+"""The one permission table of SiteGate: which role may do what, for pages and API alike.
+
+Every view (page or API) names one permission from ``PERMISSIONS`` through
+``web.auth.require``; nothing else in the web decides by role. Row-level limits that a
+role table cannot express live beside it here as small predicates:
+
+- an escort sees only their own visitors (visitors on forms or visits where they are the
+  escort or the host) -- enforced by the visitor services, asked through ``own_visitors_only``;
+- identity and phone numbers are masked for every role except ``safety_officer`` (R20:
+  "shown masked outside the safety officer's own views"). Admin stays masked on purpose:
+  an administrator manages accounts and configuration, not visitors, and R20 names only
+  the safety officer; least privilege keeps personal data with the one role the rule names.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+Role = Literal["admin", "safety_officer", "reception", "escort", "guard"]
+ROLES: tuple[Role, ...] = get_args(Role)
+
+
+def _roles(*names: Role) -> frozenset[Role]:
+    # admin may do everything (issue text: "admin (users, everything)")
+    return frozenset(names) | {"admin"}
+
+
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    # reception registers visitors and visits, issues badges (R1-R4)
+    "visitors.read": _roles("reception", "safety_officer", "escort"),   # escort: own only
+    "visitors.write": _roles("reception"),
+    "visits.write": _roles("reception"),
+    "badges.write": _roles("reception"),
+    # R12: helmets are issued at the safety office; reception hands them out at the desk too
+    "helmets.write": _roles("reception", "safety_officer"),
+    # R5: reception records a form request (pending); the department's officer approves it
+    "forms.write": _roles("reception", "safety_officer"),
+    "forms.approve": _roles("safety_officer"),   # plus: own department only (service checks)
+    "education.write": _roles("safety_officer"),                         # R6-R8
+    "breaches.write": _roles("safety_officer"),                          # R17
+    "emergency.write": _roles("safety_officer"),                         # R16 officer's button
+    "passback.reset": _roles("safety_officer"),                          # R15
+    # handheld lookup at a gate: escorts and guards check before walking to the turnstile
+    "zones.check": _roles("escort", "guard", "safety_officer", "reception"),
+    "occupancy.read": _roles("guard", "safety_officer", "escort"),
+    "muster.read": _roles("guard", "safety_officer", "escort"),          # R16
+    "muster.mark": _roles("guard", "safety_officer", "escort"),          # R16 escorts and wardens
+    "events.read": _roles("guard", "safety_officer"),                    # R18
+    "stats.read": _roles("safety_officer"),                              # R19 for managers
+    "users.write": _roles(),
+    "employees.read": _roles("reception", "safety_officer"),             # choosing hosts/escorts
+    "gates.read": _roles("guard", "safety_officer"),
+}
+
+
+def allowed(role: str | None, permission: str) -> bool:
+    """True when ``role`` holds ``permission``. Unknown permissions raise KeyError, so a typo
+    in a view fails its first test instead of silently denying (or allowing)."""
+    roles = PERMISSIONS[permission]
+    return role in roles
+
+
+def can_see_identity(role: str | None) -> bool:
+    """R20: identity numbers and phone numbers unmasked only in the safety officer's views."""
+    return role == "safety_officer"
+
+
+def own_visitors_only(role: str | None) -> bool:
+    """An escort reads only visitors they escort or host (issue text, part 2)."""
+    return role == "escort"
+
+
+def permissions_of(role: str | None) -> frozenset[str]:
+    """Every permission ``role`` holds (for templates: show only what the user may use)."""
+    return frozenset(p for p, roles in PERMISSIONS.items() if role in roles)
+
+
+__all__ = ["PERMISSIONS", "ROLES", "Role", "allowed", "can_see_identity",
+           "own_visitors_only", "permissions_of"]
