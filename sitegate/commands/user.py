@@ -1,0 +1,56 @@
+"""``sitegate user create NAME --role ROLE [--escort-zones z1,z2] [--card CARD] [--department D]``:
+create an employee / web user in the database config.toml names and print one line
+``token: <TOKEN>`` holding a new API token (contract.md)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from sitegate.wiring import load_or_exit, open_database
+from zones.db import session_factory
+from zones.errors import DomainError, ValidationFailed
+from zones.schema import ROLES
+
+
+def _zone_list(text: str) -> list[str]:
+    return [z.strip() for z in text.split(",") if z.strip()]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    create = sub.add_parser("create", help="create an employee / user and print a new API token")
+    create.add_argument("name", help="the employee's name (also the login name)")
+    create.add_argument("--role", required=True, choices=ROLES)
+    create.add_argument("--escort-zones", type=_zone_list, default=[], help="zones they may escort in (R10), z1,z2")
+    create.add_argument("--access-zones", type=_zone_list, default=[], help="zones they may enter alone, z1,z2")
+    create.add_argument("--card", help="their access card number")
+    create.add_argument("--department", help="their department (config zones name departments)")
+    create.add_argument("--phone", help="phone number, shown on the muster list (R16)")
+    create.add_argument("--dispatch-room", action="store_true", help="dispatch-room staff: may escort at night (R14)")
+    create.add_argument("--password-stdin", action="store_true", help="read a panel password from standard input")
+
+
+def run(args: argparse.Namespace) -> int:
+    from zones.services import create_user
+
+    config = load_or_exit(args.config)
+    password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else None
+    engine = open_database(config)
+    try:
+        with session_factory(engine)() as session:
+            _emp, token = create_user(
+                session, args.name, args.role, department=args.department, escort_zones=args.escort_zones,
+                card=args.card, password=password, access_zones=args.access_zones, phone=args.phone,
+                dispatch_room=args.dispatch_room, zones=config.zone_map())
+    except ValidationFailed as err:
+        for field, message in err.fields:
+            print(f"{field.replace('_', '-')}: {message}", file=sys.stderr)
+        return 2
+    except DomainError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(f"token: {token}")
+    return 0
