@@ -2,9 +2,11 @@
 
 ``bp`` is the blueprint; importing this package imports each resource module, which
 registers its routes on ``bp`` and in ``web.api.registry.ROUTES`` (the OpenAPI source).
+Extensions beyond the contract's table: POST /zones/{zone}/passback-reset (R15) and
+GET /gates (gate health).
 """
 
 from web.api.registry import ROUTES, bp
-from web.api import openapi, people  # noqa: E402,F401  (importing registers the routes)
+from web.api import forms, openapi, people, records, site, visitors, visits, zones  # noqa: E402,F401  (registers routes)
 
 __all__ = ["ROUTES", "bp"]

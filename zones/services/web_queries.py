@@ -2,18 +2,20 @@
 a visitor's full record, an escort's own visitors, zone occupants, gate health, names of
 people named in events.
 
-Each takes a Session first, returns rows (or small dataclasses of rows), and raises
-zones.errors.NotFound for an unknown id. Nothing here writes.
+Each takes a Session first, returns rows (or small dataclasses of rows, or engine facts),
+and raises zones.errors.NotFound for an unknown id. Nothing here writes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from zones.facts import EntryRequest, PersonFacts
 from zones.schema import (
     Badge,
     Breach,
@@ -122,3 +124,44 @@ def visitors_by_name(session: Session, text: str, limit: int = 50) -> list[Visit
     like = f"%{text.strip()}%"
     return list(session.scalars(select(Visitor).where(
         or_(Visitor.name.ilike(like), Visitor.organisation.ilike(like))).order_by(Visitor.name).limit(limit)))
+
+
+# ---- the handheld check (GET /zones/{zone}/check) -------------------------------------
+
+def facts_for_card(session: Session, card: str, today: date) -> PersonFacts | None:
+    """The PersonFacts a controller's snapshot would hold for ``card``, built for that one
+    card with the snapshot's own code (zones.snapshot), so the check and the gate agree.
+    A lost badge comes back with badge="lost" (R3); an unknown card gives None."""
+    from zones import snapshot
+
+    card = card.strip().upper()
+    ids = set(session.scalars(select(Employee.id).where(Employee.card == card, Employee.active.is_(True))))
+    ids |= set(session.scalars(select(Badge.visitor_id).where(Badge.card == card, Badge.state.in_(("active", "lost")))))
+    if not ids:
+        return None
+    facts, lost_cards = snapshot._persons(session, today, ids, snapshot._Interner())
+    by_card: dict[str, PersonFacts] = {}
+    snapshot._index_cards(by_card, facts, lost_cards)
+    return by_card.get(card)
+
+
+def entry_request(session: Session, zone: str, card: str, escort_card: str | None, now: datetime,
+                  today: date) -> EntryRequest:
+    """The EntryRequest a gate of ``zone`` would decide on at ``now``: the cardholder's and
+    escort's facts, the escort's charge, occupancy and anti-passback from the presence
+    table (R10, R15), and the site emergency (R16)."""
+    from zones.central import read_site_state
+
+    person = facts_for_card(session, card, today)
+    escort = facts_for_card(session, escort_card, today) if escort_card else None
+    inside = person is not None and session.scalar(select(Presence.person_id).where(
+        Presence.person_id == person.person_id, Presence.zone == zone)) is not None
+    charge = 0
+    if escort is not None:   # visitors in the escort's charge, as controller.presence counts them
+        charge = int(session.scalar(select(func.count()).select_from(Presence)
+                                    .join(Person, Person.id == Presence.person_id)
+                                    .where(Presence.escort_id == escort.person_id, Person.kind == "visitor")) or 0)
+    occupancy = int(session.scalar(select(func.count()).select_from(Presence).where(Presence.zone == zone)) or 0)
+    return EntryRequest(
+        card=card.strip().upper(), person=person, now=now, escort=escort, escort_charge=charge,
+        occupancy=occupancy, inside=inside, emergency=read_site_state(session).emergency_active)

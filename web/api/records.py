@@ -1,0 +1,67 @@
+"""API: breaches (R17), gate events with a cursor (R18), monthly statistics (R19)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from web.api import models as m
+from web.api.present import person_ref
+from web.api.registry import api_route
+from web.app import db_session, sitegate
+from web.auth import current_actor
+from zones import services
+from zones.errors import ValidationFailed
+from zones.services import web_queries
+
+
+@api_route("POST", "/breaches", permission="breaches.write", body=m.BreachIn, response=m.BreachOut,
+           status=201, errors=(404,))
+def record_breach(body: m.BreachIn) -> m.BreachOut:
+    """Record a breach seen by the caller; cancel-visit closes the visit, ban bans for ``days`` (R17)."""
+    actor = current_actor()
+    assert actor is not None
+    breach = services.record_breach(db_session(), person_id=body.person_id, rule=body.rule,
+                                    severity=body.severity, seen_by=actor.id, note=body.note, days=body.days)
+    return m.BreachOut.model_validate(breach)
+
+
+def encode_cursor(event_id: int) -> str:
+    """Opaque to clients: they pass back what they were given."""
+    return base64.urlsafe_b64encode(f"e{event_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+        if not text.startswith("e"):
+            raise ValueError(text)
+        return int(text[1:])
+    except (ValueError, binascii.Error, UnicodeDecodeError) as err:
+        raise ValidationFailed([("cursor", "not a cursor this API handed out")]) from err
+
+
+@api_route("GET", "/events", permission="events.read", query=m.EventsQuery, response=m.EventsOut)
+def events(query: m.EventsQuery) -> m.EventsOut:
+    """Gate records newest first (R18); ``since`` inclusive, ``until`` exclusive; pass
+    ``next_cursor`` back as ``cursor`` for the next (older) page."""
+    session = db_session()
+    rows, next_id = services.query_events(
+        session, since=query.since, until=query.until, gate=query.gate, zone=query.zone,
+        allowed=query.allowed, limit=query.limit,
+        cursor=decode_cursor(query.cursor) if query.cursor else None)
+    people = web_queries.people_by_id(session, (r["person_id"] for r in rows))
+    return m.EventsOut(
+        events=[m.EventOut(id=r["id"], at=r["at"], kind=r["kind"], gate=r["gate"], zone=r["zone"],
+                           card=r["card"], person=person_ref(people.get(r["person_id"])) if r["person_id"] else None,
+                           allowed=r["allowed"], reasons=list(r["reasons"] or []), passed=r["passed"],
+                           direction=r["direction"])
+                for r in rows],
+        next_cursor=encode_cursor(next_id) if next_id is not None else None)
+
+
+@api_route("GET", "/stats/monthly", permission="stats.read", query=m.StatsQuery, response=m.StatsOut)
+def monthly(query: m.StatsQuery) -> m.StatsOut:
+    """Visits, denials by rule, breaches and education of one month, site timezone (R19)."""
+    stats = services.monthly_stats(db_session(), query.month, sitegate().policy.timezone)
+    return m.StatsOut.model_validate(stats)
