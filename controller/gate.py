@@ -104,8 +104,10 @@ class GateController:
             self._exit(read, person)
             return
         if person is not None and person.kind == "employee":
-            self._act(read, person, None, self._decide(read, person, None))  # their own entry
-            self._escort_presented(person)
+            # An employee's card confirms the visitors waiting here, if any (R10); otherwise
+            # it is their own entry, and they count as the escort present for the window.
+            if not self._pair_waiting(person):
+                self._act(read, person, None, self._decide(read, person, None))
             return
         escort = self._recent_escort()
         decision = self._decide(read, person, escort)
@@ -133,7 +135,9 @@ class GateController:
             decision = replace(decision, allowed=False, reasons=(reason("gate-fault"),))
         return decision
 
-    def _escort_presented(self, escort: PersonFacts) -> None:
+    def _pair_waiting(self, escort: PersonFacts) -> bool:
+        """Pair ``escort`` with every visitor waiting at this gate; remember the escort for
+        visitors who present within the window. Returns whether anyone was waiting."""
         now = time.monotonic()
         window = self.site.policy.escort_window_s
         with self._lock:
@@ -142,6 +146,7 @@ class GateController:
         for w in waiting:
             fresh = self.site.snapshot.by_card.get(w.read.card, w.person)
             self._act(w.read, fresh, escort, self._decide(w.read, fresh, escort))
+        return bool(waiting)
 
     def _recent_escort(self) -> PersonFacts | None:
         now = time.monotonic()
