@@ -75,6 +75,8 @@ class TurnstileSim:
         self._history: dict[int, list[tuple[float, bool]]] = defaultdict(list)
         self._coils: dict[int, bool] = {}                # last written value per coil
         self._passes: list[tuple[float, int]] = []       # (time, passage input)
+        self._releases: dict[int, int] = defaultdict(int)  # coil -> 0->1 transitions
+        self._skip: set[int] = set()                     # coils whose next release nobody uses
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: ModbusTcpServer | ModbusSerialServer | None = None
@@ -196,18 +198,23 @@ class TurnstileSim:
             before = self._coils.get(coil, False)
             self._coils[coil] = value
             passage_input = self._turnstiles.get(coil)
+            if value and not before:
+                self._releases[coil] += 1
+            skip = value and not before and passage_input is not None and coil in self._skip
+            if skip:
+                self._skip.discard(coil)
         if value == before:
             return
         log.info("gate coil %d -> %d", coil, int(value))
         if value and passage_input is not None:
-            task = asyncio.get_running_loop().create_task(self._passage(coil, passage_input))
+            task = asyncio.get_running_loop().create_task(self._passage(coil, passage_input, skip))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _passage(self, coil: int, passage_input: int) -> None:
+    async def _passage(self, coil: int, passage_input: int, skip: bool) -> None:
         await asyncio.sleep(self.pass_delay_s)
-        if self._rng.random() >= self.pass_probability:
-            log.info("nobody passed turnstile of coil %d", coil)
+        if skip or self._rng.random() >= self.pass_probability:
+            log.info("nobody passed, input %d stays 0 (turnstile of coil %d)", passage_input, coil)
             return
         await self._set_bits(FC_READ_INPUTS, passage_input, True)
         with self._lock:
@@ -249,6 +256,16 @@ class TurnstileSim:
         """(time.monotonic(), value) of every client write to the coil, oldest first."""
         with self._lock:
             return list(self._history.get(address, []))
+
+    def skip_next(self, release_coil: int) -> None:
+        """Nobody walks through on the next release of this turnstile (whatever the draw)."""
+        with self._lock:
+            self._skip.add(release_coil)
+
+    def releases(self, release_coil: int) -> int:
+        """How many times the coil went from 0 to 1 since the simulator was created."""
+        with self._lock:
+            return self._releases.get(release_coil, 0)
 
     def passes(self) -> list[tuple[float, int]]:
         """(time.monotonic(), passage input) of every simulated passage, oldest first."""
