@@ -24,6 +24,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 PG_ADMIN_DSN = f"host={PG_HOST} port={PG_PORT} user=postgres dbname=postgres"
+DEMO_PASSWORD = "correct horse battery"
 
 
 def make_zones() -> dict:  # dict[str, zones.facts.Zone]
@@ -143,7 +144,8 @@ def demo_staff(session):  # type: ignore[no-untyped-def]
     """Employees of the demo plant, created through zones.services.create_user:
     admin, reception, guard, a safety officer of each demo department (assembly,
     steelmaking), the head of steelmaking, and an escort for both zones (with a card).
-    Returns a SimpleNamespace of Employee rows; ``.tokens`` maps attribute name -> API token."""
+    Returns a SimpleNamespace of Employee rows; ``.tokens`` maps attribute name -> API token.
+    Only ``admin`` has a panel password (``DEMO_PASSWORD``): argon2 hashing is slow on purpose."""
     from types import SimpleNamespace
 
     from zones.services import create_user, set_department_head
@@ -159,7 +161,7 @@ def demo_staff(session):  # type: ignore[no-untyped-def]
         ("escort", "Eve Escort", "escort", "steelmaking", ("assembly", "smelting"), "E0000004"),
     ]:
         emp, token = create_user(session, name, role, department=dept, escort_zones=escort, card=card,
-                                 password="correct horse")
+                                 password=DEMO_PASSWORD if role == "admin" else None)
         setattr(ns, attr, emp)
         ns.tokens[attr] = token
     set_department_head(session, "steelmaking", ns.head_steel.id)

@@ -35,8 +35,8 @@ def validate_resident_id(number: str) -> date:
         birth = date(int(n[6:10]), int(n[10:12]), int(n[12:14]))
     except ValueError as err:
         raise ValueError(f"the birth date in the resident id is not a valid date ({n[6:14]})") from err
-    if birth.year < 1900:
-        raise ValueError(f"the birth date in the resident id is before 1900 ({n[6:14]})")
+    if birth.year < 1800 or birth > date.today():
+        raise ValueError(f"the birth date in the resident id is impossible ({n[6:14]})")
     expected = check_character(n[:17])
     if n[17] != expected:
         raise ValueError(f"wrong check character: expected {expected}, got {n[17]}")
