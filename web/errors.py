@@ -76,7 +76,8 @@ def _domain_error(err: Exception) -> Response:
     if isinstance(err, domain.Conflict):
         return error_response(409, str(err) or "conflict", items=list(getattr(err, "items", []) or []))
     if isinstance(err, domain.NotAllowed):
-        return error_response(403, str(err) or "not allowed")
+        # "not_allowed": a domain rule refused (e.g. R5 department); "forbidden" is the role table
+        return error_response(403, str(err) or "not allowed", error="not_allowed")
     raise err
 
 
