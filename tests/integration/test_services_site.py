@@ -1,0 +1,164 @@
+"""Services: breaches and sanctions (R17), emergency and muster (R16), anti-passback reset
+(R15), monthly statistics (R19) and the events query (R18)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from zones.central import read_site_state, ship_events
+from zones.errors import NotAllowed, NotFound, ValidationFailed
+from zones.schema import Ban, Change, Presence
+from zones.services import (
+    active_ban,
+    book_visit,
+    check_in,
+    mark_accounted,
+    monthly_stats,
+    muster,
+    query_events,
+    record_breach,
+    record_education,
+    register_visitor,
+    reset_passback,
+    set_emergency,
+)
+
+NOW = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def visitor(session):
+    return register_visitor(session, name="Li Lei", id_type="passport", id_number="P1")
+
+
+@pytest.fixture
+def on_site(session, visitor, demo_staff):
+    v = book_visit(session, visitor_id=visitor.id, host_id=demo_staff.escort.id, purpose="audit")
+    return check_in(session, v.id, "P1", now=NOW)
+
+
+def _passage(key, person_id, zone, at, direction="in", escort_id=None):
+    return dict(key=key, at=at, gate=f"{zone}-{direction}", zone=zone, controller="c1", kind="passage",
+                card="C", person_id=person_id, escort_id=escort_id, allowed=True, reasons=[], passed=True,
+                direction=direction, detail={})
+
+
+def test_R17_warning_keeps_the_visit(session, visitor, on_site, demo_staff):
+    b = record_breach(session, person_id=visitor.id, rule="R13", severity="warning", seen_by=demo_staff.guard.id,
+                      note="phone out", now=NOW)
+    assert (b.visit_id, on_site.state) == (on_site.id, "on-site")
+
+
+def test_R17_cancel_visit_closes_the_visit(session, visitor, on_site, demo_staff):
+    record_breach(session, person_id=visitor.id, rule="R10", severity="cancel-visit", seen_by=demo_staff.guard.id,
+                  note="walked off alone", now=NOW)
+    assert on_site.state == "closed" and "R10" in on_site.flagged
+    assert session.scalars(select(Change.what).where(Change.person_id == visitor.id)).all()[-1] == "breach"
+
+
+def test_R17_ban_lasts_n_days(session, visitor, on_site, demo_staff):
+    record_breach(session, person_id=visitor.id, rule="R13", severity="ban", days=30, seen_by=demo_staff.guard.id,
+                  note="smoking", now=NOW)
+    ban = session.scalars(select(Ban)).one()
+    assert ban.until == date(2026, 4, 9) and "smoking" in ban.reason
+    assert active_ban(session, visitor.id, date(2026, 4, 9)) is not None
+    assert active_ban(session, visitor.id, date(2026, 4, 10)) is None
+    assert on_site.state == "closed"
+
+
+def test_R17_unregistered_guest_counts_against_the_employee(session, demo_staff):
+    b = record_breach(session, person_id=demo_staff.escort.id, rule="R1", severity="warning",
+                      seen_by=demo_staff.guard.id, note="brought a friend in unregistered", now=NOW)
+    assert b.person_id == demo_staff.escort.id
+    with pytest.raises(ValidationFailed):   # an employee has no visit to cancel
+        record_breach(session, person_id=demo_staff.escort.id, rule="R1", severity="cancel-visit",
+                      seen_by=demo_staff.guard.id)
+
+
+def test_R17_breach_input_is_validated(session, visitor, demo_staff):
+    with pytest.raises(ValidationFailed) as info:
+        record_breach(session, person_id=visitor.id, rule="R99", severity="ban", seen_by=demo_staff.guard.id)
+    assert [f for f, _ in info.value.fields] == ["rule", "days"]
+    with pytest.raises(NotFound):
+        record_breach(session, person_id=424242, rule="R13", severity="warning", seen_by=demo_staff.guard.id)
+
+
+def test_R16_emergency_is_set_by_officer_or_alarm_and_clears_accounted_marks(session, visitor, on_site, demo_staff):
+    ship_events(session, [_passage("p1", visitor.id, "smelting", NOW)])
+    mark_accounted(session, visitor.id)
+    with pytest.raises(NotAllowed):
+        set_emergency(session, True, "fire", demo_staff.reception.id)
+    with pytest.raises(ValidationFailed):
+        set_emergency(session, True, " ", demo_staff.officer_steel.id)
+    state = set_emergency(session, True, "fire in smelting", demo_staff.officer_steel.id, now=NOW)
+    assert (state.emergency_active, state.emergency_since) == (True, NOW)
+    flags = read_site_state(session)
+    assert (flags.emergency_active, flags.emergency_reason, flags.emergency_source) == (
+        True, "fire in smelting", f"employee:{demo_staff.officer_steel.id}")
+    assert session.get(Presence, visitor.id).accounted is False
+    listed = muster(session)
+    assert [(p.zone, person.name, esc) for p, person, esc in listed] == [("smelting", "Li Lei", None)]
+    mark_accounted(session, visitor.id)
+    assert session.get(Presence, visitor.id).accounted is True
+    set_emergency(session, False, "", "alarm:smelting-east")
+    assert read_site_state(session).emergency_active is False
+    with pytest.raises(NotFound):
+        mark_accounted(session, demo_staff.guard.id)
+
+
+def test_R15_passback_reset_needs_a_safety_officer(session, visitor, on_site, demo_staff):
+    ship_events(session, [_passage("p1", visitor.id, "smelting", NOW)])
+    with pytest.raises(NotAllowed):
+        reset_passback(session, visitor.id, "smelting", demo_staff.guard.id)
+    assert reset_passback(session, visitor.id, "smelting", demo_staff.officer_steel.id) is True
+    assert session.get(Presence, visitor.id) is None
+    assert reset_passback(session, visitor.id, "smelting", demo_staff.officer_steel.id) is False
+
+
+def _decision(key, at, allowed, rules, zone="smelting"):
+    return dict(key=key, at=at, gate=f"{zone}-east", zone=zone, controller="c1", kind="decision", card="C",
+                person_id=None, escort_id=None, allowed=allowed, passed=None, direction="in", detail={},
+                reasons=[{"rule": r, "code": r.lower(), "message": f"{r} failed", "params": {}} for r in rules])
+
+
+def test_R19_monthly_statistics(session, visitor, on_site, demo_staff):
+    march = datetime(2026, 3, 15, 4, 0, tzinfo=UTC)
+    ship_events(session, [
+        _decision("d1", march, False, ["R5", "R8"]),
+        _decision("d2", march, False, ["R5"]),
+        _decision("d3", march, True, []),
+        _decision("d4", datetime(2026, 4, 1, 4, 0, tzinfo=UTC), False, ["R11"]),   # April in Shanghai
+    ])
+    record_breach(session, person_id=visitor.id, rule="R13", severity="warning", seen_by=demo_staff.guard.id, now=march)
+    record_education(session, visitor_id=visitor.id, department="steelmaking", method="verbal", topics=[],
+                     delivered_at=march, educator_id=demo_staff.officer_steel.id, notification_signed=False)
+    stats = monthly_stats(session, "2026-03", timezone="Asia/Shanghai")
+    assert stats["denials"] == {"total": 2, "by_rule": {"R5": 2, "R8": 1}}
+    assert stats["breaches"]["by_severity"] == {"warning": 1}
+    assert stats["educations"] == {"total": 1, "by_method": {"verbal": 1}}
+    assert stats["visits"]["arrived"] == 1
+    assert monthly_stats(session, "2026-04", timezone="Asia/Shanghai")["denials"]["by_rule"] == {"R11": 1}
+    with pytest.raises(ValidationFailed):
+        monthly_stats(session, "2026-13")
+
+
+def test_R18_events_query_filters_and_pages_newest_first(session):
+    base = datetime(2026, 3, 10, 0, 0, tzinfo=UTC)
+    ship_events(session, [_decision(f"e{i}", base + timedelta(minutes=i), i % 2 == 0, [] if i % 2 == 0 else ["R5"],
+                                    zone="smelting" if i < 6 else "assembly") for i in range(10)])
+    page, cursor = query_events(session, limit=4)
+    assert [e["key"] for e in page] == ["e9", "e8", "e7", "e6"]
+    page2, cursor2 = query_events(session, limit=4, cursor=cursor)
+    assert [e["key"] for e in page2] == ["e5", "e4", "e3", "e2"]
+    page3, cursor3 = query_events(session, limit=4, cursor=cursor2)
+    assert ([e["key"] for e in page3], cursor3) == (["e1", "e0"], None)
+    denied, _ = query_events(session, zone="smelting", allowed=False)
+    assert [e["key"] for e in denied] == ["e5", "e3", "e1"]
+    assert denied[0]["reasons"][0]["rule"] == "R5" and denied[0]["at"] == base + timedelta(minutes=5)
+    window, _ = query_events(session, since=base + timedelta(minutes=2), until=base + timedelta(minutes=4))
+    assert [e["key"] for e in window] == ["e3", "e2"]
+    with pytest.raises(ValidationFailed):
+        query_events(session, limit=0)
