@@ -1,0 +1,214 @@
+"""Helpers every page (panel and handheld) shares: the template context, form parsing,
+turning domain errors into form messages, and times shown in the site's timezone.
+
+Views stay thin (style.md): they parse the form with these helpers, call a service in
+zones.services and render; they never query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, flash, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from web.i18n import translate
+from web.permissions import can_see_identity, permissions_of
+from zones.idcard import mask
+from zones.errors import Conflict, DomainError, NotAllowed, NotFound, ValidationFailed
+
+# (endpoint, label, permission or None, endpoint prefix that marks the entry active)
+PANEL_NAV: list[tuple[str, str, str | None, str]] = [
+    ("panel.index", "Dashboard", "occupancy.read", "panel.index"),
+    ("panel.visitors", "Visitors", "visitors.read", "panel.visitor"),
+    ("panel.visits", "Visits", "visitors.read", "panel.visit_"),
+    ("panel.forms", "Contact forms", "forms.write", "panel.form"),
+    ("panel.education_new", "Education", "education.write", "panel.education"),
+    ("panel.expiring", "Expiring soon", "visitors.read", "panel.expiring"),
+    ("panel.events", "Events", "events.read", "panel.events"),
+    ("panel.breaches", "Breaches and bans", "breaches.write", "panel.breach"),
+    ("panel.stats", "Statistics", "stats.read", "panel.stats"),
+    ("panel.muster", "Muster", "muster.read", "panel.muster"),
+]
+
+ROLE_LABELS = {"admin": "Administrator", "safety_officer": "Safety officer", "reception": "Reception",
+               "escort": "Escort", "guard": "Guard"}
+
+
+def actor() -> Any:
+    """The signed-in employee (web.auth.Actor); views run behind ``require`` so never None."""
+    from web.auth import current_actor
+
+    return current_actor()
+
+
+def db() -> Any:
+    from web.app import db_session
+
+    return db_session()
+
+
+def site() -> Any:
+    from web.app import sitegate
+
+    return sitegate()
+
+
+def shows_identity() -> bool:
+    """R20: identity and phone numbers in clear only in the safety officer's views."""
+    a = actor()
+    return a is not None and can_see_identity(a.role)
+
+
+def personal(value: str | None) -> str:
+    """An identity or phone number as this viewer may see it (R20)."""
+    if not value:
+        return ""
+    return value if shows_identity() else (mask(value) or "")
+
+
+# ---- times -----------------------------------------------------------------------------
+
+def site_tz() -> ZoneInfo:
+    return ZoneInfo(site().config.site.timezone)
+
+
+def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """An aware time shown in the site's timezone."""
+    if value is None:
+        return ""
+    return value.astimezone(site_tz()).strftime(fmt)
+
+
+def parse_local_datetime(text: str | None, field: str, problems: list[tuple[str, str]]) -> datetime | None:
+    """``YYYY-MM-DDTHH:MM`` from a datetime-local input, read in the site's timezone."""
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=site_tz())
+    except ValueError:
+        problems.append((field, translate("expected a date and time")))
+        return None
+
+
+def parse_date(text: str | None, field: str, problems: list[tuple[str, str]]) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        problems.append((field, translate("expected a date (YYYY-MM-DD)")))
+        return None
+
+
+def parse_int(text: str | None, field: str, problems: list[tuple[str, str]], *, required: bool = True) -> int | None:
+    if not text:
+        if required:
+            problems.append((field, translate("required")))
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        problems.append((field, translate("expected a number")))
+        return None
+
+
+def local_now() -> datetime:
+    return datetime.now(site_tz())
+
+
+def day_start(d: date) -> datetime:
+    return datetime.combine(d, time.min, tzinfo=site_tz())
+
+
+# ---- errors ----------------------------------------------------------------------------
+
+class FormErrors(dict[str, str]):
+    """Field -> message, filled from a ValidationFailed (or a view's own checks)."""
+
+    def add(self, pairs: list[tuple[str, str]]) -> None:
+        for field, message in pairs:
+            self[field] = f"{self[field]}; {message}" if field in self else message
+
+
+@contextmanager
+def domain_errors(errors: FormErrors) -> Iterator[None]:
+    """Run a service call; its domain error becomes a form message instead of an error page.
+
+    ValidationFailed goes to the named fields; Conflict, NotAllowed and NotFound become a
+    flash (with what is in the way, e.g. the badge and helmet still out at check-out)."""
+    try:
+        yield
+    except ValidationFailed as err:
+        db().rollback()
+        errors.add(err.fields)
+        flash(translate("Please correct the marked fields."), "error")
+    except (Conflict, NotAllowed, NotFound) as err:
+        db().rollback()
+        errors["_"] = str(err)
+        flash(str(err), "error")
+    except DomainError as err:  # any other deliberate refusal
+        db().rollback()
+        errors["_"] = str(err)
+        flash(str(err), "error")
+
+
+def form_value(name: str, default: str = "") -> str:
+    return (request.form.get(name) or default).strip()
+
+
+def form_data() -> MultiDict[str, str]:
+    return request.form if request.method == "POST" else MultiDict()
+
+
+# ---- template context ------------------------------------------------------------------
+
+def _context() -> dict[str, Any]:
+    from web.auth import current_actor
+
+    who = current_actor() if request else None
+    state = current_app.extensions.get("sitegate")
+    emergency = False
+    if who is not None and state is not None:
+        from zones.services.site import read_emergency
+
+        emergency = bool(read_emergency(db()).emergency_active)
+    home = url_for("auth.login")
+    if who is not None:
+        home = url_for("handheld.index" if who.role in ("escort", "guard") else "panel.index")
+    muster_endpoint = "handheld.muster" if who is not None and who.role in ("escort", "guard") else "panel.muster"
+    return {
+        "site_name": state.config.site.name if state else "SiteGate",
+        "home_url": home,
+        "logout_url": url_for("auth.logout"),
+        "role_label": lambda role: translate(ROLE_LABELS.get(role, role or "")),
+        "perms": permissions_of(who.role) if who else frozenset(),
+        "panel_nav": PANEL_NAV,
+        "emergency_active": emergency,
+        "muster_url": url_for(muster_endpoint) if who is not None else None,
+        "local_time": local_time,
+        "personal": personal,
+        "zone_name": zone_name,
+    }
+
+
+def zone_name(zone_id: str | None) -> str:
+    zone = site().zones.get(zone_id or "")
+    return zone.name if zone else (zone_id or "")
+
+
+def init_pages(app: Flask) -> None:
+    """Context processor, filters and i18n for every template (idempotent; both blueprints
+    call it when registered)."""
+    from web import i18n
+
+    i18n.init_app(app)
+    if app.extensions.get("sitegate_pages"):
+        return
+    app.extensions["sitegate_pages"] = True
+    app.context_processor(_context)
+    app.jinja_env.filters.update(zone_name=zone_name, personal=personal, local_time=local_time)

@@ -1,0 +1,95 @@
+"""Dashboard (people on site per zone, gate health, snapshot age), the emergency button
+with its confirmation step, and the live muster view (R16)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import flash, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response
+
+from web.auth import require, require_login
+from web.i18n import LANGUAGES, translate
+from web.panel.blueprint import bp
+from web.panel.common import FormErrors, actor, db, domain_errors, site
+from zones.services import page_queries as q
+from zones.services.site import mark_accounted, read_emergency, set_emergency
+from zones.services.site import muster as muster_rows
+
+
+@bp.post("/language")
+def set_language() -> Response:
+    """The header's language switch: remembered for this session (part 5)."""
+    lang = request.form.get("lang", "")
+    if lang in LANGUAGES:
+        session["lang"] = lang
+    target = request.form.get("next", "")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("panel.index")
+    return redirect(target)
+
+
+@bp.get("/")
+@require_login
+def index() -> Any:
+    who = actor()
+    if who.role in ("escort", "guard"):
+        return redirect(url_for("handheld.index"))
+    counts = q.occupancy(db())
+    zones = [(z, counts.get(z.id, 0)) for z in site().zones.values()]
+    now = datetime.now(UTC)
+    gates = [(g, (now - g.updated_at).total_seconds()) for g in q.gate_health(db())]
+    configured = {g.id for g in site().config.gates}
+    missing_gates = sorted(configured - {g.gate_id for g, _ in gates})
+    return render_template("panel/dashboard.html", zones=zones, total=sum(counts.values()), gates=gates,
+                           missing_gates=missing_gates, emergency=read_emergency(db()))
+
+
+@bp.route("/emergency", methods=["GET", "POST"])
+@require("emergency.write")
+def emergency() -> Any:
+    """GET: the confirmation page. POST: start (active=1, with a reason) or end it (R16)."""
+    state = read_emergency(db())
+    errors = FormErrors()
+    if request.method == "POST":
+        active = request.form.get("active") == "1"
+        with domain_errors(errors):
+            set_emergency(db(), active, request.form.get("reason", ""), actor().id)
+            if active:
+                flash(translate("Emergency declared: entries locked, exits released."), "error")
+                return redirect(url_for("panel.muster"))
+            flash(translate("Emergency ended."), "success")
+            return redirect(url_for("panel.index"))
+    return render_template("panel/emergency.html", state=state, errors=errors)
+
+
+def _muster_context() -> dict[str, Any]:
+    rows = muster_rows(db())
+    by_zone: dict[str, list[Any]] = {}
+    for presence, person, escort in rows:
+        by_zone.setdefault(presence.zone, []).append((presence, person, escort))
+    missing = sum(1 for p, _, _ in rows if not p.accounted)
+    return {"by_zone": by_zone, "missing": missing, "total": len(rows), "state": read_emergency(db())}
+
+
+@bp.get("/muster")
+@require("muster.read")
+def muster() -> Any:
+    return render_template("panel/muster.html", **_muster_context())
+
+
+@bp.get("/muster/live")
+@require("muster.read")
+def muster_live() -> Any:
+    """The muster list alone, fetched every 2 s by static/live.js."""
+    return render_template("panel/_muster_list.html", **_muster_context())
+
+
+@bp.post("/muster/<int:person_id>/accounted")
+@require("muster.mark")
+def muster_mark(person_id: int) -> Response:
+    errors = FormErrors()
+    with domain_errors(errors):
+        mark_accounted(db(), person_id, request.form.get("accounted", "1") == "1")
+    return redirect(url_for("panel.muster"))

@@ -1,0 +1,84 @@
+"""Safety education (R6): record it while the visitor signs the notification card on screen
+(R7, canvas -> PNG data URL), and the printable education card with its valid-until date (R8)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+
+from web.auth import require
+from web.i18n import translate
+from web.panel.blueprint import bp
+from web.panel.common import FormErrors, actor, db, domain_errors, form_data, local_now, parse_int, parse_local_datetime, site
+from zones.services import page_queries as q
+from zones.services.education import record_education
+
+# R6: what education covers; the codes are stored, the labels shown (and translated)
+TOPICS: list[tuple[str, str]] = [
+    ("hazards", "The zone's major hazards and the rules to obey"),
+    ("products", "What the department produces"),
+    ("fire-explosion-poisoning", "Fire, explosion and poisoning"),
+    ("emergency-rescue", "Emergency rescue"),
+    ("walking-route", "The visitor's walking route"),
+    ("evacuation-route", "The evacuation route"),
+    ("prohibitions", "The seven prohibitions (R13)"),
+]
+
+# R13: printed on the education card
+PROHIBITIONS: list[str] = [
+    "No cigarettes, lighters or flammables.",
+    "No mobile phones; no cameras or other non-explosion-proof electrical devices without permission.",
+    "Do not operate equipment, facilities or tools.",
+    "Wear proper clothing.",
+    "No private vehicles inside.",
+    "No minors.",
+    "Never unescorted.",
+]
+
+MAX_SIGNATURE_CHARS = 2_000_000   # a 560x200 PNG is ~20 kB; refuse anything absurd
+
+
+@bp.route("/education/new", methods=["GET", "POST"])
+@require("education.write")
+def education_new() -> Any:
+    errors = FormErrors()
+    if request.method == "POST":
+        f = request.form
+        problems: list[tuple[str, str]] = []
+        visitor_id = parse_int(f.get("visitor_id"), "visitor_id", problems)
+        delivered = parse_local_datetime(f.get("delivered_at"), "delivered_at", problems) or local_now()
+        signature = f.get("signature", "").strip() or None
+        if signature and len(signature) > MAX_SIGNATURE_CHARS:
+            problems.append(("signature", translate("the signature image is too large")))
+        written = f.get("method") == "written"
+        if written and not signature:
+            # R9: the written notification card is what high-risk zones need; it must be signed
+            problems.append(("signature", translate("the visitor must sign the notification card")))
+        errors.add(problems)
+        if not problems:
+            assert visitor_id is not None
+            rules = site().config.rules
+            with domain_errors(errors):
+                edu = record_education(
+                    db(), visitor_id=visitor_id, department=f.get("department", ""), method=f.get("method", ""),
+                    topics=f.getlist("topics"), delivered_at=delivered, educator_id=actor().id,
+                    notification_signed=signature is not None, signature=signature,
+                    valid_months=rules.education_valid_months, retention_months=rules.notification_retention_months,
+                    timezone=site().config.site.timezone)
+                flash(translate("Education recorded; the card is valid until {date}.", date=edu.valid_until), "success")
+                return redirect(url_for("panel.education_card", education_id=edu.id))
+    departments = sorted({z.department for z in site().zones.values()})
+    return render_template(
+        "panel/education_new.html", errors=errors, form=form_data(), visitors=q.search_visitors(db()),
+        departments=departments, topics=TOPICS, preselect=request.args.get("visitor_id", ""),
+        default_department=actor().department or "", now=local_now().strftime("%Y-%m-%dT%H:%M"))
+
+
+@bp.get("/education/<int:education_id>/card")
+@require("visitors.read")
+def education_card(education_id: int) -> Any:
+    edu, visitor, card, educator = q.education_with_card(db(), education_id)
+    labels = dict(TOPICS)
+    return render_template("panel/education_card.html", edu=edu, visitor=visitor, card=card, educator=educator,
+                           topics=[labels.get(t, t) for t in edu.topics or []], prohibitions=PROHIBITIONS)

@@ -1,0 +1,101 @@
+"""Records: education expiring soon (by escort and host), gate events with filters and
+every reason (R18), breaches and bans (R17), and monthly statistics with a chart (R19)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+
+from web.auth import require
+from web.i18n import translate
+from web.panel.blueprint import bp
+from web.panel.chart import bar_chart
+from web.panel.common import FormErrors, actor, day_start, db, domain_errors, local_now, parse_date, parse_int, site
+from web.permissions import own_visitors_only
+from zones.schema import SEVERITIES
+from zones.services import page_queries as q
+from zones.services.breaches import record_breach
+from zones.services.reports import monthly_stats, query_events
+
+EXPIRING_DAYS = 14
+RULE_IDS = [f"R{i}" for i in range(1, 21)]
+
+
+@bp.get("/expiring")
+@require("visitors.read")
+def expiring() -> Any:
+    rows = q.expiring_education(db(), local_now().date(), EXPIRING_DAYS)
+    who = actor()
+    if own_visitors_only(who.role):
+        own = q.escort_visitor_ids(db(), who.id)
+        rows = [r for r in rows if r.visitor.id in own]
+    by_escort: dict[str, list[Any]] = {}
+    by_host: dict[str, list[Any]] = {}
+    for r in rows:
+        for name in r.escorts or [""]:
+            by_escort.setdefault(name, []).append(r)
+        by_host.setdefault(r.host or "", []).append(r)
+    return render_template("panel/expiring.html", by_escort=sorted(by_escort.items()),
+                           by_host=sorted(by_host.items()), days=EXPIRING_DAYS, today=local_now().date())
+
+
+@bp.get("/events")
+@require("events.read")
+def events() -> Any:
+    a = request.args
+    problems: list[tuple[str, str]] = []
+    since = parse_date(a.get("since"), "since", problems)
+    until = parse_date(a.get("until"), "until", problems)
+    cursor = parse_int(a.get("cursor"), "cursor", problems, required=False)
+    allowed = {"yes": True, "no": False}.get(a.get("allowed", ""))
+    errors = FormErrors()
+    errors.add(problems)
+    rows, next_cursor = query_events(
+        db(), since=day_start(since) if since else None, until=day_start(until + timedelta(days=1)) if until else None,
+        gate=a.get("gate") or None, zone=a.get("zone") or None, allowed=allowed, kind=a.get("kind") or None,
+        card=(a.get("card") or "").strip().upper() or None, limit=100, cursor=cursor)
+    people = q.names(db(), {e["person_id"] for e in rows} | {e["escort_id"] for e in rows})
+    return render_template("panel/events.html", rows=rows, next_cursor=next_cursor, people=people, errors=errors,
+                           args=a, gates=[g.id for g in site().config.gates], zone_ids=list(site().zones))
+
+
+@bp.route("/breaches", methods=["GET", "POST"])
+@require("breaches.write")
+def breaches() -> Any:
+    errors = FormErrors()
+    if request.method == "POST":
+        f = request.form
+        problems: list[tuple[str, str]] = []
+        person_id = parse_int(f.get("person_id"), "person_id", problems)
+        days = parse_int(f.get("days"), "days", problems, required=False) if f.get("severity") == "ban" else None
+        errors.add(problems)
+        if not problems:
+            assert person_id is not None
+            with domain_errors(errors):
+                record_breach(db(), person_id=person_id, rule=f.get("rule", ""), severity=f.get("severity", ""),
+                              seen_by=actor().id, note=f.get("note", ""), days=days)
+                flash(translate("Breach recorded (R17)."), "success")
+                return redirect(url_for("panel.breaches"))
+    today = local_now().date()
+    return render_template("panel/breaches.html", errors=errors, rows=q.breaches(db()), bans=q.active_bans(db(), today),
+                           people=q.people_on_site(db()), severities=SEVERITIES, rules=RULE_IDS,
+                           form=request.form if request.method == "POST" else {})
+
+
+@bp.get("/stats")
+@require("stats.read")
+def stats() -> Any:
+    month = request.args.get("month") or local_now().strftime("%Y-%m")
+    errors = FormErrors()
+    data = None
+    with domain_errors(errors):
+        data = monthly_stats(db(), month, site().config.site.timezone)
+    if data is None:
+        month = local_now().strftime("%Y-%m")
+        data = monthly_stats(db(), month, site().config.site.timezone)
+    denials = list(data["denials"]["by_rule"].items())
+    denials.sort(key=lambda kv: int(kv[0][1:]) if kv[0][1:].isdigit() else 99)
+    chart = bar_chart(denials, title=translate("Denials by rule"))
+    return render_template("panel/stats.html", month=month, data=data, chart=chart)

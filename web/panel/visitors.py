@@ -1,0 +1,61 @@
+"""Visitors: search, register (R2), and the full record (visits, forms, education, badges,
+helmets, breaches). Identity and phone numbers are masked except for safety officers (R20);
+an escort sees only their own visitors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from web.auth import require
+from web.i18n import translate
+from web.panel.blueprint import bp
+from web.panel.common import FormErrors, actor, db, domain_errors, form_data, local_now, parse_date
+from web.permissions import own_visitors_only
+from zones.schema import ID_TYPES
+from zones.services import page_queries as q
+from zones.services.people import register_visitor
+
+
+def _own_ids() -> set[int] | None:
+    """None for roles that see every visitor; an escort's own visitor ids otherwise."""
+    who = actor()
+    return q.escort_visitor_ids(db(), who.id) if own_visitors_only(who.role) else None
+
+
+@bp.get("/visitors")
+@require("visitors.read")
+def visitors() -> Any:
+    text = request.args.get("q", "")
+    rows = q.search_visitors(db(), text, only_ids=_own_ids())
+    return render_template("panel/visitors.html", rows=rows, text=text)
+
+
+@bp.route("/visitors/new", methods=["GET", "POST"])
+@require("visitors.write")
+def visitor_new() -> Any:
+    errors = FormErrors()
+    if request.method == "POST":
+        f = request.form
+        problems: list[tuple[str, str]] = []
+        birth = parse_date(f.get("birth_date"), "birth_date", problems)
+        errors.add(problems)
+        if not problems:
+            with domain_errors(errors):
+                v = register_visitor(db(), name=f.get("name", ""), id_type=f.get("id_type", ""),
+                                     id_number=f.get("id_number", ""), organisation=f.get("organisation", "").strip(),
+                                     phone=f.get("phone", "").strip() or None, birth_date=birth)
+                flash(translate("Visitor {name} registered.", name=v.name), "success")
+                return redirect(url_for("panel.visitor_record", visitor_id=v.id))
+    return render_template("panel/visitor_new.html", errors=errors, form=form_data(), id_types=ID_TYPES)
+
+
+@bp.get("/visitors/<int:visitor_id>")
+@require("visitors.read")
+def visitor_record(visitor_id: int) -> Any:
+    own = _own_ids()
+    if own is not None and visitor_id not in own:
+        abort(404)  # an escort sees only their own visitors; do not confirm the id exists
+    record = q.visitor_record(db(), visitor_id)
+    return render_template("panel/visitor.html", r=record, today=local_now().date())

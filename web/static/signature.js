@@ -1,0 +1,54 @@
+// Signature pad for the safety notification card (R7): draw with a finger, pen or mouse on
+// a <canvas data-signature-for="FIELD_ID">; every stroke end stores the drawing as a PNG
+// data URL in the hidden field, which the form posts. Pointer events cover all three inputs.
+(function () {
+  "use strict";
+  function setup(canvas) {
+    var field = document.getElementById(canvas.dataset.signatureFor);
+    var ctx = canvas.getContext("2d");
+    var drawing = false, drawn = false, last = null;
+
+    function resize() {
+      // keep the bitmap at the displayed size (times the pixel ratio) so strokes are sharp
+      var ratio = window.devicePixelRatio || 1, rect = canvas.getBoundingClientRect();
+      canvas.width = Math.round(rect.width * ratio);
+      canvas.height = Math.round(rect.height * ratio);
+      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+      ctx.lineWidth = 2.5; ctx.lineCap = "round"; ctx.lineJoin = "round"; ctx.strokeStyle = "#10223a";
+      clear();
+    }
+    function clear() {
+      ctx.save(); ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, canvas.width, canvas.height); ctx.restore();
+      drawn = false; field.value = "";
+      canvas.dispatchEvent(new CustomEvent("signature-change", { bubbles: true }));
+    }
+    function point(e) {
+      var rect = canvas.getBoundingClientRect();
+      return { x: e.clientX - rect.left, y: e.clientY - rect.top };
+    }
+    canvas.addEventListener("pointerdown", function (e) {
+      e.preventDefault(); canvas.setPointerCapture(e.pointerId);
+      drawing = true; last = point(e);
+      ctx.beginPath(); ctx.arc(last.x, last.y, 1, 0, 2 * Math.PI); ctx.fill();
+    });
+    canvas.addEventListener("pointermove", function (e) {
+      if (!drawing) return;
+      var p = point(e);
+      ctx.beginPath(); ctx.moveTo(last.x, last.y); ctx.lineTo(p.x, p.y); ctx.stroke();
+      last = p; drawn = true;
+    });
+    function end() {
+      if (!drawing) return;
+      drawing = false;
+      if (drawn) field.value = canvas.toDataURL("image/png");
+      canvas.dispatchEvent(new CustomEvent("signature-change", { bubbles: true }));
+    }
+    canvas.addEventListener("pointerup", end);
+    canvas.addEventListener("pointercancel", end);
+    var clearButton = document.querySelector('[data-signature-clear="' + canvas.id + '"]');
+    if (clearButton) clearButton.addEventListener("click", function (e) { e.preventDefault(); clear(); });
+    resize();
+  }
+  document.querySelectorAll("canvas[data-signature-for]").forEach(setup);
+})();
