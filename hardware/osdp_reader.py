@@ -161,7 +161,7 @@ class OsdpBus:
         cp.start()
         self._cp = cp
         for reader in self.readers.values():
-            reader._update_state(time.monotonic(), False, False)   # a new CP starts offline
+            reader._reset_link()     # a new CP starts from offline: settle again
         self._retry = {a: (time.monotonic(), RETRY_MIN_S) for a in addresses}
 
     def _teardown_cp(self) -> None:
@@ -311,9 +311,7 @@ class OsdpCardReader(CardReader):
         finally:
             if self.sim is not None:
                 self.sim.shutdown()
-            with self._lock:
-                self._online = self._secure = False
-                self._online_since = None
+            self._reset_link()
 
     def feedback(self, what: Feedback) -> None:
         bus = self._bus
@@ -349,6 +347,11 @@ class OsdpCardReader(CardReader):
             self._last_error = message
         if changed:
             log.warning("osdp reader %s: %s", self.reader_id, message)
+
+    def _reset_link(self) -> None:
+        with self._lock:
+            self._online = self._secure = False
+            self._online_since = None
 
     def _update_state(self, now: float, lib_online: bool, lib_secure: bool) -> None:
         bus = self._bus

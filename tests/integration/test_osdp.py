@@ -164,24 +164,15 @@ def test_wrong_scbk_never_comes_online_and_never_decides(rig, wait_until):
     assert reader.health()["frames"] == 0
 
 
-def test_unplugged_reader_goes_offline_within_8_s(rig, wait_until):
-    sim, reader, _ = rig(address=3, sim_key=KEY, reader_key=KEY)
+def _stale_reads_are_ignored(rig, wait_until, wait_for_pd_offline: bool) -> None:
+    sim, reader, decider = rig(address=4, sim_key=KEY, reader_key=KEY)
     ready(reader, wait_until, secure=True)
-    sim.close()
+    sim.close()                      # unplugged
     wait_until(lambda: not reader.health()["online"], timeout=8, what="reader offline")
     health = reader.health()
     assert health["secure"] is False
     assert "no reply" in str(health["last_error"])
-    reader.feedback("denied")        # best effort: recorded, never raises
-    sim.reopen()
-    wait_until(lambda: reader.health()["online"], timeout=15, what="reader back online")
-
-
-def _stale_reads_are_ignored(rig, wait_until, wait_for_pd_offline: bool) -> None:
-    sim, reader, decider = rig(address=4, sim_key=KEY, reader_key=KEY)
-    ready(reader, wait_until, secure=True)
-    sim.close()
-    wait_until(lambda: not reader.health()["online"], timeout=8, what="reader offline")
+    reader.feedback("denied")        # best effort while offline: recorded, never raises
     if wait_for_pd_offline:          # the reader itself gives up on the CP (~8 s)
         wait_until(lambda: not sim.online, timeout=15, what="PD sees the CP gone")
     for card in (GRANTED_CARD, "11111111", GRANTED_CARD):
@@ -198,7 +189,8 @@ def _stale_reads_are_ignored(rig, wait_until, wait_for_pd_offline: bool) -> None
     assert (read.card, allowed) == (GRANTED_CARD, True)
 
 
-def test_reads_queued_during_a_short_outage_are_ignored(rig, wait_until):
+def test_unplugged_reader_goes_offline_within_8_s_and_its_queued_reads_are_ignored(
+        rig, wait_until):
     _stale_reads_are_ignored(rig, wait_until, wait_for_pd_offline=False)
 
 
