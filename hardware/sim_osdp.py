@@ -187,7 +187,7 @@ class OsdpReaderSim:
         """Stop the PD thread and free the pty (when this sim made it). Idempotent."""
         if self._stopped:
             return
-        self._stopped = True
+        self._stopped = self._started = True   # a shut-down sim cannot be started again
         try:
             if self._pd is not None and self._pd.thread is not None:
                 self._pd.teardown()
@@ -204,7 +204,13 @@ class OsdpReaderSim:
     # -- the cable -----------------------------------------------------------------------
 
     def close(self) -> None:
-        """Unplug: cut this reader's cable. The PD keeps running and queues card reads."""
+        """Unplug: cut this reader's cable. The PD keeps running and queues card reads;
+        ``reopen()`` plugs it back. On a sim that is not running (never started, or shut
+        down) there is no cable to cut and close() frees the pty instead, so the
+        hardware factory's clean-up (which closes every reader sim) leaks nothing."""
+        if not self._started or self._stopped:
+            self.shutdown()
+            return
         with self.line._lock:
             self._wire.connected = False
             self._wire.inbox.clear()
@@ -224,9 +230,12 @@ class OsdpReaderSim:
         """Hold a card to the reader: a CardRead event in Wiegand format whose data bytes
         are ``card`` (hex digits, an even number of them; bit length = 8 per byte).
         Returns whether libosdp queued it. Raises ValueError for non-hex input."""
-        data = bytes.fromhex(card)
+        try:
+            data = bytes.fromhex(card)
+        except ValueError:
+            data = b""
         if not data:
-            raise ValueError("empty card number")
+            raise ValueError(f"an OSDP card number is an even number of hex digits, got {card!r}")
         return self.present_bits(data, 8 * len(data))
 
     def present_bits(self, data: bytes, bits: int) -> bool:

@@ -269,3 +269,45 @@ def test_factory_builds_a_simulated_reader_for_port_sim(wait_until):
     finally:
         reader.stop()
     assert not osdp_reader._buses
+
+
+def test_gate_end_to_end_over_osdp(tmp_path, make_turnstile_sim, wait_until):
+    """The lead's ControllerRuntime deciding from a migrated database: an escort's card
+    releases the coil and shows green + 1 beep, an unknown card red + 3 beeps; an
+    unplugged reader shows offline in the gate's health."""
+    from controller.runtime import ControllerRuntime
+    from hardware.modbus_io import ModbusIoModule
+    from tests.integration.plant import ESCORT_CARD, People, migrated_sqlite, plant_config
+
+    url, engine = migrated_sqlite(tmp_path / "central.db")
+    turnstile = make_turnstile_sim(turnstiles=[(0, 0)], pass_delay_s=0.1)
+    sim = OsdpReaderSim(address=0, scbk=KEY)
+    config = plant_config(url, turnstile.url, protocol="osdp", in_port=sim.port)
+    People(engine, config)
+    gate_section = config.gate("smelting-east")
+    reader = OsdpCardReader("smelting-east", gate_section.reader.model_copy(update={"scbk": KEY}),
+                            sim=sim)
+    io = ModbusIoModule(turnstile.url, 1)
+    runtime = ControllerRuntime(config, engine, {"smelting-east": reader}, {"smelting-east": io},
+                                controller_id="osdp-test", journal_path=tmp_path / "journal.db",
+                                gate_ids=["smelting-east"])
+    runtime.start()
+    try:
+        gate = runtime.gates["smelting-east"]
+        ready(reader, wait_until, secure=True)
+        wait_until(lambda: gate.health()["reader"]["secure"], what="gate health shows secure")
+        t0 = time.monotonic()
+        sim.present(ESCORT_CARD)
+        wait_until(lambda: [v for _, v in turnstile.coil_history(0) if v], what="release coil set")
+        wait_until(lambda: feedback_seen(sim, "green", 1, t0), what="green + 1 beep")
+        t1 = time.monotonic()
+        sim.present("0C0C0C0C0C")        # nobody's card
+        wait_until(lambda: feedback_seen(sim, "red", 3, t1), what="red + 3 beeps")
+        assert gate.counters["granted"] == 1 and gate.counters["denied"] == 1
+        sim.close()
+        wait_until(lambda: gate.health()["reader"]["online"] is False, timeout=8,
+                   what="gate health shows the reader offline")
+    finally:
+        runtime.stop()     # stops the reader, which shuts its sim down
+        io.close()
+        engine.dispose()
