@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,8 +90,10 @@ def create_app(config: SiteConfig, *, engine: Engine | None = None, testing: boo
     app.config.update(
         SECRET_KEY=load_or_create_secret(config.site.secret_key_file),
         TESTING=testing,
-        # secure cookies (issue part 2): Secure is on unless the site serves plain http,
-        # which `serve` on 127.0.0.1 does; SITEGATE_HTTPS / overrides turn it on.
+        # secure cookies (issue part 2): HttpOnly and SameSite=Lax always; Secure when the
+        # site is served over https (behind a TLS proxy): SITEGATE_HTTPS=1 or overrides
+        # {"HTTPS": True}. `serve` itself speaks plain http on 127.0.0.1, where a Secure
+        # cookie would never come back.
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=False,
@@ -98,9 +101,8 @@ def create_app(config: SiteConfig, *, engine: Engine | None = None, testing: boo
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=False,
         WTF_CSRF_TIME_LIMIT=None,   # token lives as long as the session (a shift at a desk)
-        JSON_SORT_KEYS=False,
+        HTTPS=os.environ.get("SITEGATE_HTTPS", "").lower() in ("1", "true", "yes"),
     )
-    app.config.from_prefixed_env("SITEGATE")
     if overrides:
         app.config.update(overrides)
     if app.config.get("HTTPS"):
@@ -143,10 +145,3 @@ def _register_pages(app: Flask) -> None:
             log.info("pages %s not installed; skipping", module_name)
             continue
         app.register_blueprint(module.bp)
-    try:
-        i18n = importlib.import_module("web.i18n")
-    except ModuleNotFoundError:
-        return
-    init = getattr(i18n, "init_app", None)
-    if init is not None:
-        init(app)

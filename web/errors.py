@@ -121,7 +121,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(ValidationError)
     def on_pydantic_error(err: ValidationError) -> Any:
-        # a response model failing validation is our bug, not the caller's
-        if is_api_request():
-            log.exception("response model failed validation")
-        return error_response(500, "internal error: response did not validate")
+        # request models are validated in web.api.registry (422); one escaping to here is a
+        # response model failing, which is our bug, not the caller's
+        if not is_api_request():
+            raise err
+        log.exception("response model failed validation")
+        return error_response(500, "internal error: response did not validate", error="internal")
