@@ -109,7 +109,7 @@ ENUM_LABELS: dict[str, str] = {
     "active": "Active", "returned": "Returned", "lost": "Lost",
     "visitor": "Visitor", "employee": "Employee", "general": "General", "high-risk": "High-risk",
     "decision": "Decision", "passage": "Passage", "read": "Card read", "fault": "Fault", "emergency": "Emergency",
-    "in": "In", "out": "Out",
+    "in": "Entry", "out": "Exit", "ready": "Ready", "released": "Released", "faulted": "Faulted",
 }
 
 
@@ -127,7 +127,7 @@ def init_app(app: Flask) -> None:
     app.extensions["sitegate_i18n"] = True
     app.jinja_env.globals.update(
         _=gettext_markup, current_language=current_language, reason_text=reason_text,
-        LANGUAGES=LANGUAGES, label=label,
+        LANGUAGES=LANGUAGES, label=label, tr=translate,
     )
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["tr_pair"] = lambda value: (value, label(value))

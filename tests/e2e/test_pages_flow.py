@@ -1,0 +1,159 @@
+"""The pages end to end in chromium against `sitegate serve`: reception registers a visitor,
+books and checks them in and issues a badge (R1-R3); the safety officer creates and approves
+a contact form (R5), records education while the visitor signs on the canvas (R6-R9) and
+issues a helmet (R12); the escort, on a phone, looks the badge up and sees "allowed" for
+the zone on the form and every reason for the one that is not (R5); then the same page in
+Chinese. Screenshots of each page land in test-artifacts/screenshots/.
+
+Reception does the desk steps because web/permissions.py gives ``visitors.write``,
+``visits.write`` and ``badges.write`` to reception (and admin) only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import STAFF, Site, shot, sign_in
+
+pytestmark = pytest.mark.browser
+
+VISITOR = "Chen Jing"
+ID_NUMBER = "440524198805150011"      # GB 11643-valid, born 1988-05-15 (R2, R11)
+PHONE = "13800138000"
+BADGE = "VB000123"
+HELMET = "H-17"
+
+
+def draw_signature(page: Any) -> None:
+    """Sign on the canvas with the mouse, a few strokes like a real name."""
+    box = page.locator("#signature-pad").bounding_box()
+    assert box is not None
+    x0, y0 = box["x"] + 40, box["y"] + box["height"] / 2
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for i in range(1, 30):
+        page.mouse.move(x0 + i * 12, y0 + (25 if i % 4 < 2 else -25), steps=2)
+    page.mouse.up()
+
+
+def reception_desk(desk: Any, site: Site) -> None:
+    page = desk.new_page()
+    sign_in(page, site, "desk")
+    page.goto(site.url + "/panel/visitors/new")
+    page.fill("input[name=name]", VISITOR)
+    page.fill("input[name=organisation]", "Huanan Instruments")
+    page.select_option("select[name=id_type]", "resident_id")
+    page.fill("input[name=id_number]", ID_NUMBER)
+    page.fill("input[name=phone]", PHONE)
+    shot(page, "panel-visitor-register")
+    page.click("form.stack button[type=submit]")
+    expect(page.locator("h1")).to_contain_text(VISITOR)
+    # R20: reception sees the identity number masked (first 3 + last 4)
+    expect(page.locator("[data-test=id-number]")).to_have_text("440***********0011")
+    expect(page.locator("dl.facts")).to_contain_text("1988-05-15")   # R2: read from the id number
+
+    page.click("text=Book a visit")
+    page.select_option("select[name=host_id]", label=f"{STAFF['escort'].name} · steelmaking")
+    page.fill("input[name=purpose]", "Calibrate the furnace thermocouples")
+    page.click("form.stack button[type=submit]")
+    expect(page.locator(".flash.success")).to_contain_text("Visit booked")
+
+    row = page.locator("tr", has_text=VISITOR)
+    row.locator("input[name=id_number]").fill("440524198805150029")   # R2: a different number is refused
+    row.locator("button", has_text="Check in").click()
+    expect(page.locator(".flash.error").first).to_be_visible()
+    row = page.locator("tr", has_text=VISITOR)
+    row.locator("input[name=id_number]").fill(ID_NUMBER)
+    row.locator("button", has_text="Check in").click()
+    expect(page.locator(".flash.success")).to_contain_text("Checked in")
+    row = page.locator("tr", has_text=VISITOR)
+    row.locator("input[name=card]").fill(BADGE)
+    row.locator("button", has_text="Issue badge").click()
+    expect(page.locator(".flash.success")).to_contain_text(f"Badge {BADGE} issued")
+    shot(page, "panel-visits")
+    page.close()
+
+
+def officer_forms_education_helmet(desk: Any, site: Site) -> None:
+    page = desk.new_page()
+    sign_in(page, site, "officer")
+    expect(page.locator("h1")).to_have_text("Dashboard")
+    shot(page, "panel-dashboard")
+
+    page.goto(site.url + "/panel/visitors?q=Chen")
+    shot(page, "panel-visitors")
+    page.click(f"text={VISITOR}")
+    expect(page.locator("[data-test=id-number]")).to_have_text(ID_NUMBER)   # R20: the officer's own view
+
+    page.click("text=New contact form")
+    page.check("input[name=zones][value=smelting]")
+    page.select_option("select[name=escort_id]", str(site.ids["escort"]))
+    page.fill("input[name=purpose]", "Furnace instrument calibration")
+    page.check("input[name=outside_hours]")   # R14: the test must not depend on the hour
+    shot(page, "panel-form-new")
+    page.click("form.stack button[type=submit]")
+    expect(page.locator(".flash.success")).to_contain_text("waits for approval")
+    expect(page.locator("h2", has_text="steelmaking")).to_be_visible()
+    shot(page, "panel-forms-queue")
+    page.locator("tr", has_text=VISITOR).locator("button", has_text="Approve").click()
+    expect(page.locator(".flash.success")).to_contain_text("approved")
+
+    page.goto(site.url + "/panel/education/new")
+    page.select_option("select[name=visitor_id]", label=f"{VISITOR} (Huanan Instruments)")
+    page.select_option("select[name=department]", "steelmaking")
+    page.select_option("select[name=method]", "written")
+    expect(page.locator("#signature-state")).to_have_text("not signed yet")
+    draw_signature(page)
+    expect(page.locator("#signature-state")).to_have_text("signed")
+    assert page.input_value("#signature").startswith("data:image/png;base64,")
+    shot(page, "panel-education-sign")
+    page.click("form#education-form button[type=submit]:has-text('Record education')")
+    expect(page.locator("[data-test=valid-until]")).to_contain_text("Valid until")
+    expect(page.locator("[data-test=signature-image]")).to_be_visible()
+    shot(page, "panel-education-card")
+
+    page.click("text=Back to the visitor")
+    page.fill("input[name=helmet_no]", HELMET)
+    page.click("button:has-text('Issue a helmet')")
+    expect(page.locator(".flash.success")).to_contain_text(f"Helmet {HELMET} issued")
+    expect(page.locator("table")).to_contain_text(["Helmet H-17"])
+    shot(page, "panel-visitor-record")
+    page.close()
+
+
+def test_officer_prepares_a_visitor_and_escort_sees_allowed(site: Site, desk: Any, phone: Any) -> None:
+    reception_desk(desk, site)
+    officer_forms_education_helmet(desk, site)
+
+    page = phone.new_page()
+    sign_in(page, site, "escort")
+    expect(page).to_have_url(site.url + "/m/lookup")
+    # a scanner types the number and presses Enter
+    page.fill("[data-test=card-input]", BADGE.lower())
+    page.press("[data-test=card-input]", "Enter")
+    smelting = page.locator("[data-zone=smelting]")
+    expect(smelting).to_have_class("zone-result allowed")
+    expect(smelting.locator(".verdict")).to_have_text("Smelting workshop: allowed")
+    assembly = page.locator("[data-zone=assembly]")   # not on the form: R5, said in words
+    expect(assembly).to_have_class("zone-result denied")
+    expect(assembly.locator("li")).to_contain_text(["R5"])
+    shot(page, "handheld-lookup")
+    box = page.locator("main button[type=submit]").bounding_box()
+    assert box is not None and box["height"] >= 48, "touch targets on the handheld must be large"
+
+    page.click(".bottomnav >> text=My visitors")
+    expect(page.locator(".person")).to_contain_text(VISITOR)
+    expect(page.locator(".person")).to_contain_text("138****8000")   # R20: masked for the escort
+    shot(page, "handheld-my-visitors")
+
+    # part 5: the same lookup in Chinese, rule messages included
+    page.click(".lang-switch button[lang=zh]")
+    page.goto(site.url + f"/m/lookup?card={BADGE}")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    expect(page.locator("h1")).to_have_text("查卡")
+    expect(page.locator("[data-zone=smelting] .verdict")).to_contain_text("允许")
+    expect(page.locator("[data-zone=assembly] li")).to_contain_text(["联系单"])
+    shot(page, "handheld-lookup-zh")
