@@ -101,8 +101,29 @@ def test_visit_errors(api: Api) -> None:
     assert api.call("POST", "/visits/999999/check-in", json={"id_number": "X"}).status_code == 404
     assert api.call("POST", "/visits/999999/badge", json={"card": "AB"}).status_code == 404
     assert api.call("POST", "/helmets/return", json={"visitor_id": 1, "helmet_no": "nope"}).status_code == 404
+    assert api.call("POST", "/visits/999999/check-out").status_code == 404
+    assert api.call("POST", "/helmets/issue", json={"visitor_id": 999999, "helmet_no": "H-1"}).status_code == 404
     resp = api.call("POST", "/visits/abc/check-out")
     assert resp.status_code == 404 and resp.json["error"] == "not_found"   # JSON even for routing misses
+    resp = api.call("GET", "/visits")
+    assert resp.status_code == 405 and resp.json["error"] == "method_not_allowed"
+
+
+def test_visit_conflicts(api: Api) -> None:
+    seeded = api.seed_visitor()   # visit already on-site
+    resp = api.call("POST", "/visits", json={"visitor_id": seeded.visitor_id, "host_id": api.staff.reception.id,
+                                             "purpose": "second"})
+    assert resp.status_code == 409 and resp.json["items"] == [f"visit {seeded.visit_id}"]   # one open visit
+    resp = api.call("POST", f"/visits/{seeded.visit_id}/check-in", json={"id_number": seeded.id_number})
+    assert resp.status_code == 409   # not booked any more
+    resp = api.call("POST", f"/visits/{seeded.visit_id}/badge", json={"card": "E0000004"})
+    assert resp.status_code == 409 and "employee" in resp.json["message"]   # Eve's own card
+
+
+def test_employees_filter_validation(api: Api) -> None:
+    resp = api.call("GET", "/employees", query_string={"role": "boss", "colour": "red"})
+    assert resp.status_code == 422
+    assert {f["field"] for f in resp.json["fields"]} == {"role", "colour"}
 
 
 def test_badge_lost(api: Api) -> None:
