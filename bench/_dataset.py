@@ -1,0 +1,425 @@
+"""Benchmark data: a migrated SQLite central database holding N cardholders, fast.
+
+The rows are the ones the domain services write (zones/services: create_user,
+register_visitor, book_visit, check_in, issue_badge, create/approve_contact_form,
+record_education, issue_helmet, report_badge_lost), including the joined-table
+Person/Employee/Visitor rows, api tokens, departments, notification cards and one
+``changes`` row per service call, in the services' order. Instead of one ORM transaction
+per call (hours for 2,000,000 people) they are written with a few INSERT ... SELECT
+statements over a table of per-person values; ``verify()`` builds the same small
+population both ways and compares every table, so the two cannot drift apart unnoticed.
+
+Anchors (one safety officer, an escort pool) are created through the services themselves.
+Visitors follow a fixed profile mix (``PROFILES``): most are fully qualified for the
+high-risk ``smelting`` zone, a few lack one thing each, so the engine sees real denials.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from zones.calendar import add_months, local
+from zones.config import parse_config
+from zones.db import make_engine, session_factory, upgrade
+from zones.idcard import check_character
+from zones.services.people import create_user
+
+log = logging.getLogger(__name__)
+
+TIMEZONE = "Asia/Shanghai"
+ZONE = "smelting"                       # high-risk, helmet, owned by steelmaking
+DEPARTMENT = "steelmaking"
+DEPARTMENTS = ("steelmaking", "assembly", "rolling", "maintenance", "logistics")
+TOPICS = '["hazards", "evacuation"]'    # json.dumps of the list record_education stores
+SIGNATURE = "data:image/png;base64,iVBORw0KGgo="
+PHONE, ORGANISATION, PURPOSE = "13800138000", "Acme", "audit"
+REVOKE_REASON = "plans changed"
+# Out of every 100 visitors: 91 fully qualified, 9 denied for one reason each.
+PROFILES = ("no-helmet", "form-pending", "education-expired", "unsigned", "under-age",
+            "lost-badge", "walk-in", "not-checked-in", "form-revoked")
+_ADULT_DAYS = 14_000                    # birth dates 1960-01-01 .. 1998-04 (all adults)
+
+CONFIG = """
+[site]
+name = "Bench plant"
+timezone = "Asia/Shanghai"
+database = "sqlite:///unused.db"
+
+[[zones]]
+id = "smelting"
+name = "Smelting workshop"
+department = "steelmaking"
+risk = "high-risk"
+helmet = true
+max_occupancy = 100000
+
+[[zones]]
+id = "assembly"
+name = "Assembly hall"
+department = "assembly"
+
+[[gates]]
+id = "smelting-east"
+zone = "smelting"
+direction = "in"
+reader = { protocol = "em4100", port = "sim" }
+turnstile = { modbus = "sim", unit = 1, release_coil = 0, passage_input = 0 }
+"""
+
+
+def site_config():  # type: ignore[no-untyped-def]
+    return parse_config(CONFIG, "bench.toml")
+
+
+@dataclass(frozen=True)
+class Population:
+    visitors: int
+    employees: int = 0     # ordinary staff with their own cards (E1), besides the anchors
+    escorts: int = 50      # escort pool (dispatch room, may escort in smelting), via services
+
+    @property
+    def name(self) -> str:
+        return f"v{self.visitors}-e{self.employees}-x{self.escorts}"
+
+
+def profile(i: int) -> str:
+    """The profile of the i-th visitor (0-based): 'ok' or one of PROFILES."""
+    k = i % 100
+    return PROFILES[k - 91] if k >= 91 else "ok"
+
+
+def visitor_values(i: int, today: date) -> tuple[str, date]:
+    """(resident id number, birth date) of the i-th visitor; unique for 14M visitors."""
+    if profile(i) == "under-age":
+        birth = date(today.year - 16, 1, 1) + timedelta(days=i % 300)
+        serial = (i // 300) % 1000
+    else:
+        birth = date(1960, 1, 1) + timedelta(days=i % _ADULT_DAYS)
+        serial = (i // _ADULT_DAYS) % 1000
+    first17 = f"110101{birth:%Y%m%d}{serial:03d}"
+    return first17 + check_character(first17), birth
+
+
+def card_of(person_id: int) -> str:
+    return f"{person_id:010X}"      # em4100-like, upper-case hex as the readers report
+
+
+def employee_values(n: int) -> tuple[str, str, list[str], list[str]]:
+    """(name, department, access zones, escort zones) of the n-th bulk employee."""
+    dept = DEPARTMENTS[n % len(DEPARTMENTS)]
+    access = [ZONE] if n % 2 == 0 else ["assembly"]
+    escort = [ZONE] if n % 10 == 0 else []
+    return f"Employee {n}", dept, access, escort
+
+
+def _ts(t: datetime) -> str:
+    """How SQLAlchemy's DateTime stores a (UTC) value in SQLite."""
+    return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+@dataclass(frozen=True)
+class Times:
+    """The moments of each service call (one per kind, shared by everyone)."""
+
+    now: datetime
+
+    @property
+    def educated(self) -> datetime:
+        return self.now - timedelta(hours=1)
+
+    @property
+    def educated_expired(self) -> datetime:
+        return self.now - timedelta(days=130)   # R8: 3 months ago and more
+
+    @property
+    def form_from(self) -> datetime:
+        return self.now - timedelta(hours=1)
+
+    @property
+    def form_until(self) -> datetime:
+        return self.now + timedelta(hours=12)
+
+
+# -- anchors through the services ---------------------------------------------------------
+def create_anchors(engine: Engine, pop: Population) -> tuple[int, list[int]]:
+    """The safety officer and the escort pool, created by zones.services (few rows)."""
+    zones = site_config().zone_map()
+    with session_factory(engine)() as s:
+        officer, _ = create_user(s, "Zhao Min", "safety_officer", department=DEPARTMENT, card=card_of(1),
+                                 zones=zones)
+        escorts = []
+        for n in range(pop.escorts):
+            emp, _ = create_user(s, f"Escort {n}", "escort", department=DEPARTMENT, escort_zones=[ZONE],
+                                 card=f"E{n:09X}", dispatch_room=True, zones=zones)
+            escorts.append(emp.id)
+        return officer.id, escorts
+
+
+# -- bulk rows ------------------------------------------------------------------------------
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None)
+    # Generator only: no rollback journal, no fsync. The application never runs like this.
+    for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-1000000", "temp_store=MEMORY",
+                   "foreign_keys=OFF"):
+        db.execute(f"PRAGMA {pragma}")
+    return db
+
+
+def _script(db: sqlite3.Connection, sql: str) -> None:
+    """Statements one by one (executescript would commit the open transaction)."""
+    for statement in sql.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def _bulk_employees(db: sqlite3.Connection, pop: Population, t: Times, first_pid: int) -> None:
+    """create_user(name, "escort", department, escort_zones, card, access_zones=...)."""
+    db.execute("CREATE TEMP TABLE ge (pid INTEGER PRIMARY KEY, name TEXT, dept TEXT, access TEXT, escort TEXT)")
+    rows = ((first_pid + n, *_flat(employee_values(n))) for n in range(pop.employees))
+    db.executemany("INSERT INTO ge VALUES (?, ?, ?, ?, ?)", rows)
+    at = _ts(t.now)
+    _script(db, f"""
+        INSERT INTO persons (id, kind, name, phone) SELECT pid, 'employee', name, NULL FROM ge;
+        INSERT INTO employees (id, role, department, card, password_hash, language, on_duty, dispatch_room, active)
+            SELECT pid, 'escort', dept, printf('%010X', pid), NULL, NULL, 1, 0, 1 FROM ge;
+        INSERT INTO employee_escort_zones (employee_id, zone) SELECT pid, escort FROM ge WHERE escort != '';
+        INSERT INTO employee_access_zones (employee_id, zone) SELECT pid, access FROM ge WHERE access != '';
+        INSERT INTO departments (name) SELECT dept FROM ge WHERE dept NOT IN (SELECT name FROM departments)
+            GROUP BY dept ORDER BY min(pid);
+        INSERT INTO api_tokens (hash, employee_id, created) SELECT lower(hex(randomblob(32))), pid, '{at}' FROM ge;
+        INSERT INTO changes (person_id, what, at) SELECT pid, 'employee', '{at}' FROM ge ORDER BY pid;
+        DROP TABLE ge;
+    """)
+
+
+def _flat(v: tuple[str, str, list[str], list[str]]) -> tuple[str, str, str, str]:
+    name, dept, access, escort = v
+    assert len(access) <= 1 and len(escort) <= 1   # one zone row each keeps the SQL simple
+    return name, dept, "".join(access), "".join(escort)
+
+
+def _bulk_visitors(db: sqlite3.Connection, pop: Population, t: Times, first_pid: int, officer: int,
+                   escorts: list[int]) -> None:
+    """The plant.People.visitor sequence for every visitor, varied by profile."""
+    today = local(t.now, TIMEZONE).date()
+    db.execute("CREATE TEMP TABLE gv (i INTEGER PRIMARY KEY, pid INTEGER, prof TEXT, idno TEXT, birth TEXT,"
+               " escort INTEGER)")
+    n_esc = len(escorts)
+
+    def rows():  # type: ignore[no-untyped-def]
+        for i in range(pop.visitors):
+            idno, birth = visitor_values(i, today)
+            yield i + 1, first_pid + i, profile(i), idno, birth.isoformat(), escorts[i % n_esc]
+
+    db.executemany("INSERT INTO gv VALUES (?, ?, ?, ?, ?, ?)", rows())
+    ok_on = local(t.educated, TIMEZONE).date()
+    old_on = local(t.educated_expired, TIMEZONE).date()
+    p: dict[str, Any] = {
+        "at": _ts(t.now), "officer": officer, "revoke": REVOKE_REASON, "phone": PHONE, "org": ORGANISATION, "purpose": PURPOSE,
+        "zone": ZONE, "dept": DEPARTMENT, "topics": TOPICS, "sig": SIGNATURE,
+        "ffrom": _ts(t.form_from), "funtil": _ts(t.form_until),
+        "ed_at": _ts(t.educated), "ed_on": ok_on.isoformat(), "ed_until": add_months(ok_on, 3).isoformat(),
+        "ed_keep": add_months(ok_on, 6).isoformat(),
+        "old_at": _ts(t.educated_expired), "old_on": old_on.isoformat(),
+        "old_until": add_months(old_on, 3).isoformat(), "old_keep": add_months(old_on, 6).isoformat(),
+    }
+    statements = [
+        # register_visitor
+        "INSERT INTO persons (id, kind, name, phone) SELECT pid, 'visitor', 'Visitor ' || printf('%010X', pid),"
+        " :phone FROM gv",
+        "INSERT INTO visitors (id, organisation, id_type, id_number, birth_date)"
+        " SELECT pid, :org, 'resident_id', idno, birth FROM gv",
+        # book_visit (+ walk_in: booked_ahead false), check_in
+        "INSERT INTO visits (id, visitor_id, host_id, purpose, expected_at, state, booked_ahead, walk_in_approved_by,"
+        " walk_in_reason, created_at, arrived_at, closed_at, flagged)"
+        " SELECT i, pid, escort, :purpose, NULL, iif(prof = 'not-checked-in', 'booked', 'on-site'),"
+        " prof != 'walk-in', NULL, NULL, :at, iif(prof = 'not-checked-in', NULL, :at), NULL, NULL FROM gv",
+        # issue_badge (+ report_badge_lost)
+        "INSERT INTO badges (id, card, visitor_id, visit_id, state, issued_at, returned_at, lost_at)"
+        " SELECT i, printf('%010X', pid), pid, i, iif(prof = 'lost-badge', 'lost', 'active'), :at, NULL,"
+        " iif(prof = 'lost-badge', :at, NULL) FROM gv",
+        # create_contact_form (+ approve_contact_form unless pending, + revoke_contact_form)
+        "INSERT INTO contact_forms (id, visitor_id, escort_id, purpose, valid_from, valid_until, outside_hours, state,"
+        " created_by, created_at, approved_by, approved_at, revoked_by, revoked_at, revoke_reason)"
+        " SELECT i, pid, escort, :purpose, :ffrom, :funtil, 0, iif(prof = 'form-pending', 'pending', iif(prof = 'form-revoked', 'revoked', 'approved')),"
+        " NULL, :at, iif(prof = 'form-pending', NULL, :officer), iif(prof = 'form-pending', NULL, :at),"
+        " iif(r, :officer, NULL), iif(r, :at, NULL), iif(r, :revoke, NULL)"
+        " FROM (SELECT *, prof = 'form-revoked' AS r FROM gv)",
+        "INSERT INTO contact_form_zones (form_id, zone) SELECT i, :zone FROM gv",
+        # record_education (+ its notification card when signed)
+        "INSERT INTO education (id, visitor_id, department, method, topics, delivered_at, delivered_on, educator_id,"
+        " valid_until, notification_signed)"
+        " SELECT i, pid, :dept, 'video', :topics, iif(x, :old_at, :ed_at), iif(x, :old_on, :ed_on), :officer,"
+        " iif(x, :old_until, :ed_until), prof != 'unsigned'"
+        " FROM (SELECT *, prof = 'education-expired' AS x FROM gv)",
+        "INSERT INTO notification_cards (education_id, signature, signed_at, retain_until)"
+        " SELECT i, :sig, iif(x, :old_at, :ed_at), iif(x, :old_keep, :ed_keep)"
+        " FROM (SELECT *, prof = 'education-expired' AS x FROM gv) WHERE prof != 'unsigned' ORDER BY i",
+        # issue_helmet
+        "INSERT INTO helmets (helmet_no, visitor_id, visit_id, issued_at, returned_at)"
+        " SELECT 'H-' || printf('%010X', pid), pid, i, :at, NULL FROM gv WHERE prof != 'no-helmet' ORDER BY i",
+    ]
+    for sql in statements:
+        db.execute(sql, {k: v for k, v in p.items() if f":{k}" in sql})
+    # One change row per service call, person by person in call order.
+    _script(db, """
+        CREATE TEMP TABLE steps (k INTEGER PRIMARY KEY, what TEXT, skip TEXT, only TEXT);
+        INSERT INTO steps (what, skip, only) VALUES ('visitor', '', ''), ('visit', '', ''),
+            ('visit', 'not-checked-in', ''), ('badge', '', ''), ('badge', '', 'lost-badge'),
+            ('form', 'form-pending', ''), ('form', '', 'form-revoked'), ('education', '', ''),
+            ('helmet', 'no-helmet', '');
+    """)
+    db.execute("INSERT INTO changes (person_id, what, at) SELECT g.pid, s.what, :at FROM gv AS g CROSS JOIN steps AS s"
+               " WHERE s.skip != g.prof AND (s.only = '' OR s.only = g.prof) ORDER BY g.i, s.k", {"at": p["at"]})
+    _script(db, "DROP TABLE steps; DROP TABLE gv")
+
+
+def generate(path: Path, pop: Population, now: datetime | None = None) -> dict[str, float]:
+    """Create ``path`` (must not exist): migrate, anchors via services, bulk rows. Returns
+    timings in seconds."""
+    t = Times(now or datetime.now(UTC))
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    upgrade(engine)
+    officer, escorts = create_anchors(engine, pop)
+    engine.dispose()
+    timings["migrate+anchors_s"] = time.perf_counter() - started
+    db = _connect(path)
+    try:
+        first_pid = db.execute("SELECT coalesce(max(id), 0) + 1 FROM persons").fetchone()[0]
+        db.execute("BEGIN")
+        mark = time.perf_counter()
+        _bulk_employees(db, pop, t, first_pid)
+        timings["employees_s"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        _bulk_visitors(db, pop, t, first_pid + pop.employees, officer, escorts)
+        timings["visitors_s"] = time.perf_counter() - mark
+        db.execute("COMMIT")
+        db.execute("PRAGMA journal_mode=WAL")   # as the application runs it
+    finally:
+        db.close()
+    timings["total_s"] = time.perf_counter() - started
+    return timings
+
+
+def cached(directory: Path, pop: Population, regenerate: bool = False) -> tuple[Path, dict[str, float] | None]:
+    """The database for ``pop`` under ``directory``: generated when missing, stale (its forms
+    are valid for 12 h from generation) or ``regenerate``; returns (path, timings or None
+    when reused)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"central-{pop.name}.db"
+    meta = path.with_suffix(".json")
+    if not regenerate and path.exists() and meta.exists():
+        made = datetime.fromisoformat(json.loads(meta.read_text())["now"])
+        if datetime.now(UTC) - made < timedelta(hours=8):
+            return path, None
+    for suffix in ("", "-wal", "-shm", ".migrate-lock"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    meta.unlink(missing_ok=True)
+    now = datetime.now(UTC)
+    timings = generate(path, pop, now)
+    meta.write_text(json.dumps({"now": now.isoformat(), "population": pop.name, "timings": timings}))
+    return path, timings
+
+
+# -- the same population through the services, to check the bulk rows --------------------
+def generate_with_services(path: Path, pop: Population, now: datetime) -> None:
+    """What ``generate`` writes, made one service call at a time (slow: small pops only)."""
+    from zones.services.education import record_education
+    from zones.services.forms import approve_contact_form, create_contact_form, revoke_contact_form
+    from zones.services.items import issue_badge, issue_helmet, report_badge_lost
+    from zones.services.people import register_visitor
+    from zones.services.visits import book_visit, check_in
+
+    t, url, zones = Times(now), f"sqlite:///{path}", site_config().zone_map()
+    engine = make_engine(url)
+    upgrade(engine)
+    officer, escorts = create_anchors(engine, pop)
+    today = local(t.now, TIMEZONE).date()
+    with session_factory(engine)() as s:
+        for n in range(pop.employees):
+            name, dept, access, escort = employee_values(n)
+            pid = officer + len(escorts) + 1 + n
+            emp, _ = create_user(s, name, "escort", department=dept, escort_zones=escort, card=card_of(pid),
+                                 access_zones=access, zones=zones)
+            assert emp.id == pid
+        for i in range(pop.visitors):
+            pid, prof = officer + len(escorts) + pop.employees + 1 + i, profile(i)
+            card, (idno, _birth), escort = card_of(pid), visitor_values(i, today), escorts[i % len(escorts)]
+            v = register_visitor(s, name=f"Visitor {card}", id_type="resident_id", id_number=idno,
+                                 organisation=ORGANISATION, phone=PHONE)
+            assert v.id == pid
+            visit = book_visit(s, visitor_id=pid, host_id=escort, purpose=PURPOSE, booked_ahead=prof != "walk-in",
+                               now=t.now)
+            if prof != "not-checked-in":
+                check_in(s, visit.id, idno, now=t.now)
+            issue_badge(s, visit.id, card, now=t.now)
+            if prof == "lost-badge":
+                report_badge_lost(s, card, now=t.now)
+            form = create_contact_form(s, visitor_id=pid, zones=[ZONE], escort_id=escort, purpose=PURPOSE,
+                                       valid_from=t.form_from, valid_until=t.form_until, known_zones=zones, now=t.now)
+            if prof != "form-pending":
+                approve_contact_form(s, form.id, officer, zones, now=t.now)
+            if prof == "form-revoked":
+                revoke_contact_form(s, form.id, officer, REVOKE_REASON, now=t.now)
+            signed = prof != "unsigned"
+            record_education(s, visitor_id=pid, department=DEPARTMENT, method="video", topics=["hazards", "evacuation"],
+                             delivered_at=t.educated_expired if prof == "education-expired" else t.educated,
+                             educator_id=officer, notification_signed=signed, signature=SIGNATURE if signed else None,
+                             timezone=TIMEZONE)
+            if prof != "no-helmet":
+                issue_helmet(s, pid, f"H-{card}", now=t.now)
+    engine.dispose()
+
+
+# Set from the wall clock inside the services (utcnow, CURRENT_TIMESTAMP) or random: only
+# their shape is compared.
+_SHAPE_ONLY = {("persons", "created_at"), ("api_tokens", "created"), ("api_tokens", "hash"), ("changes", "at")}
+
+
+def _dump(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    db = sqlite3.connect(path)
+    try:
+        out = {}
+        for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):
+            cols = [r[1] for r in db.execute(f"PRAGMA table_info({table})")]
+            rows = []
+            for row in db.execute(f"SELECT * FROM {table}"):
+                rows.append(tuple(
+                    "".join("h" if c in "0123456789abcdef" else c for c in str(v))
+                    if (table, col) in _SHAPE_ONLY else (type(v).__name__, v) for col, v in zip(cols, row)))
+            out[table] = sorted(rows, key=repr)
+        return out
+    finally:
+        db.close()
+
+
+def verify(directory: Path, pop: Population = Population(visitors=200, employees=12, escorts=3)) -> list[str]:
+    """Build ``pop`` with the services and with ``generate``; the differences (empty when
+    the bulk rows are what the services write), one line per differing table."""
+    now = datetime.now(UTC)
+    a, b = directory / "verify-services.db", directory / "verify-bulk.db"
+    for p in (a, b):
+        for suffix in ("", "-wal", "-shm", ".migrate-lock"):
+            Path(f"{p}{suffix}").unlink(missing_ok=True)
+    generate_with_services(a, pop, now)
+    generate(b, pop, now)
+    want, got = _dump(a), _dump(b)
+    problems = []
+    for table in sorted(set(want) | set(got)):
+        w, g = want.get(table, []), got.get(table, [])
+        if w != g:
+            first = next((f"services {x!r} vs bulk {y!r}" for x, y in zip(w, g) if x != y), "")
+            problems.append(f"{table}: {len(w)} rows by services, {len(g)} by bulk; {first}")
+    return problems
