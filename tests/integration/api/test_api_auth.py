@@ -156,3 +156,18 @@ def test_openapi_document_lists_every_route_from_the_models(api: Api) -> None:
     assert {p["name"] for p in events["parameters"]} == {"since", "until", "gate", "zone", "allowed", "limit", "cursor"}
     refs = re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', api.client.get("/api/v1/openapi.json").text)
     assert set(refs) <= set(doc["components"]["schemas"])   # every reference resolves
+
+
+@pytest.mark.parametrize(("target", "expected"), [
+    ("/somewhere/here?x=1", "/somewhere/here?x=1"),
+    ("//evil.example/x", "/login"),
+    ("https://evil.example/", "/login"),
+    ("javascript:alert(1)", "/login"),
+])
+def test_login_next_is_same_site_only(web_api: Api, target: str, expected: str) -> None:
+    client = web_api.app.test_client()
+    token = _csrf(client)
+    resp = client.post("/login", query_string={"next": target},
+                       data={"username": "Gus Guard", "password": "correct horse", "csrf_token": token})
+    assert resp.status_code == 302
+    assert resp.headers["Location"] == expected   # /login: the API-only app has no panel home
