@@ -17,7 +17,8 @@ Usage::
 What it models: one Modbus device (``unit``) with 64 coils and 64 discrete inputs. When a
 client writes a turnstile's release coil from 0 to 1, one person is let through: after
 ``pass_delay_s`` (if a random draw < ``pass_probability``, else nobody comes) the passage
-input reads 1 for ``input_hold_s`` then 0 again. The turnstile latches the release, so the
+input reads 1 for ``input_hold_s`` then 0 again; a second person released meanwhile waits
+until the first is through (each passage is its own pulse, at least 50 ms apart). The turnstile latches the release, so the
 person may pass after the coil is back at 0. Every coil write is timestamped in the
 server's request path (the datastore's action hook) before the reply is sent. It does not
 model wire timing beyond what the real TCP / RTU transport does. A fresh start begins with
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 
 POINTS = 64  # coils and discrete inputs 0..63
 FC_READ_COILS, FC_READ_INPUTS, FC_WRITE_COIL, FC_WRITE_COILS = 1, 2, 5, 15
+ARM_RESET_S = 0.05  # input low between two passages of one turnstile
 
 
 class TurnstileSim:
@@ -82,6 +84,7 @@ class TurnstileSim:
         self._server: ModbusTcpServer | ModbusSerialServer | None = None
         self._stopping: asyncio.Event | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._arms: dict[int, asyncio.Lock] = {}        # passage input -> its turnstile arm
 
     @property
     def url(self) -> str:
@@ -144,6 +147,7 @@ class TurnstileSim:
         self._stopping = asyncio.Event()
         with self._lock:
             self._coils.clear()
+        self._arms = {}  # asyncio locks belong to this loop
         device = SimDevice(
             id=self.unit,
             simdata=(
@@ -216,12 +220,23 @@ class TurnstileSim:
         if skip or self._rng.random() >= self.pass_probability:
             log.info("nobody passed, input %d stays 0 (turnstile of coil %d)", passage_input, coil)
             return
-        await self._set_bits(FC_READ_INPUTS, passage_input, True)
-        with self._lock:
-            self._passes.append((time.monotonic(), passage_input))
-        log.info("person passed, input %d = 1", passage_input)
-        await asyncio.sleep(self.input_hold_s)
-        await self._set_bits(FC_READ_INPUTS, passage_input, False)
+        # One person at a time through one turnstile: a passage that comes while the
+        # previous one still holds the input waits for it, so every passage is its own
+        # 0 -> 1 -> 0 pulse on the input (never two merged into one).
+        async with self._arm(passage_input):
+            await self._set_bits(FC_READ_INPUTS, passage_input, True)
+            with self._lock:
+                self._passes.append((time.monotonic(), passage_input))
+            log.info("person passed, input %d = 1", passage_input)
+            await asyncio.sleep(self.input_hold_s)
+            await self._set_bits(FC_READ_INPUTS, passage_input, False)
+            await asyncio.sleep(ARM_RESET_S)
+
+    def _arm(self, passage_input: int) -> asyncio.Lock:
+        lock = self._arms.get(passage_input)
+        if lock is None:
+            lock = self._arms[passage_input] = asyncio.Lock()
+        return lock
 
     async def _set_bits(self, func_code: int, address: int, value: bool) -> None:
         assert self._server is not None

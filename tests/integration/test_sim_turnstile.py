@@ -139,3 +139,19 @@ def test_alarm_contact_input(turnstile_sim: Any, client: Any) -> None:
     assert client.read_discrete_inputs(10, count=1, device_id=1).bits[0] is True
     turnstile_sim.set_input(10, False)
     assert turnstile_sim.input(10) is False
+
+
+def test_two_quick_releases_give_two_separate_input_pulses(
+    make_turnstile_sim: Callable[..., Any], wait_until: Callable[..., Any]
+) -> None:
+    sim = make_turnstile_sim(turnstiles=[(0, 0)], pass_delay_s=0.0, input_hold_s=0.2)
+    c = ModbusTcpClient("127.0.0.1", port=sim.port, timeout=1, retries=0)
+    try:
+        for value in (True, False, True):  # the second release comes while the first passes
+            c.write_coil(0, value, device_id=1)
+        wait_until(lambda: len(sim.passes()) == 2, what="both passages")
+        first, second = (t for t, _ in sim.passes())
+        # the second person waited for the first to clear the arm: no merged pulse
+        assert second - first >= 0.2
+    finally:
+        c.close()
