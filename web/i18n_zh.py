@@ -100,7 +100,6 @@ ZH: dict[str, str] = {
     "Muster list": "清点名单",
     "Refreshed live every 2 seconds.": "每 2 秒自动刷新。",
     "Last refresh": "最后刷新",
-    "now": "刚刚",
     "Still missing": "仍未到场",
     "Inside zones": "区域内人数",
     "active since {since}": "自 {since} 起",

@@ -126,6 +126,8 @@ def site(tmp_path: Path) -> Iterator[Site]:
                 proc.kill()
                 proc.wait(timeout=10)
         pump.join(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 def _wait_for_url(proc: subprocess.Popen[str], lines: queue.Queue[str], log: Path) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -193,6 +193,7 @@ def _context() -> dict[str, Any]:
         "local_time": local_time,
         "personal": personal,
         "zone_name": zone_name,
+        "now_utc": lambda: datetime.now(UTC),
     }
 
 

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from zones.schema import (
@@ -218,7 +218,8 @@ def expiring_education(session: Session, today: date, days: int = 14) -> list[Ex
 
 def occupancy(session: Session) -> Counter[str]:
     """People recorded inside each zone now (R15, R16)."""
-    return Counter(dict(session.execute(select(Presence.zone, Presence.person_id)).tuples().all()).values())
+    rows = session.execute(select(Presence.zone, func.count()).group_by(Presence.zone)).tuples().all()
+    return Counter({zone: int(n) for zone, n in rows})
 
 
 def gate_health(session: Session) -> list[GateHealth]:
