@@ -41,6 +41,7 @@ class SerialChannel(Channel):
         self.baud = baud
         self.last_reply: dict[int, float] = {}   # PD address -> time.monotonic()
         self.last_error: str | None = None
+        self.packets_sent = 0                      # libosdp writes one packet per call
         self._port: serial.SerialBase | None = None
         self._next_open = 0.0
         self._carry = b""                          # last byte of the previous read (SOM split)
@@ -101,6 +102,7 @@ class SerialChannel(Channel):
             port = self._ensure_open()
             if port is None:
                 return 0
+            self.packets_sent += 1
             try:
                 return port.write(buf) or 0
             except (serial.SerialException, OSError) as err:

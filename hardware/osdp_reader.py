@@ -51,6 +51,7 @@ SETTLE_S = 2.0          # reads delivered this soon after (re)coming online are 
 LINK_TIMEOUT_S = 2.0    # no reply heard for this long: offline (libosdp needs ~8 s)
 SUPERVISE_S = 0.2
 RETRY_MIN_S, RETRY_MAX_S = 2.0, 10.0   # restart of an offline PD's connection, backing off
+REFUSED_AFTER_S = 3.0   # answering but still not online after this: say so in health
 FEEDBACK_S = 3.0        # how long granted / denied colours stay on the reader
 
 # -- feedback as libosdp commands (OSDP osdp_LED / osdp_BUZ; times in units of 100 ms) --
@@ -287,6 +288,7 @@ class OsdpCardReader(CardReader):
         self._online = False
         self._secure = False
         self._online_since: float | None = None
+        self._offline_since: float | None = None
         self._frames = 0
         self._discarded: Counter[str] = Counter()
         self._last_error: str | None = None
@@ -351,7 +353,7 @@ class OsdpCardReader(CardReader):
     def _reset_link(self) -> None:
         with self._lock:
             self._online = self._secure = False
-            self._online_since = None
+            self._online_since = self._offline_since = None
 
     def _update_state(self, now: float, lib_online: bool, lib_secure: bool) -> None:
         bus = self._bus
@@ -363,6 +365,7 @@ class OsdpCardReader(CardReader):
             self._online, self._secure = online, online and lib_secure
             if online and not was:
                 self._online_since = now
+                self._offline_since = None
                 self._last_error = None
             elif not online:
                 self._online_since = None
@@ -371,7 +374,11 @@ class OsdpCardReader(CardReader):
                     self.reader_id, "online" if online else "offline",
                     " (secure channel)" if online and lib_secure else "")
         if not online:
-            if link_ok:
+            with self._lock:
+                if self._offline_since is None:
+                    self._offline_since = now
+                refused = now - self._offline_since > REFUSED_AFTER_S
+            if link_ok and refused:   # not during a handshake still in progress
                 self._error("reader answers but is not online (wrong SCBK, or install mode needed?)")
             elif heard is not None:
                 self._error(f"no reply from address {self.address} for {now - heard:.0f} s")
