@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from web.api import models as m
+from web.api import site_models
 from web.auth import current_actor
 from web.permissions import can_see_identity
 from zones.idcard import mask
@@ -49,7 +50,7 @@ def form_out(f: Any) -> m.ContactFormOut:
         approved_by=f.approved_by, approved_at=f.approved_at)
 
 
-def reason_out(r: Any) -> m.ReasonOut:
+def reason_out(r: Any) -> site_models.ReasonOut:
     """A zones.facts.Reason (engine) as the API's reason: rule + English message, plus the
     code and params the pages use to say it in another language."""
-    return m.ReasonOut(rule=r.rule, message=r.message, code=r.code, params=dict(r.params))
+    return site_models.ReasonOut(rule=r.rule, message=r.message, code=r.code, params=dict(r.params))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 
-from web.api import models as m
+from web.api import models
+from web.api import site_models as m
 from web.api.present import person_ref
 from web.api.registry import api_route
 from web.app import db_session, sitegate
@@ -15,15 +16,15 @@ from zones.errors import ValidationFailed
 from zones.services import web_queries
 
 
-@api_route("POST", "/breaches", permission="breaches.write", body=m.BreachIn, response=m.BreachOut,
+@api_route("POST", "/breaches", permission="breaches.write", body=models.BreachIn, response=models.BreachOut,
            status=201, errors=(404,))
-def record_breach(body: m.BreachIn) -> m.BreachOut:
+def record_breach(body: models.BreachIn) -> models.BreachOut:
     """Record a breach seen by the caller; cancel-visit closes the visit, ban bans for ``days`` (R17)."""
     actor = current_actor()
     assert actor is not None
     breach = services.record_breach(db_session(), person_id=body.person_id, rule=body.rule,
                                     severity=body.severity, seen_by=actor.id, note=body.note, days=body.days)
-    return m.BreachOut.model_validate(breach)
+    return models.BreachOut.model_validate(breach)
 
 
 def encode_cursor(event_id: int) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from web.api import models as m
+from web.api import site_models as m
 from web.api.present import person_ref, sees_identity
 from web.api.registry import api_route
 from web.app import db_session, sitegate

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from web.api import models as m
+from web.api import site_models as m
 from web.api.present import person_ref, reason_out
 from web.api.registry import api_route
 from web.app import db_session, sitegate

@@ -1,0 +1,150 @@
+"""Response and request models of the site-wide API: zone checks, occupants, the
+emergency and muster (R16), events (R18), statistics (R19) and gates. Same conventions as
+web.api.models (unknown request fields are 422; personal data masked, R20)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, Field
+
+from web.api.models import In, Out, PersonRef
+
+
+# ---- zones, presence, emergency ----
+class ReasonOut(Out):
+    rule: str
+    message: str
+    code: str | None = None
+    params: dict[str, str] = Field(default_factory=dict)
+
+
+class ZoneCheckQuery(In):
+    card: str = Field(min_length=1, max_length=64)
+    escort_card: str | None = Field(None, max_length=64)
+    at: AwareDatetime | None = None
+
+
+class ZoneCheckOut(Out):
+    zone: str
+    allowed: bool
+    reasons: list[ReasonOut]
+    person: PersonRef | None
+    escort: PersonRef | None = None
+    needs_escort: bool = False
+    at: datetime
+
+
+class OccupantOut(Out):
+    person: PersonRef
+    kind: Literal["visitor", "employee"]
+    entered_at: datetime
+    escort: PersonRef | None
+    accounted: bool
+
+
+class PassbackResetIn(In):
+    person_id: int
+
+
+class PassbackResetOut(Out):
+    person_id: int
+    zone: str
+    cleared: bool
+
+
+class EmergencyIn(In):
+    active: bool
+    reason: str = ""
+
+
+class EmergencyOut(Out):
+    active: bool
+    since: datetime | None
+    reason: str | None
+
+
+class MusterPerson(Out):
+    person: PersonRef
+    zone: str
+    escort: PersonRef | None
+    phone_masked: str | None
+    phone: str | None = Field(None, description="safety officers only (R20)")
+    accounted: bool
+    entered_at: datetime
+
+
+class MusterZone(Out):
+    zone: str
+    name: str
+    people: list[MusterPerson]
+
+
+class MusterOut(Out):
+    active: bool
+    since: datetime | None
+    zones: list[MusterZone]
+    missing: list[MusterPerson] = Field(description="people inside and not yet accounted for (R16)")
+
+
+class AccountedIn(In):
+    accounted: bool = True
+
+
+class AccountedOut(Out):
+    person_id: int
+    accounted: bool
+
+
+# ---- records ----
+class EventsQuery(In):
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
+    gate: str | None = None
+    zone: str | None = None
+    allowed: bool | None = None
+    limit: int = Field(100, ge=1, le=1000)
+    cursor: str | None = Field(None, description="next_cursor of the previous page")
+
+
+class EventOut(Out):
+    id: int
+    at: datetime
+    kind: str
+    gate: str | None
+    zone: str | None
+    card: str | None
+    person: PersonRef | None
+    allowed: bool | None
+    reasons: list[dict[str, Any]]
+    passed: bool | None
+    direction: str | None
+
+
+class EventsOut(Out):
+    events: list[EventOut]
+    next_cursor: str | None
+
+
+class StatsQuery(In):
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM, site timezone")
+
+
+class StatsOut(Out):
+    month: str
+    visits: dict[str, int]
+    denials: dict[str, Any]
+    breaches: dict[str, Any]
+    educations: dict[str, Any]
+
+
+class GateOut(Out):
+    id: str
+    zone: str
+    direction: Literal["in", "out"]
+    state: str | None
+    updated_at: datetime | None
+    snapshot_age_s: float | None
+    controller: str | None
+    detail: dict[str, Any]
