@@ -18,10 +18,11 @@ VISITOR_PHONE = "13700001111"
 
 
 def put_inside(site: Site) -> int:
-    """A visitor and their escort recorded inside the smelting workshop, as the controllers
-    record it after passages (presence table); returns the visitor's id."""
+    """A visitor and their escort pass the smelting entry gate: their passages are shipped to
+    the central database the way a controller ships its journal (zones.central), which
+    records them inside the zone. Returns the visitor's id."""
+    from zones.central import ship_events
     from zones.db import make_engine, session_factory
-    from zones.schema import Presence
     from zones.services import register_visitor
 
     engine = make_engine(site.database)
@@ -30,9 +31,11 @@ def put_inside(site: Site) -> int:
             v = register_visitor(s, name="Sun Mei", id_type="passport", id_number="E12345678",
                                  organisation="Nordic Kilns", phone=VISITOR_PHONE)
             now = datetime.now(UTC)
-            s.add(Presence(person_id=v.id, zone="smelting", entered_at=now, escort_id=site.ids["escort"]))
-            s.add(Presence(person_id=site.ids["escort"], zone="smelting", entered_at=now))
-            s.commit()
+            escort = site.ids["escort"]
+            ship_events(s, [
+                {"key": f"test-pass-{pid}", "at": now, "kind": "passage", "gate": "smelting-east", "zone": "smelting",
+                 "person_id": pid, "escort_id": esc, "allowed": True, "passed": True, "direction": "in"}
+                for pid, esc in ((v.id, escort), (escort, None))])
             return v.id
     finally:
         engine.dispose()

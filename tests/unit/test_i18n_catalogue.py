@@ -11,6 +11,7 @@ from web.i18n import ENUM_LABELS, translate
 from web.i18n_zh import ZH
 from web.panel.common import PANEL_NAV, ROLE_LABELS
 from web.panel.education import PROHIBITIONS, TOPICS
+from web.panel.errors import _TITLES as ERROR_TITLES
 
 # messages web.auth hands to the pages (login error, flash), translated by the templates
 FROM_OTHER_PARTS = {"Wrong user name or password.", "Signed out."}
@@ -31,7 +32,7 @@ def page_strings() -> set[str]:
             found.add(text.replace('\\"', '"').replace("\\'", "'"))
     found |= {label for _, label, _, _ in PANEL_NAV}
     found |= set(ROLE_LABELS.values()) | set(ENUM_LABELS.values())
-    found |= {text for _, text in TOPICS} | set(PROHIBITIONS)
+    found |= {text for _, text in TOPICS} | set(PROHIBITIONS) | set(ERROR_TITLES.values()) | {"Error"}
     return found | FROM_OTHER_PARTS
 
 

@@ -12,6 +12,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from web.auth import require, require_login
+from web.panel import errors
 from web.panel.common import FormErrors, actor, db, domain_errors, init_pages, site
 from zones.calendar import local
 from zones.rules import decide
@@ -22,6 +23,7 @@ from zones.services.site import muster as muster_rows
 
 bp = Blueprint("handheld", __name__, url_prefix="/m")
 bp.record_once(lambda state: init_pages(state.app))
+errors.register(bp)
 
 
 @bp.get("/")

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from web.panel import errors
 from web.panel.common import init_pages
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")
 bp.record_once(lambda state: init_pages(state.app))
+errors.register(bp)

@@ -50,7 +50,7 @@ def names(session: Session, ids: set[int | None]) -> dict[int, str]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    return dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(wanted))).tuples().all())
+    return dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(wanted))).all())
 
 
 # ---- visitors ---------------------------------------------------------------------------
@@ -143,12 +143,12 @@ class VisitRow:
 def visits(session: Session, *, states: tuple[str, ...] = ("booked", "on-site"), limit: int = 200) -> list[VisitRow]:
     """Visits in ``states`` with their visitor, host, active badge and helmet out; newest first."""
     rows = session.execute(select(Visit, Visitor).join(Visitor, Visitor.id == Visit.visitor_id)
-                           .where(Visit.state.in_(states)).order_by(Visit.id.desc()).limit(limit)).tuples().all()
+                           .where(Visit.state.in_(states)).order_by(Visit.id.desc()).limit(limit)).all()
     vids = [v.id for _, v in rows] or [-1]
     badges = dict(session.execute(select(Badge.visitor_id, Badge.card).where(
-        Badge.visitor_id.in_(vids), Badge.state == "active")).tuples().all())
+        Badge.visitor_id.in_(vids), Badge.state == "active")).all())
     helmets = dict(session.execute(select(Helmet.visitor_id, Helmet.helmet_no).where(
-        Helmet.visitor_id.in_(vids), Helmet.returned_at.is_(None))).tuples().all())
+        Helmet.visitor_id.in_(vids), Helmet.returned_at.is_(None))).all())
     hosts = names(session, {visit.host_id for visit, _ in rows})
     return [VisitRow(visit, visitor, hosts.get(visit.host_id, ""), badges.get(visitor.id), helmets.get(visitor.id))
             for visit, visitor in rows]
@@ -168,7 +168,7 @@ def contact_forms(session: Session, zone_departments: dict[str, str], *, state: 
     queue per department); a form spanning two departments appears under both.
     ``zone_departments`` maps zone id -> department (config)."""
     rows = session.execute(select(ContactForm, Visitor).join(Visitor, Visitor.id == ContactForm.visitor_id)
-                           .where(ContactForm.state == state).order_by(ContactForm.id.desc()).limit(limit)).tuples().all()
+                           .where(ContactForm.state == state).order_by(ContactForm.id.desc()).limit(limit)).all()
     escorts = names(session, {f.escort_id for f, _ in rows})
     out: dict[str, list[FormRow]] = {}
     for form, visitor in rows:
@@ -218,7 +218,7 @@ def expiring_education(session: Session, today: date, days: int = 14) -> list[Ex
 
 def occupancy(session: Session) -> Counter[str]:
     """People recorded inside each zone now (R15, R16)."""
-    rows = session.execute(select(Presence.zone, func.count()).group_by(Presence.zone)).tuples().all()
+    rows = session.execute(select(Presence.zone, func.count()).group_by(Presence.zone)).all()
     return Counter({zone: int(n) for zone, n in rows})
 
 
@@ -276,7 +276,7 @@ def people_on_site(session: Session) -> list[tuple[int, str, str]]:
     """Visitors with an open visit and all active employees, as (id, name, kind), for
     choosing whom a breach is recorded against."""
     vis = session.execute(select(Visitor.id, Visitor.name).join(Visit, Visit.visitor_id == Visitor.id)
-                          .where(Visit.state != "closed").order_by(Visitor.name)).tuples().all()
+                          .where(Visit.state != "closed").order_by(Visitor.name)).all()
     emp = session.execute(select(Employee.id, Employee.name).where(Employee.active.is_(True))
-                          .order_by(Employee.name)).tuples().all()
+                          .order_by(Employee.name)).all()
     return [(i, n, "visitor") for i, n in dict(vis).items()] + [(i, n, "employee") for i, n in emp]
