@@ -4,7 +4,7 @@ counted by reason (contract.md "Reader protocols": discarded and counted, never 
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hardware.framing import (
@@ -97,6 +97,7 @@ def test_em4100_reset_drops_partial_frame() -> None:
     assert f.discarded["framing"] == 2  # the partial frame and the orphaned tail
 
 
+@settings(deadline=None)  # pure and fast; no flaky deadline on a loaded CI machine
 @given(
     cards=st.lists(st.text("0123456789ABCDEF", min_size=10, max_size=10), max_size=5),
     noise=st.lists(st.binary(max_size=20).map(lambda b: b.replace(b"\x02", b"")), min_size=6, max_size=6),
@@ -115,6 +116,7 @@ def test_em4100_any_split_and_stray_bytes_give_exactly_the_cards(
     assert got == cards
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=200))
 def test_em4100_random_bytes_never_crash(data: bytes) -> None:
     f = Em4100Framer()
