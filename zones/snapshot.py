@@ -10,7 +10,9 @@ R20). Everything that may alter a decision adds a ``changes`` row, so nothing is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+import contextlib
+import gc
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
@@ -39,7 +41,7 @@ from zones.schema import (
 )
 
 K = TypeVar("K")
-_BATCH = 20_000
+_BATCH = 2_000
 _MAX_PARTIAL = 5_000            # more changed persons than this: a full rebuild is cheaper
 _NO_PERSON_REBUILD = {"presence", "emergency"}   # reloaded on every refresh anyway
 
@@ -77,9 +79,50 @@ class _Interner:
     def __init__(self) -> None:
         self._seen: dict[Any, Any] = {(): (), EMPTY: EMPTY}
         self._zone_text: dict[str | None, frozenset[str]] = {None: EMPTY, "": EMPTY}
+        self._days: dict[Any, date] = {}
+        self._moments: dict[Any, datetime] = {}
+        self._numbers: dict[int, int] = {}
 
     def __call__(self, value: K) -> K:
         return self._seen.setdefault(value, value)
+
+    def day(self, value: Any) -> date | None:
+        """A date from the driver (SQLite: ISO text), one shared object per distinct day."""
+        if value is None:
+            return None
+        got = self._days.get(value)
+        if got is None:
+            got = self._days[value] = date.fromisoformat(value) if isinstance(value, str) else value
+        return got
+
+    def moment(self, value: Any) -> datetime | None:
+        """An aware UTC datetime from the driver (SQLite stores naive UTC text, zones.db),
+        shared between equal values."""
+        if value is None:
+            return None
+        got = self._moments.get(value)
+        if got is None:
+            if isinstance(value, str):
+                got = datetime.fromisoformat(value).replace(tzinfo=UTC)
+            else:
+                got = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+            self._moments[value] = got
+        return got
+
+    def number(self, value: int | None) -> int | None:
+        """Employee ids repeat across visitors (host, escort): one int object each."""
+        if value is None:
+            return None
+        return self._numbers.setdefault(value, value)
+
+    def fact(self, cls: type[K], values: tuple[Any, ...]) -> K:
+        """One shared ``cls(*values)`` per distinct values (hashing a tuple is cheap,
+        hashing a frozen dataclass is not)."""
+        key = (cls, *values)
+        got = self._seen.get(key)
+        if got is None:
+            got = self._seen[key] = cls(*values)
+        return got  # type: ignore[no-any-return]
 
     def zones(self, joined: str | None) -> frozenset[str]:
         """A frozenset from a comma-joined aggregate, shared between equal sets."""
@@ -90,16 +133,38 @@ class _Interner:
         return got
 
 
-def _zone_agg(session: Session, owner: Any, zone: Any) -> Any:
+def _zone_agg(session: Session, owner: Any, zone: Any, only: ColumnElement[bool] | None = None) -> Any:
+    """``owner -> "z1,z2"`` as a subquery (filtered by ``only`` for a partial rebuild, so the
+    database does not aggregate every row to refresh one person)."""
     agg = func.string_agg(zone, ",") if session.get_bind().dialect.name == "postgresql" else func.group_concat(zone, ",")
-    return select(owner.label("owner"), agg.label("zones")).group_by(owner).subquery()
+    return _where(select(owner.label("owner"), agg.label("zones")), only).group_by(owner).subquery()
 
 
-def _rows(session: Session, stmt: Select[Any]) -> Iterator[Any]:
-    """Plain tuples, fetched in batches (server-side cursor on PostgreSQL)."""
-    result = session.execute(stmt.execution_options(yield_per=_BATCH))
-    for part in result.partitions():
-        yield from part
+def _rows(session: Session, stmt: Select[Any]) -> Iterator[tuple[Any, ...]]:
+    """Raw driver tuples in batches, skipping SQLAlchemy's per-row work (a full build reads
+    millions of rows). The statement is rendered with literal values (only fixed strings,
+    dates and integer ids); dates and times come back as the driver gives them and are
+    converted by ``_Interner.day`` / ``_Interner.moment``. PostgreSQL streams through a
+    server-side cursor."""
+    conn = session.connection()
+    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True, "render_postcompile": True}))
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    if conn.dialect.name == "postgresql":
+        _rows.counter += 1  # type: ignore[attr-defined]
+        cur = raw.cursor(name=f"sitegate_snapshot_{_rows.counter}")  # type: ignore[attr-defined]
+        sql = sql.replace("%%", "%")   # rendered for a driver that would substitute parameters
+    else:
+        cur = raw.cursor()
+    try:
+        cur.execute(sql)
+        while batch := cur.fetchmany(_BATCH):
+            yield from batch
+    finally:
+        cur.close()
+
+
+_rows.counter = 0  # type: ignore[attr-defined]
 
 
 def _only(ids: set[int] | None, column: Any) -> ColumnElement[bool] | None:
@@ -110,11 +175,26 @@ def _where(stmt: Select[Any], cond: ColumnElement[bool] | None) -> Select[Any]:
     return stmt if cond is None else stmt.where(cond)
 
 
-def _group(rows: Iterable[Any], make: Callable[[Any], Any]) -> dict[int, list[Any]]:
-    out: dict[int, list[Any]] = {}
-    for row in rows:
-        out.setdefault(row[0], []).append(make(row))
-    return out
+class _Merge:
+    """Rows of a stream ordered by person id, handed out person by person (a merge join:
+    no per-person dictionary of side facts is ever built)."""
+
+    def __init__(self, rows: Iterator[tuple[Any, ...]]):
+        self._rows = rows
+        self._row = next(rows, None)
+
+    def take(self, pid: int) -> list[tuple[Any, ...]]:
+        out = []
+        row = self._row
+        while row is not None and row[0] <= pid:
+            if row[0] == pid:
+                out.append(row)
+            row = next(self._rows, None)
+        self._row = row
+        return out
+
+    def close(self) -> None:
+        self._rows.close()  # type: ignore[attr-defined]
 
 
 def _persons(session: Session, today: date, ids: set[int] | None, intern: _Interner) -> tuple[
@@ -123,13 +203,23 @@ def _persons(session: Session, today: date, ids: set[int] | None, intern: _Inter
     cutoff = datetime.combine(today - timedelta(days=1), time(0), UTC)   # site tz margin
     facts: dict[int, PersonFacts] = {}
 
-    bans = _group(_rows(session, _where(select(Ban.person_id, Ban.until, Ban.reason).where(Ban.until >= today),
-                                        _only(ids, Ban.person_id))),
-                  lambda r: intern(BanFact(until=intern(r[1]), reason=r[2])))
+    # small side facts (a few per person on site at most): dictionaries
+    bans: dict[int, list[BanFact]] = {}
+    for pid, until, reason in _rows(session, _where(select(Ban.person_id, Ban.until, Ban.reason)
+                                                    .where(Ban.until >= today), _only(ids, Ban.person_id))):
+        bans.setdefault(pid, []).append(intern.fact(BanFact, (intern.day(until), reason)))
+    helmets = dict(_rows(session, _where(select(Helmet.visitor_id, Helmet.helmet_no).where(Helmet.returned_at.is_(None)),
+                                         _only(ids, Helmet.visitor_id))))
+    lost: dict[int, list[str]] = {}
+    for pid, card in _rows(session, _where(select(Badge.visitor_id, Badge.card).where(Badge.state == "lost")
+                                           .order_by(Badge.id), _only(ids, Badge.visitor_id))):
+        lost.setdefault(pid, []).append(card)
 
     # employees: one row each, their zones aggregated into comma-joined text
-    esc = _zone_agg(session, EmployeeEscortZone.employee_id, EmployeeEscortZone.zone)
-    acc = _zone_agg(session, EmployeeAccessZone.employee_id, EmployeeAccessZone.zone)
+    esc = _zone_agg(session, EmployeeEscortZone.employee_id, EmployeeEscortZone.zone,
+                    _only(ids, EmployeeEscortZone.employee_id))
+    acc = _zone_agg(session, EmployeeAccessZone.employee_id, EmployeeAccessZone.zone,
+                    _only(ids, EmployeeAccessZone.employee_id))
     stmt = (select(Employee.id, Employee.name, Employee.card, Employee.department, Employee.on_duty,
                    Employee.dispatch_room, esc.c.zones, acc.c.zones)
             .outerjoin(esc, esc.c.owner == Employee.id).outerjoin(acc, acc.c.owner == Employee.id)
@@ -138,31 +228,21 @@ def _persons(session: Session, today: date, ids: set[int] | None, intern: _Inter
         facts[pid] = PersonFacts(
             person_id=pid, kind="employee", name=name, card=card, badge="active" if card else "none",
             department=intern(dept), access_zones=intern.zones(access_z), escort_zones=intern.zones(escort_z),
-            on_duty=on_duty, dispatch_room=dispatch, bans=tuple(bans.pop(pid, ())))
+            on_duty=bool(on_duty), dispatch_room=bool(dispatch), bans=tuple(bans.get(pid, ())))
 
-    # visitors: side facts first (small), then one row per visitor with badge and open visit
-    form_zones = _zone_agg(session, ContactFormZone.form_id, ContactFormZone.zone)
-    forms = _group(_rows(session, _where(
+    # visitors: forms and education merge-joined by visitor id with one row per visitor
+    form_zones = _zone_agg(session, ContactFormZone.form_id, ContactFormZone.zone, None if ids is None else
+                           ContactFormZone.form_id.in_(select(ContactForm.id).where(ContactForm.visitor_id.in_(ids))))
+    forms = _Merge(_rows(session, _where(
         select(ContactForm.visitor_id, ContactForm.id, form_zones.c.zones, ContactForm.valid_from,
                ContactForm.valid_until, ContactForm.escort_id, ContactForm.outside_hours)
         .join(form_zones, form_zones.c.owner == ContactForm.id)
         .where(ContactForm.state == "approved", ContactForm.valid_until >= cutoff)
-        .order_by(ContactForm.id), _only(ids, ContactForm.visitor_id))),
-        lambda r: FormFact(form_id=r[1], zones=intern.zones(r[2]), valid_from=r[3], valid_until=r[4],
-                           escort_id=r[5], outside_hours=r[6]))
-    education = _group(_rows(session, _where(
+        .order_by(ContactForm.visitor_id, ContactForm.id), _only(ids, ContactForm.visitor_id))))
+    education = _Merge(_rows(session, _where(
         select(Education.visitor_id, Education.department, Education.delivered_on, Education.notification_signed,
-               Education.method).where(Education.valid_until >= today).order_by(Education.id),
-        _only(ids, Education.visitor_id))),
-        lambda r: intern(EducationFact(department=intern(r[1]), delivered_on=intern(r[2]),
-                                       notification_signed=r[3], method=r[4])))
-    helmets = dict(_rows(session, _where(select(Helmet.visitor_id, Helmet.helmet_no).where(Helmet.returned_at.is_(None)),
-                                         _only(ids, Helmet.visitor_id))))
-    lost: dict[int, list[str]] = {}
-    for pid, card in _rows(session, _where(select(Badge.visitor_id, Badge.card).where(Badge.state == "lost")
-                                           .order_by(Badge.id), _only(ids, Badge.visitor_id))):
-        lost.setdefault(pid, []).append(card)
-
+               Education.method).where(Education.valid_until >= today).order_by(Education.visitor_id, Education.id),
+        _only(ids, Education.visitor_id))))
     active = aliased(Badge, name="active_badge")   # the one active badge (R3)
     stmt = (select(Visitor.id, Visitor.name, Visitor.birth_date, active.card, Visit.id, Visit.state,
                    Visit.booked_ahead, Visit.walk_in_approved_by, Visit.host_id)
@@ -171,20 +251,31 @@ def _persons(session: Session, today: date, ids: set[int] | None, intern: _Inter
             .where(or_(active.id.is_not(None), Visit.id.is_not(None),
                        Visitor.id.in_(select(Badge.visitor_id).where(Badge.state == "lost"))))
             .order_by(Visitor.id, Visit.id))
-    for pid, name, birth, card, visit_id, state, ahead, walk_in_by, host in _rows(session, _where(stmt, _only(ids, Visitor.id))):
-        badge = "active"
-        if card is None and pid in lost:
-            card, badge = lost[pid][-1], "lost"
-        elif card is None:
-            badge = "none"
-        facts[pid] = PersonFacts(
-            person_id=pid, kind="visitor", name=name, card=card, badge=badge,  # type: ignore[arg-type]
-            birth_date=intern(birth),
-            visit=None if visit_id is None else VisitFact(
-                visit_id=visit_id, state=state, booked_ahead=ahead, walk_in_approved=walk_in_by is not None,
-                host_id=host),
-            forms=tuple(forms.get(pid, ())), education=intern(tuple(education.get(pid, ()))),
-            helmet_no=helmets.get(pid), bans=tuple(bans.get(pid, ())))
+    last_pid, form_facts, edu_facts = -1, (), ()
+    try:
+        for pid, name, birth, card, visit_id, state, ahead, walk_in_by, host in _rows(
+                session, _where(stmt, _only(ids, Visitor.id))):
+            if pid != last_pid:   # a second open visit (should not happen) reuses the same facts
+                last_pid = pid
+                form_facts = tuple(FormFact(r[1], intern.zones(r[2]), intern.moment(r[3]), intern.moment(r[4]),
+                                            intern.number(r[5]), bool(r[6])) for r in forms.take(pid))
+                edu_facts = intern(tuple(intern.fact(EducationFact, (r[1], intern.day(r[2]), bool(r[3]), r[4]))
+                                         for r in education.take(pid)))
+            badge = "active"
+            if card is None and pid in lost:
+                card, badge = lost[pid][-1], "lost"
+            elif card is None:
+                badge = "none"
+            facts[pid] = PersonFacts(
+                person_id=pid, kind="visitor", name=name, card=card, badge=badge,  # type: ignore[arg-type]
+                birth_date=intern.day(birth),
+                visit=None if visit_id is None else VisitFact(
+                    visit_id, state, bool(ahead), walk_in_by is not None, intern.number(host)),
+                forms=form_facts, education=edu_facts,
+                helmet_no=helmets.get(pid), bans=tuple(bans.get(pid, ())))
+    finally:
+        forms.close()
+        education.close()
     return facts, {pid: tuple(cards) for pid, cards in lost.items()}
 
 
@@ -210,11 +301,25 @@ def _index_cards(by_card: dict[str, PersonFacts], facts: dict[int, PersonFacts],
                 by_card[card] = f if f.card == card else replace(f, card=card, badge="lost")
 
 
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while millions of acyclic fact objects are made:
+    otherwise every few thousand allocations it rescans all of them (quadratic build)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def build_snapshot(session: Session, today: date) -> Snapshot:
     """Everything a controller needs, read in a few bulk queries. ``today`` is the site-local
     date (bans, education and forms that ended before it are left out)."""
     change_no = current_change_no(session)   # read first: the data is at least this new
-    facts, lost_cards = _persons(session, today, None, _Interner())
+    with _no_gc():
+        facts, lost_cards = _persons(session, today, None, _Interner())
     by_card: dict[str, PersonFacts] = {}
     _index_cards(by_card, facts, lost_cards)
     state = read_site_state(session)
@@ -244,7 +349,8 @@ def refresh_snapshot(session: Session, snap: Snapshot, today: date) -> Snapshot:
             for card in ((old.card,) if old and old.card else ()) + lost_cards.pop(pid, ()):
                 if (held := by_card.get(card)) is not None and held.person_id == pid:
                     del by_card[card]
-        facts, new_lost = _persons(session, today, ids, _Interner())
+        with _no_gc():
+            facts, new_lost = _persons(session, today, ids, _Interner())
         by_id.update(facts)
         lost_cards.update(new_lost)
         _index_cards(by_card, facts, new_lost)
