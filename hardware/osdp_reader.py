@@ -1,45 +1,38 @@
-"""OSDP card readers (``reader.protocol = "osdp"``): a libosdp control panel per serial line.
+"""OSDP card readers (``reader.protocol = "osdp"``): one libosdp PD per reader, seen
+through the control panel of its line (``OsdpBus`` in osdp_channel.py, shared by every
+reader on the same ``port``: RS-485 multi-drop, addresses 0-126).
 
-Readers on one RS-485 line (same ``port``) are one multi-drop bus and share one libosdp
-``ControlPanel``; ``OsdpBus`` owns it, rebuilds it when a reader joins or leaves, and tears
-it down (libosdp's threads are not daemons) when the last reader on the line stops.
-
-Threads: libosdp's CP thread refreshes every 20 ms and calls our event handler while it
-holds the CP lock, so the handler only timestamps the event and queues it; calling back
-into libosdp from there (feedback -> submit_command) would deadlock. One worker thread
-per bus ("reader-osdp-<port>") delivers the queued events to the readers and, every
-``SUPERVISE_S``, refreshes each reader's online / secure state and restarts the connection
-of offline readers (libosdp 3.2.9 waits 300 s before retrying a PD that dropped out).
+Feedback is libosdp LED / buzzer commands: granted = green + 1 beep, denied = red + 3
+beeps, waiting (R10 escort window) = amber flashing until idle / granted / denied.
 
 Stale reads (libosdp #133): a reader that lost the control panel keeps card reads queued
 and sends them as soon as it is polled again, minutes late, with nothing marking them as
 old; ``CardRead.read_at`` is only the time libosdp handed them to us. So a read that
 arrives while we consider the reader offline, or within ``SETTLE_S`` after it (re)comes
 online, is discarded as "stale" and counted. Why 2 s: the PD answers each poll with one
-queued event and the CP polls every ~50-100 ms, so a backlog drains in well under 2 s,
-while a person who really presents a card at that moment only has to present it again.
-"Online" is libosdp's view *and* a reply heard within ``LINK_TIMEOUT_S`` (see
-osdp_channel.py), so a link cut for more than 2 s counts as an outage even before
-libosdp notices (it takes ~8 s), and reads queued during it are discarded too.
+queued event and the CP polls every ~100 ms, so a backlog of a dozen reads drains in
+about a second, while a person who really presents a card at that moment only has to
+present it again. "Online" is libosdp's view *and* a reply heard within
+``LINK_TIMEOUT_S`` (osdp_channel.SerialChannel.last_reply), so a link cut for more than
+2 s counts as an outage even before libosdp notices (it takes ~8 s), and reads queued
+during it are discarded too.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from osdp import (
-    Command, CommandLEDColor, ControlPanel, Event, EventNotification, LibFlag, LogLevel,
-    PDInfo, StatusReportType,
-)
+from osdp import Command, CommandLEDColor, Event, EventNotification, LibFlag, StatusReportType
 
-from hardware.base import CardRead, CardReader, Feedback, HardwareInitError
-from hardware.osdp_channel import SerialChannel
+from hardware.base import CardRead, CardReader, Feedback
+from hardware.osdp_channel import OsdpBus, _buses, join, leave
+
+__all__ = ["OsdpBus", "OsdpCardReader", "_buses", "card_number", "make_osdp_reader"]
 from zones.config import ReaderSection
 
 if TYPE_CHECKING:
@@ -49,8 +42,6 @@ log = logging.getLogger(__name__)
 
 SETTLE_S = 2.0          # reads delivered this soon after (re)coming online are stale
 LINK_TIMEOUT_S = 2.0    # no reply heard for this long: offline (libosdp needs ~8 s)
-SUPERVISE_S = 0.2
-RETRY_MIN_S, RETRY_MAX_S = 2.0, 10.0   # restart of an offline PD's connection, backing off
 REFUSED_AFTER_S = 3.0   # answering but still not online after this: say so in health
 FEEDBACK_S = 3.0        # how long granted / denied colours stay on the reader
 
@@ -86,183 +77,10 @@ FEEDBACK_COMMANDS: dict[str, list[dict[str, Any]]] = {
     "idle": [_led(CommandLEDColor.Black, temporary=True, code=1), _LED_OFF],
 }
 
-_buses: dict[str, OsdpBus] = {}
-_buses_lock = threading.Lock()
-
-
 def card_number(event: dict[str, Any]) -> str:
     """The card number of a CardRead event: its data bytes in upper-case hex. A Wiegand
     read of n bits arrives MSB first, left-aligned in ceil(n/8) bytes, padding bits 0."""
     return bytes(event["data"]).hex().upper()
-
-
-class OsdpBus:
-    """One serial line, its libosdp ControlPanel and the readers on it, by address."""
-
-    def __init__(self, port: str, baud: int) -> None:
-        self.port = port
-        self.baud = baud
-        self.channel = SerialChannel(port, baud)
-        self.readers: dict[int, OsdpCardReader] = {}
-        self._cp: ControlPanel | None = None
-        self._lock = threading.RLock()       # guards _cp (rebuilds) and readers
-        self._events: queue.Queue[tuple[int, dict[str, Any], float]] = queue.Queue()
-        self._stop = threading.Event()
-        self._worker: threading.Thread | None = None
-        self._retry: dict[int, tuple[float, float]] = {}   # address -> (last restart, wait)
-
-    # -- membership (module functions join / leave hold _buses_lock) -----------------
-
-    def add(self, reader: OsdpCardReader) -> None:
-        with self._lock:
-            other = self.readers.get(reader.address)
-            if other is not None and other is not reader:
-                raise HardwareInitError(
-                    f"OSDP address {reader.address} on {self.port} is used by both "
-                    f"{other.reader_id} and {reader.reader_id}")
-            if reader.baud != self.baud:
-                log.warning("osdp %s: %s asks for %d baud, the line runs at %d",
-                            self.port, reader.reader_id, reader.baud, self.baud)
-            self.readers[reader.address] = reader
-            self._rebuild()
-        if self._worker is None:
-            self._worker = threading.Thread(target=self._run, name=f"reader-osdp-{self.port}")
-            self._worker.start()
-
-    def remove(self, reader: OsdpCardReader) -> bool:
-        """Drop ``reader``; returns True when the line is now empty and torn down."""
-        with self._lock:
-            if self.readers.get(reader.address) is reader:
-                del self.readers[reader.address]
-            if self.readers:
-                self._rebuild()
-                return False
-        self.teardown()
-        return True
-
-    def _rebuild(self) -> None:
-        self._teardown_cp()
-        addresses = sorted(self.readers)
-        infos = [PDInfo(a, self.channel, scbk=self.readers[a].scbk, flags=self.readers[a].flags)
-                 for a in addresses]
-        events = self._events
-
-        def on_event(index: int, event: dict[str, Any]) -> int:
-            # libosdp's CP thread, CP lock held: timestamp and queue, nothing else.
-            try:
-                events.put((addresses[index], event, time.monotonic()))
-            except Exception:  # noqa: BLE001 - never let an exception reach libosdp
-                log.exception("osdp %s: event handler", self.port)
-            return 0
-
-        try:
-            cp = ControlPanel(infos, log_level=LogLevel.Error, event_handler=on_event)
-        except Exception as err:  # noqa: BLE001 - libosdp raises bare Exception
-            raise HardwareInitError(f"libosdp control panel for {self.port}: {err}") from err
-        cp.start()
-        self._cp = cp
-        for reader in self.readers.values():
-            reader._reset_link()     # a new CP starts from offline: settle again
-        self._retry = {a: (time.monotonic(), RETRY_MIN_S) for a in addresses}
-
-    def _teardown_cp(self) -> None:
-        cp, self._cp = self._cp, None
-        if cp is not None and cp.thread is not None:
-            cp.teardown()
-
-    def teardown(self) -> None:
-        """Stop the ControlPanel, the worker and close the port. Idempotent."""
-        try:
-            with self._lock:
-                self._teardown_cp()
-        finally:
-            self.channel.close()
-            self._stop.set()
-            worker = self._worker
-            if worker is not None and worker is not threading.current_thread():
-                worker.join(timeout=2)
-
-    # -- used by the readers ---------------------------------------------------------
-
-    def submit(self, address: int, commands: list[dict[str, Any]]) -> bool:
-        with self._lock:
-            cp = self._cp
-            if cp is None:
-                return False
-            return all([cp.submit_command(address, cmd) for cmd in commands])
-
-    def lib_state(self, address: int) -> tuple[bool, bool]:
-        """(online, secure) as libosdp sees the PD at ``address``."""
-        with self._lock:
-            cp = self._cp
-            if cp is None or address not in cp.pd_addr:
-                return False, False
-            return cp.is_online(address), cp.is_sc_active(address)
-
-    # -- the worker ------------------------------------------------------------------
-
-    def _run(self) -> None:
-        next_check = 0.0
-        while not self._stop.is_set():
-            try:
-                address, event, at = self._events.get(timeout=SUPERVISE_S)
-            except queue.Empty:
-                pass
-            else:
-                reader = self.readers.get(address)
-                if reader is not None:
-                    reader._on_event(event, at)
-            if time.monotonic() >= next_check:
-                next_check = time.monotonic() + SUPERVISE_S
-                try:
-                    self._supervise()
-                except Exception:  # noqa: BLE001 - keep supervising whatever happens
-                    log.exception("osdp %s: supervision", self.port)
-
-    def _supervise(self) -> None:
-        with self._lock:
-            cp = self._cp
-            if cp is None:
-                return
-            now = time.monotonic()
-            for address, reader in list(self.readers.items()):
-                while cp.get_event(address, timeout=-1) is not None:
-                    pass   # libosdp also queues every event for get_event(); we use the handler
-                online, secure = cp.is_online(address), cp.is_sc_active(address)
-                reader._update_state(now, online, secure)
-                if online:
-                    self._retry[address] = (now, RETRY_MIN_S)
-                    continue
-                # libosdp waits up to 300 s before retrying a PD that went offline:
-                # disable + enable makes it try again now (enable once disable took effect).
-                last, wait = self._retry.get(address, (now, RETRY_MIN_S))
-                if not cp.is_pd_enabled(address):
-                    cp.enable_pd(address)
-                elif now - last >= wait:
-                    cp.disable_pd(address)
-                    self._retry[address] = (now, min(wait * 2, RETRY_MAX_S))
-
-
-def join(reader: OsdpCardReader) -> OsdpBus:
-    with _buses_lock:
-        bus = _buses.get(reader.port)
-        if bus is None:
-            bus = _buses[reader.port] = OsdpBus(reader.port, reader.baud)
-        try:
-            bus.add(reader)
-        except BaseException:
-            if not bus.readers:
-                _buses.pop(reader.port, None)
-                bus.teardown()
-            raise
-        return bus
-
-
-def leave(reader: OsdpCardReader) -> None:
-    with _buses_lock:
-        bus = _buses.get(reader.port)
-        if bus is not None and bus.remove(reader):
-            _buses.pop(reader.port, None)
 
 
 class OsdpCardReader(CardReader):
@@ -301,7 +119,12 @@ class OsdpCardReader(CardReader):
         if self.sim is not None:
             self.sim.start()
         self._on_card = on_card
-        self._bus = join(self)
+        try:
+            self._bus = join(self)
+        except BaseException:
+            if self.sim is not None:
+                self.sim.shutdown()
+            raise
         log.info("osdp reader %s: address %d on %s (%s)", self.reader_id, self.address,
                  self.port, "secure" if self.scbk else "plain")
 
