@@ -46,11 +46,12 @@ class User:
     dispatch_room: bool = False
 
 
-# the escort is dispatch-room staff so night visits (R14) do not make the test depend on the clock
+# the escort is dispatch-room staff so night visits (R14) do not make the test depend on the
+# clock; cards are ten hex digits, as the em4100 readers of the smelting gates report them
 STAFF: dict[str, User] = {
-    "officer": User("Wang Fang", "officer-pass-1", "safety_officer", "steelmaking", "E0000001"),
+    "officer": User("Wang Fang", "officer-pass-1", "safety_officer", "steelmaking", "0E00000001"),
     "desk": User("Liu Yang", "desk-pass-1", "reception", "admin-office"),
-    "escort": User("Zhao Lei", "escort-pass-1", "escort", "steelmaking", "E0000002",
+    "escort": User("Zhao Lei", "escort-pass-1", "escort", "steelmaking", "0E00000002",
                    ("smelting", "assembly"), "13912345678", True),
 }
 

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.browser
 VISITOR = "Chen Jing"
 ID_NUMBER = "440524198805150011"      # GB 11643-valid, born 1988-05-15 (R2, R11)
 PHONE = "13800138000"
-BADGE = "VB000123"
+BADGE = "0A0012C0DE"    # ten hex digits: the smelting gates read em4100 cards
 HELMET = "H-17"
 
 
@@ -157,3 +157,50 @@ def test_officer_prepares_a_visitor_and_escort_sees_allowed(site: Site, desk: An
     expect(page.locator("[data-zone=smelting] .verdict")).to_contain_text("允许")
     expect(page.locator("[data-zone=assembly] li")).to_contain_text(["联系单"])
     shot(page, "handheld-lookup-zh")
+
+    # the visitor and the escort present their cards at the smelting entry gate (simulated
+    # em4100 reader and turnstile of `sitegate serve`): "my visitors" then shows where the
+    # visitor is, and the officer's pages show the granted event, in Chinese
+    pass_the_gate(site, "smelting-east", BADGE, STAFF["escort"].card)
+    page.goto(site.url + "/m/visitors")
+    reload_until(page, ".person [data-test=where]", "Smelting workshop")
+    shot(page, "handheld-my-visitors-inside-zh")
+
+    officer = desk.new_page()
+    officer.goto(site.url + "/panel/")
+    officer.click(".lang-switch button[lang=zh]")
+    expect(officer.locator("h1")).to_have_text("总览")
+    expect(officer.locator("[data-test=total-on-site]")).not_to_have_text("0")
+    shot(officer, "panel-dashboard-zh")
+    officer.goto(site.url + "/panel/events?allowed=yes")
+    expect(officer.locator("tbody")).to_contain_text(VISITOR)
+    expect(officer.locator("tbody")).to_contain_text("允许")
+    shot(officer, "panel-events-zh")
+    for name in ("expiring", "breaches", "stats", "muster"):
+        officer.goto(site.url + f"/panel/{name}")
+        expect(officer.locator("h1")).not_to_be_empty()
+        shot(officer, f"panel-{name}-zh")
+
+
+def pass_the_gate(site: Site, gate: str, *cards: str) -> None:
+    """Present ``cards`` in order at a simulated gate of the running serve (its control socket)."""
+    from hardware.sim_control import request, sim_socket_path
+    from zones.config import load_config
+
+    path = sim_socket_path(load_config(site.config_path))
+    for card in cards:
+        reply = request(path, {"op": "present", "gate": gate, "card": card})
+        assert reply.get("ok"), reply
+
+
+def reload_until(page: Any, selector: str, text: str, timeout_s: float = 20.0) -> None:
+    """Reload until ``selector`` contains ``text``: the server learns of a passage only when
+    the controller ships its journal, so the page has to be asked again."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while text not in page.locator(selector).all_inner_texts().__str__():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{selector} never showed {text!r}: {page.locator(selector).all_inner_texts()}")
+        page.wait_for_timeout(250)   # a poll interval, not a wait for the outcome
+        page.reload()
