@@ -23,6 +23,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import serial
@@ -176,7 +178,9 @@ class ModbusIoModule(IoModule):
             self._link.close()
             _forget(self._link)
 
-    def _call(self, what: str, op):  # type: ignore[no-untyped-def]
+    def _call(self, what: str, op: Callable[[Client], Any]) -> Any:
+        """Run ``op`` on the shared client under the link's lock, mapping every pymodbus
+        failure onto the hardware.base errors (see the module docstring)."""
         link = self._link
         where = f"{self.url} unit {self.unit}: {what}"
         with link.lock:

@@ -72,6 +72,9 @@ class _Handler(socketserver.StreamRequestHandler):
                 reply = self.server.control.handle(message)
             except (ValueError, KeyError, TypeError, RuntimeError, OSError) as err:
                 reply = {"ok": False, "error": str(err) or type(err).__name__}
+            except Exception as err:  # a simulator bug: answer, log, keep serving
+                log.exception("sim control: %r failed", line)
+                reply = {"ok": False, "error": f"{type(err).__name__}: {err}"}
             self.wfile.write(json.dumps(reply).encode() + b"\n")
 
 
@@ -133,7 +136,10 @@ class SimControlServer:
             if op == "present":
                 return self._present(str(message["gate"]), str(message["card"]), message.get("pass", True))
             if op == "raw":
-                self._reader_sim(str(message["gate"])).write_raw(bytes.fromhex(str(message["hex"])))
+                sim = self._reader_sim(str(message["gate"]))
+                if not hasattr(sim, "write_raw"):
+                    raise ValueError(f"gate {message['gate']!r}: its simulated reader takes no raw bytes")
+                sim.write_raw(bytes.fromhex(str(message["hex"])))
                 return {"ok": True, "gate": message["gate"]}
             if op == "alarm":
                 return self._alarm(bool(message["on"]))
