@@ -197,3 +197,28 @@ def test_language_per_user_then_site_default(engine: Any, tmp_path: Path, app: A
     assert "总览" in officer.get("/panel/").text
     zh_site = make_app(engine, tmp_path, language="zh")
     assert "登录" in zh_site.test_client().get("/login").text
+
+
+def test_expiring_soon_lists_education_ending_within_14_days_by_escort_and_host_r8(
+        app: Any, session: Any, staff: dict[str, int]) -> None:
+    from datetime import timedelta
+
+    from zones.calendar import add_months
+    from zones.services import create_contact_form, record_education
+
+    now = datetime.now(UTC)
+    soon, _ = visitor_with_visit(session, staff["escort"])
+    later, _ = visitor_with_visit(session, staff["escort"], name="Ma Li", id_number="P7654321")
+    for vid, days_left in ((soon, 5), (later, 40)):
+        delivered = datetime.combine(add_months(now.date(), -3) + timedelta(days=days_left), now.time(), UTC)
+        record_education(session, visitor_id=vid, department="steelmaking", method="verbal", topics=[],
+                         delivered_at=delivered, educator_id=staff["officer"], notification_signed=False,
+                         timezone="UTC")
+    create_contact_form(session, visitor_id=soon, zones=["assembly"], escort_id=staff["other_escort"],
+                        purpose="audit", valid_from=now, valid_until=now + timedelta(days=30))
+    client, _ = as_user(app, "officer")
+    page = client.get("/panel/expiring").text
+    assert page.count("Chen Jing") == 2 and "Ma Li" not in page   # once by escort, once by host
+    by_escort = page[page.index("By escort"):page.index("By host")]
+    assert "<h3>Sun Tao</h3>" in by_escort
+    assert "<h3>Zhao Lei</h3>" in page[page.index("By host"):]

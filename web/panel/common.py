@@ -23,7 +23,7 @@ from zones.errors import Conflict, DomainError, NotAllowed, NotFound, Validation
 
 # (endpoint, label, permission or None, endpoint prefix that marks the entry active)
 PANEL_NAV: list[tuple[str, str, str | None, str]] = [
-    ("panel.index", "Dashboard", "occupancy.read", "panel.index"),
+    ("panel.index", "Dashboard", None, "panel.index"),
     ("panel.visitors", "Visitors", "visitors.read", "panel.visitor"),
     ("panel.visits", "Visits", "visitors.read", "panel.visit_"),
     ("panel.forms", "Contact forms", "forms.write", "panel.form"),

@@ -36,14 +36,19 @@ def index() -> Any:
     who = actor()
     if who.role in ("escort", "guard"):
         return redirect(url_for("handheld.index"))
-    counts = q.occupancy(db())
-    zones = [(z, counts.get(z.id, 0)) for z in site().zones.values()]
-    now = datetime.now(UTC)
-    gates = [(g, (now - g.updated_at).total_seconds()) for g in q.gate_health(db())]
-    configured = {g.id for g in site().config.gates}
-    missing_gates = sorted(configured - {g.gate_id for g, _ in gates})
-    return render_template("panel/dashboard.html", zones=zones, total=sum(counts.values()), gates=gates,
-                           missing_gates=missing_gates, emergency=read_emergency(db()))
+    # each block only for a role holding its permission (reception sees neither)
+    zones, total, gates, missing_gates = None, 0, None, []
+    if who.can("occupancy.read"):
+        counts = q.occupancy(db())
+        zones = [(z, counts.get(z.id, 0)) for z in site().zones.values()]
+        total = sum(counts.values())
+    if who.can("gates.read"):
+        now = datetime.now(UTC)
+        gates = [(g, (now - g.updated_at).total_seconds()) for g in q.gate_health(db())]
+        missing_gates = sorted({g.id for g in site().config.gates} - {g.gate_id for g, _ in gates})
+    open_visits = len(q.visits(db())) if who.can("visitors.read") else None
+    return render_template("panel/dashboard.html", zones=zones, total=total, gates=gates,
+                           missing_gates=missing_gates, open_visits=open_visits, emergency=read_emergency(db()))
 
 
 @bp.route("/emergency", methods=["GET", "POST"])
