@@ -98,10 +98,11 @@ def profile(i: int) -> str:
 
 
 def visitor_values(i: int, today: date) -> tuple[str, date]:
-    """(resident id number, birth date) of the i-th visitor; unique for 14M visitors."""
+    """(resident id number, birth date) of the i-th visitor; unique for 14M visitors (365k under age)."""
     if profile(i) == "under-age":
-        birth = date(today.year - 16, 1, 1) + timedelta(days=i % 300)
-        serial = (i // 300) % 1000
+        j = i // 100   # the j-th under-age visitor
+        birth = date(today.year - 16, 1, 1) + timedelta(days=j % 365)
+        serial = (j // 365) % 1000
     else:
         birth = date(1960, 1, 1) + timedelta(days=i % _ADULT_DAYS)
         serial = (i // _ADULT_DAYS) % 1000

@@ -144,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dir", type=Path, default=Path("var/bench"), help="where the database is kept (reused)")
     ap.add_argument("--regen", action="store_true", help="generate the database again")
     ap.add_argument("--no-tracemalloc", action="store_true")
+    ap.add_argument("--verify-dataset", action="store_true",
+                    help="check the bulk generator against the services (small population) and exit")
     ap.add_argument("--child", choices=["measure", "tracemalloc"], help=argparse.SUPPRESS)
     ap.add_argument("--url", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -154,6 +156,11 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(child_tracemalloc(args.url)))
         return 0
 
+    if args.verify_dataset:
+        args.dir.mkdir(parents=True, exist_ok=True)
+        problems = _dataset.verify(args.dir)
+        print("\n".join(problems) or "bulk rows == service rows in every table")
+        return 1 if problems else 0
     pop = _dataset.Population(visitors=args.cardholders - args.employees, employees=args.employees)
     path, made = _dataset.cached(args.dir, pop, args.regen)
     url = f"sqlite:///{path}"
