@@ -206,8 +206,9 @@ class OsdpBus:
     def remove(self, reader: OsdpCardReader) -> bool:
         """Drop ``reader``; returns True when the line is now empty and torn down."""
         with self._lock:
-            if self.readers.get(reader.address) is reader:
-                del self.readers[reader.address]
+            if self.readers.get(reader.address) is not reader:
+                return False
+            del self.readers[reader.address]
             if self.readers:
                 self._rebuild()
                 return False

@@ -203,7 +203,7 @@ class OsdpCardReader(CardReader):
                 refused = now - self._offline_since > REFUSED_AFTER_S
             if link_ok and refused:   # not during a handshake still in progress
                 self._error("reader answers but is not online (wrong SCBK, or install mode needed?)")
-            elif heard is not None:
+            elif not link_ok and heard is not None:
                 self._error(f"no reply from address {self.address} for {now - heard:.0f} s")
 
     def _on_event(self, event: dict[str, Any], at: float) -> None:

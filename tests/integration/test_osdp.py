@@ -303,3 +303,23 @@ def test_gate_end_to_end_over_osdp(tmp_path, make_turnstile_sim, wait_until):
         runtime.stop()     # stops the reader, which shuts its sim down
         io.close()
         engine.dispose()
+
+
+def test_missing_port_is_reported_not_raised_and_addresses_are_unique(tmp_path, wait_until):
+    from hardware.base import HardwareInitError
+
+    missing = str(tmp_path / "ttyUSB9")
+    reader = OsdpCardReader("gate-x", section(missing, 1))
+    twin = OsdpCardReader("gate-y", section(missing, 1))
+    try:
+        reader.start(lambda read: None)          # contract: never raises for a missing port
+        wait_until(lambda: "cannot open" in str(reader.health()["last_error"]),
+                   what="missing port reported")
+        assert reader.health()["online"] is False
+        with pytest.raises(HardwareInitError, match="address 1"):
+            twin.start(lambda read: None)
+        assert osdp_reader._buses[missing].readers == {1: reader}
+    finally:
+        twin.stop()
+        reader.stop()
+    assert not osdp_reader._buses
