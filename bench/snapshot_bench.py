@@ -12,7 +12,8 @@ Every measurement runs in a fresh Python subprocess so nothing else blurs it:
   build with the snapshot held, and the peak RSS during the build (VmHWM, reset before it);
   then 100 cardholders are changed through zones.services (a visitor's helmet issued or
   returned, an employee's duty flag toggled), each in its own commit, and
-  refresh_snapshot is timed and checked to show exactly those changes.
+  refresh_snapshot is timed and checked to show exactly those changes (then they are
+  changed back, so a rerun sees the generated data).
 - ``tracemalloc`` (skip with --no-tracemalloc): Python-level bytes allocated by the build
   (tracemalloc current = what the snapshot keeps, peak = high-water mark during it).
   Slower: tracing costs time, so its wall time is not reported.
@@ -108,6 +109,7 @@ def child_measure(url: str, refresh_persons: int) -> dict[str, Any]:
              if (f.kind == "employee" and fresh.by_id[f.person_id].on_duty == f.on_duty)
              or (f.kind == "visitor" and (fresh.by_id[f.person_id].helmet_no is None) == (f.helmet_no is None))]
     untouched = sum(1 for pid, f in fresh.by_id.items() if snap.by_id.get(pid) is f)
+    _toggle(url, [fresh.by_id[f.person_id] for f in chosen])   # back as generated: reruns see the same data
     engine.dispose()
     return {"build_s": build_s, "rss_before": rss0, "rss_after": rss1, "hwm": hwm, "peak_reset": peak_reset,
             "cards": len(snap.by_card), "persons": len(snap.by_id), "kinds": kinds,
