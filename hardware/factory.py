@@ -100,13 +100,13 @@ def build_gate_hardware(
     try:
         sim_modbus = [g for g in gates if g.turnstile.modbus == SIM]
         alarm_sim = config.alarm is not None and config.alarm.modbus == SIM
+        sim: Any = None
         if sim_modbus or alarm_sim:
-            hw.sims.turnstile = _start_turnstile_sim(config, sim_modbus, sim_pass_delay_s, sim_pass_probability)
+            sim = hw.sims.turnstile = _start_turnstile_sim(config, sim_modbus, sim_pass_delay_s, sim_pass_probability)
         for g in gates:
             hw.readers[g.id] = _reader(g, hw.sims)
             t = g.turnstile
             if t.modbus == SIM:
-                sim = hw.sims.turnstile
                 hw.sims.gates[g.id] = (t.release_coil, t.passage_input)
                 hw.io[g.id] = module_for(sim.url, sim.unit)
             else:
@@ -114,7 +114,7 @@ def build_gate_hardware(
         if config.alarm is not None:
             if alarm_sim:
                 hw.sims.alarm_input = config.alarm.input
-                hw.alarm_io = module_for(hw.sims.turnstile.url, hw.sims.turnstile.unit)
+                hw.alarm_io = module_for(sim.url, sim.unit)
             else:
                 hw.alarm_io = module_for(config.alarm.modbus, config.alarm.unit)
         if hw.sims:

@@ -170,7 +170,7 @@ class TurnstileSim:
             ready.set()
             return
         if self.serial_port is None:
-            self.port = server.transport.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            self.port = server.transport.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
         self._server = server
         ready.set()
         try:
