@@ -36,20 +36,22 @@ def index() -> Response:
 @require("zones.check")
 def lookup() -> Any:
     """Every zone's decision for the card, with the signed-in employee's own card as the
-    escort card (the escort stands at the gate with the visitor, R10). Opens nothing."""
+    escort card (the escort stands at the gate with the visitor, R10) unless another escort
+    card is given (a guard checking a pair). Opens nothing."""
     card = request.args.get("card", "").strip().upper()
+    escort_card = request.args.get("escort", "").strip().upper() or actor().card
     results = []
     person = None
     if card:
         now = datetime.now(UTC)
         policy = site().policy
         today = local(now, policy.timezone).date()
-        escort_card = actor().card
         for zone in site().zones.values():
             req = web_queries.entry_request(db(), zone.id, card, escort_card, now, today)
             person = req.person
             results.append((zone, decide(req, zone, policy)))
-    return render_template("handheld/lookup.html", card=card, results=results, person=person)
+    return render_template("handheld/lookup.html", card=card, results=results, person=person,
+                           escort_card=escort_card, own_card=actor().card)
 
 
 @bp.get("/visitors")
