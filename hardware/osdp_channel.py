@@ -198,7 +198,13 @@ class OsdpBus:
                 log.warning("osdp %s: %s asks for %d baud, the line runs at %d",
                             self.port, reader.reader_id, reader.baud, self.baud)
             self.readers[reader.address] = reader
-            self._rebuild()
+            try:
+                self._rebuild()
+            except BaseException:
+                del self.readers[reader.address]
+                if self.readers:
+                    self._rebuild()
+                raise
         if self._worker is None:
             self._worker = threading.Thread(target=self._run, name=f"reader-osdp-{self.port}")
             self._worker.start()
@@ -285,8 +291,11 @@ class OsdpBus:
                 pass
             else:
                 reader = self.readers.get(address)
-                if reader is not None:
-                    reader._on_event(event, at)
+                try:
+                    if reader is not None:
+                        reader._on_event(event, at)
+                except Exception:  # noqa: BLE001 - one bad event must not stop the line
+                    log.exception("osdp %s: event %r", self.port, event.get("event"))
             if time.monotonic() >= next_check:
                 next_check = time.monotonic() + SUPERVISE_S
                 try:

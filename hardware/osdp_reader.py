@@ -31,12 +31,12 @@ from osdp import Command, CommandLEDColor, Event, EventNotification, LibFlag, St
 
 from hardware.base import CardRead, CardReader, Feedback
 from hardware.osdp_channel import OsdpBus, _buses, join, leave
-
-__all__ = ["OsdpBus", "OsdpCardReader", "_buses", "card_number", "make_osdp_reader"]
 from zones.config import ReaderSection
 
 if TYPE_CHECKING:
     from hardware.sim_osdp import OsdpReaderSim
+
+__all__ = ["OsdpBus", "OsdpCardReader", "_buses", "card_number", "make_osdp_reader"]
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,7 @@ FEEDBACK_COMMANDS: dict[str, list[dict[str, Any]]] = {
     # control code 1 on the temporary part cancels a running temporary colour
     "idle": [_led(CommandLEDColor.Black, temporary=True, code=1), _LED_OFF],
 }
+
 
 def card_number(event: dict[str, Any]) -> str:
     """The card number of a CardRead event: its data bytes in upper-case hex. A Wiegand
