@@ -24,6 +24,7 @@ import os
 import random
 import statistics
 import tempfile
+import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -54,6 +55,38 @@ def _read_stream(snap, escort_cards: list[str], n: int, rng: random.Random) -> l
     return reads
 
 
+def _during_rebuild(url: str, today, one, reads, seconds: float) -> tuple[list[int], list[float]]:  # type: ignore[no-untyped-def]
+    """Decisions timed one by one (about 400 reads/s) while another thread rebuilds the
+    snapshot from the database again and again, as the controller's sync thread does after
+    a change that names nobody. Returns (sorted latencies in ns, build times in s)."""
+    stop, builds = threading.Event(), []
+
+    def rebuild() -> None:
+        engine = make_engine(url)
+        while not stop.is_set():
+            with session_factory(engine)() as session:
+                started = time.perf_counter()
+                build_snapshot(session, today)
+                builds.append(time.perf_counter() - started)
+        engine.dispose()
+
+    thread = threading.Thread(target=rebuild, name="rebuild")
+    thread.start()
+    lat, k, deadline = [], 0, time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline or not builds:   # at least one whole build overlaps
+            read, esc = reads[k % len(reads)]
+            k += 1
+            t0 = time.perf_counter_ns()
+            one(read, esc)
+            lat.append(time.perf_counter_ns() - t0)
+            time.sleep(0.0025)
+    finally:
+        stop.set()
+        thread.join()
+    return sorted(lat), builds
+
+
 def _percentile(sorted_ns: list[int], q: float) -> float:
     return sorted_ns[min(len(sorted_ns) - 1, int(q * len(sorted_ns)))] / 1000
 
@@ -65,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dir", type=Path, default=Path("var/bench"), help="where the database is kept (reused)")
     ap.add_argument("--regen", action="store_true", help="generate the database again")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--during-rebuild", type=float, default=0, metavar="SECONDS",
+                    help="also time decisions while a thread rebuilds the snapshot for this long")
     args = ap.parse_args(argv)
 
     pop = _dataset.Population(visitors=args.visitors)
@@ -127,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
         for req in requests:
             decide(req, zone, policy)
         engine_only = len(requests) / (time.perf_counter() - started)
+        del requests
+        rebuild_lat, builds = (_during_rebuild(f"sqlite:///{path}", today, one, reads, args.during_rebuild)
+                               if args.during_rebuild else ([], []))
         journal.close()
 
     # 4. a full collection of the cyclic GC walks every fact of the snapshot; in the
@@ -149,6 +187,10 @@ def main(argv: list[str] | None = None) -> int:
           f"p99.9 {_percentile(lat, 0.999):.1f} us, max {lat[-1] / 1000:.0f} us, "
           f"mean {statistics.fmean(lat) / 1000:.1f} us")
     print(f"decide() alone on prebuilt requests: {engine_only:,.0f} decisions/s")
+    if rebuild_lat:
+        print(f"during {len(builds)} snapshot rebuilds in another thread (each {statistics.fmean(builds):.1f} s): "
+              f"{len(rebuild_lat):,} decisions, p50 {_percentile(rebuild_lat, 0.5):.0f} us, "
+              f"p99 {_percentile(rebuild_lat, 0.99):,.0f} us, max {rebuild_lat[-1] / 1000:,.0f} us")
     print(f"full gc.collect() with the snapshot held: {pauses[0]:,.0f} ms; after gc.freeze(): {pauses[1]:,.0f} ms")
     print(f"load average while running: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (2 cores shared)")
     return 0
