@@ -313,6 +313,7 @@ ZH: dict[str, str] = {
     "Denials by rule": "按规则统计的拒绝",
     "No denials this month.": "本月没有拒绝记录。",
     "Breaches by rule": "按规则统计的违规",
+    "The month at a glance": "本月概览",
     # ---- handheld ----
     "Look up": "查卡",
     "My visitors": "我的访客",

@@ -180,7 +180,8 @@ def test_monthly_chart_has_a_bar_per_denied_rule_r19(app: Any, session: Any) -> 
                                      [{"rule": "R5", "message": "m"}]])])
     client, _ = as_user(app, "officer")
     page = client.get(f"/panel/stats?month={now.astimezone().strftime('%Y-%m')}").text
-    svg = page[page.index("<svg"):page.index("</svg>")]
+    chart = page[page.index('data-test="chart"'):]
+    svg = chart[chart.index("<svg"):chart.index("</svg>")]
     assert svg.count('class="bar"') == 2
     assert "R5: 2" in svg and "R8: 1" in svg
     events = client.get("/panel/events?allowed=no").text

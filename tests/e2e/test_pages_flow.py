@@ -172,11 +172,17 @@ def test_officer_prepares_a_visitor_and_escort_sees_allowed(site: Site, desk: An
     expect(officer.locator("h1")).to_have_text("总览")
     expect(officer.locator("[data-test=total-on-site]")).not_to_have_text("0")
     shot(officer, "panel-dashboard-zh")
-    officer.goto(site.url + "/panel/events?allowed=yes")
-    expect(officer.locator("tbody")).to_contain_text(VISITOR)
-    expect(officer.locator("tbody")).to_contain_text("允许")
+    # the assembly hall is not on the form: the gate denies, with every reason (R5, R8)
+    pass_the_gate(site, "assembly-in", BADGE, STAFF["escort"].card)
+    officer.goto(site.url + "/panel/events")
+    reload_until(officer, "tbody", "拒绝")
+    expect(officer.locator("tbody tr", has_text="assembly-in").locator("li")).to_contain_text(["R5", "R8"])
+    expect(officer.locator("tbody tr", has_text="smelting-east").filter(has_text="判定")).to_contain_text("允许")
     shot(officer, "panel-events-zh")
-    for name in ("expiring", "breaches", "stats", "muster"):
+    officer.goto(site.url + "/panel/stats")
+    expect(officer.locator("[data-test=chart] svg > text")).to_contain_text(["R5", "R8"])   # R19
+    shot(officer, "panel-stats-zh")
+    for name in ("expiring", "breaches", "muster"):
         officer.goto(site.url + f"/panel/{name}")
         expect(officer.locator("h1")).not_to_be_empty()
         shot(officer, f"panel-{name}-zh")

@@ -98,4 +98,9 @@ def stats() -> Any:
     denials = list(data["denials"]["by_rule"].items())
     denials.sort(key=lambda kv: int(kv[0][1:]) if kv[0][1:].isdigit() else 99)
     chart = bar_chart(denials, title=translate("Denials by rule"))
-    return render_template("panel/stats.html", month=month, data=data, chart=chart)
+    overview = bar_chart([
+        (translate("Visits booked"), data["visits"]["booked"]), (translate("Arrived"), data["visits"]["arrived"]),
+        (translate("Denials"), data["denials"]["total"]), (translate("Breaches"), data["breaches"]["total"]),
+        (translate("Education given"), data["educations"]["total"]),
+    ], title=translate("The month at a glance"), label_width=130)
+    return render_template("panel/stats.html", month=month, data=data, chart=chart, overview=overview)
