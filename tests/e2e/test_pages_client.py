@@ -196,6 +196,8 @@ def test_language_per_user_then_site_default(engine: Any, tmp_path: Path, app: A
     assert "<h1>Dashboard</h1>" in officer.get("/panel/").text
     officer.post("/panel/language", data={"csrf_token": token, "lang": "zh", "next": "/panel/"})
     assert "总览" in officer.get("/panel/").text
+    again, _ = as_user(app, "officer")             # a new browser: the choice was saved on the user
+    assert "总览" in again.get("/panel/").text
     zh_site = make_app(engine, tmp_path, language="zh")
     assert "登录" in zh_site.test_client().get("/login").text
 

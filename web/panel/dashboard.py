@@ -14,16 +14,23 @@ from web.i18n import LANGUAGES, translate
 from web.panel.blueprint import bp
 from web.panel.common import FormErrors, actor, db, domain_errors, site
 from zones.services import page_queries as q
+from zones.services import preferences
 from zones.services.site import mark_accounted, read_emergency, set_emergency
 from zones.services.site import muster as muster_rows
 
 
 @bp.post("/language")
 def set_language() -> Response:
-    """The header's language switch: remembered for this session (part 5)."""
+    """The header's language switch (part 5): saved as the signed-in employee's language,
+    and for this browser session (also before sign-in, on the login page)."""
     lang = request.form.get("lang", "")
     if lang in LANGUAGES:
         session["lang"] = lang
+        from web.auth import current_actor
+
+        who = current_actor()
+        if who is not None:
+            preferences.set_language(db(), who.id, lang)
     target = request.form.get("next", "")
     if not target.startswith("/") or target.startswith("//"):
         target = url_for("panel.index")
