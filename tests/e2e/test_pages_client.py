@@ -225,3 +225,19 @@ def test_expiring_soon_lists_education_ending_within_14_days_by_escort_and_host_
     by_escort = page[page.index("By escort"):page.index("By host")]
     assert "<h3>Sun Tao</h3>" in by_escort
     assert "<h3>Zhao Lei</h3>" in page[page.index("By host"):]
+
+
+def test_an_escort_cannot_open_other_visitors_visits_or_education_cards(
+        app: Any, session: Any, staff: dict[str, int]) -> None:
+    from zones.services import record_education
+
+    visitor_with_visit(session, staff["escort"])
+    theirs, _ = visitor_with_visit(session, staff["other_escort"], name="Ma Li", id_number="P7654321")
+    edu = record_education(session, visitor_id=theirs, department="assembly", method="verbal", topics=[],
+                           delivered_at=datetime.now(UTC), educator_id=staff["officer"], notification_signed=False)
+    client, _ = as_user(app, "escort")
+    visits = client.get("/panel/visits").text
+    assert "Chen Jing" in visits and "Ma Li" not in visits
+    assert client.get(f"/panel/education/{edu.id}/card").status_code == 404
+    officer, _ = as_user(app, "officer")
+    assert "Ma Li" in officer.get(f"/panel/education/{edu.id}/card").text

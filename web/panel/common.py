@@ -17,7 +17,7 @@ from flask import Flask, current_app, flash, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from web.i18n import translate
-from web.permissions import can_see_identity, permissions_of
+from web.permissions import can_see_identity, own_visitors_only, permissions_of
 from zones.idcard import mask
 from zones.errors import Conflict, DomainError, NotAllowed, NotFound, ValidationFailed
 
@@ -56,6 +56,15 @@ def site() -> Any:
     from web.app import sitegate
 
     return sitegate()
+
+
+def own_visitor_ids() -> set[int] | None:
+    """None for roles that see every visitor; an escort's own visitors' ids otherwise
+    (web.permissions.own_visitors_only)."""
+    from zones.services.page_queries import escort_visitor_ids
+
+    a = actor()
+    return escort_visitor_ids(db(), a.id) if own_visitors_only(a.role) else None
 
 
 def shows_identity() -> bool:

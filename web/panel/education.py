@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 
 from web.auth import require
 from web.i18n import translate
 from web.panel.blueprint import bp
-from web.panel.common import FormErrors, actor, db, domain_errors, form_data, local_now, parse_int, parse_local_datetime, site
+from web.panel.common import (FormErrors, actor, db, domain_errors, form_data, local_now, own_visitor_ids, parse_int,
+                              parse_local_datetime, site)
 from zones.services import page_queries as q
 from zones.services.education import record_education
 
@@ -79,6 +80,9 @@ def education_new() -> Any:
 @require("visitors.read")
 def education_card(education_id: int) -> Any:
     edu, visitor, card, educator = q.education_with_card(db(), education_id)
+    own = own_visitor_ids()
+    if own is not None and visitor.id not in own:
+        abort(404)   # an escort sees only their own visitors' cards
     labels = dict(TOPICS)
     return render_template("panel/education_card.html", edu=edu, visitor=visitor, card=card, educator=educator,
                            topics=[labels.get(t, t) for t in edu.topics or []], prohibitions=PROHIBITIONS)

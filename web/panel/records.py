@@ -12,8 +12,8 @@ from web.auth import require
 from web.i18n import translate
 from web.panel.blueprint import bp
 from web.panel.chart import bar_chart
-from web.panel.common import FormErrors, actor, day_start, db, domain_errors, local_now, parse_date, parse_int, site
-from web.permissions import own_visitors_only
+from web.panel.common import (FormErrors, actor, day_start, db, domain_errors, local_now, own_visitor_ids, parse_date,
+                              parse_int, site)
 from zones.schema import SEVERITIES
 from zones.services import page_queries as q
 from zones.services.breaches import record_breach
@@ -27,9 +27,8 @@ RULE_IDS = [f"R{i}" for i in range(1, 21)]
 @require("visitors.read")
 def expiring() -> Any:
     rows = q.expiring_education(db(), local_now().date(), EXPIRING_DAYS)
-    who = actor()
-    if own_visitors_only(who.role):
-        own = q.escort_visitor_ids(db(), who.id)
+    own = own_visitor_ids()
+    if own is not None:
         rows = [r for r in rows if r.visitor.id in own]
     by_escort: dict[str, list[Any]] = {}
     by_host: dict[str, list[Any]] = {}

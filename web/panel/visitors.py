@@ -11,24 +11,17 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from web.auth import require
 from web.i18n import translate
 from web.panel.blueprint import bp
-from web.panel.common import FormErrors, actor, db, domain_errors, form_data, local_now, parse_date
-from web.permissions import own_visitors_only
+from web.panel.common import FormErrors, db, domain_errors, form_data, local_now, own_visitor_ids, parse_date
 from zones.schema import ID_TYPES
 from zones.services import page_queries as q
 from zones.services.people import register_visitor
-
-
-def _own_ids() -> set[int] | None:
-    """None for roles that see every visitor; an escort's own visitor ids otherwise."""
-    who = actor()
-    return q.escort_visitor_ids(db(), who.id) if own_visitors_only(who.role) else None
 
 
 @bp.get("/visitors")
 @require("visitors.read")
 def visitors() -> Any:
     text = request.args.get("q", "")
-    rows = q.search_visitors(db(), text, only_ids=_own_ids())
+    rows = q.search_visitors(db(), text, only_ids=own_visitor_ids())
     return render_template("panel/visitors.html", rows=rows, text=text)
 
 
@@ -54,7 +47,7 @@ def visitor_new() -> Any:
 @bp.get("/visitors/<int:visitor_id>")
 @require("visitors.read")
 def visitor_record(visitor_id: int) -> Any:
-    own = _own_ids()
+    own = own_visitor_ids()
     if own is not None and visitor_id not in own:
         abort(404)  # an escort sees only their own visitors; do not confirm the id exists
     record = q.visitor_record(db(), visitor_id)

@@ -11,7 +11,8 @@ from werkzeug.wrappers import Response
 from web.auth import require
 from web.i18n import translate
 from web.panel.blueprint import bp
-from web.panel.common import FormErrors, actor, db, domain_errors, form_data, parse_int, parse_local_datetime
+from web.panel.common import (FormErrors, actor, db, domain_errors, form_data, own_visitor_ids, parse_int,
+                              parse_local_datetime)
 from zones.errors import Conflict
 from zones.services import items
 from zones.services import page_queries as q
@@ -28,7 +29,11 @@ def _back(default: str = "panel.visits") -> Response:
 @bp.get("/visits")
 @require("visitors.read")
 def visits() -> Any:
-    return render_template("panel/visits.html", rows=q.visits(db()), errors=FormErrors())
+    rows = q.visits(db())
+    own = own_visitor_ids()
+    if own is not None:   # an escort sees only their own visitors
+        rows = [r for r in rows if r.visitor.id in own]
+    return render_template("panel/visits.html", rows=rows, errors=FormErrors())
 
 
 @bp.route("/visits/new", methods=["GET", "POST"])
