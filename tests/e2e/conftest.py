@@ -183,12 +183,14 @@ def phone(browser: Any) -> Iterator[Any]:
         ctx.close()
 
 
-def sign_in(page: Any, site: Site, user: str) -> None:
-    """Sign ``user`` (a STAFF key) in through the login form."""
+def sign_in(page: Any, site: Site, user: str, screenshot: str | None = None) -> None:
+    """Sign ``user`` (a STAFF key) in through the login form (screenshot it if named)."""
     u = STAFF[user]
     page.goto(site.url + "/login")
     page.fill("input[name=username]", u.name)
     page.fill("input[name=password]", u.password)
+    if screenshot:
+        shot(page, screenshot)
     page.click("main button[type=submit]")
     page.wait_for_load_state()
     assert "/login" not in page.url, f"sign-in of {user} failed: {page.content()[:500]}"

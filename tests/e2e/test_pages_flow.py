@@ -41,7 +41,7 @@ def draw_signature(page: Any) -> None:
 
 def reception_desk(desk: Any, site: Site) -> None:
     page = desk.new_page()
-    sign_in(page, site, "desk")
+    sign_in(page, site, "desk", screenshot="panel-login")
     page.goto(site.url + "/panel/visitors/new")
     page.fill("input[name=name]", VISITOR)
     page.fill("input[name=organisation]", "Huanan Instruments")
@@ -129,7 +129,7 @@ def test_officer_prepares_a_visitor_and_escort_sees_allowed(site: Site, desk: An
     officer_forms_education_helmet(desk, site)
 
     page = phone.new_page()
-    sign_in(page, site, "escort")
+    sign_in(page, site, "escort", screenshot="handheld-login")
     expect(page).to_have_url(site.url + "/m/lookup")
     # a scanner types the number and presses Enter
     page.fill("[data-test=card-input]", BADGE.lower())
