@@ -1,0 +1,173 @@
+"""Bulk reading for zones.snapshot: raw driver rows in batches, a merge join over streams
+ordered by person id, one shared object per distinct value, and keeping the garbage
+collector out of the way of millions of new objects. No knowledge of the facts here."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import gc
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement, Select
+
+from zones.facts import EMPTY
+
+K = TypeVar("K")
+BATCH = 2_000   # rows per fetch: small batches keep transient memory (and fragmentation) low
+
+
+class Interner:
+    """Returns one shared instance per distinct value (frozensets, dates, facts)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[Any, Any] = {(): (), EMPTY: EMPTY}
+        self._zone_text: dict[str | None, frozenset[str]] = {None: EMPTY, "": EMPTY}
+        self._days: dict[Any, date] = {}
+        self._moments: dict[Any, datetime] = {}
+        self._numbers: dict[int, int] = {}
+
+    def __call__(self, value: K) -> K:
+        return self._seen.setdefault(value, value)
+
+    def day(self, value: Any) -> date | None:
+        """A date from the driver (SQLite: ISO text), one shared object per distinct day."""
+        if value is None:
+            return None
+        got = self._days.get(value)
+        if got is None:
+            got = self._days[value] = date.fromisoformat(value) if isinstance(value, str) else value
+        return got
+
+    def moment(self, value: Any) -> datetime | None:
+        """An aware UTC datetime from the driver (SQLite stores naive UTC text, zones.db),
+        shared between equal values."""
+        if value is None:
+            return None
+        got = self._moments.get(value)
+        if got is None:
+            if isinstance(value, str):
+                got = datetime.fromisoformat(value).replace(tzinfo=UTC)
+            else:
+                got = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+            self._moments[value] = got
+        return got
+
+    def number(self, value: int | None) -> int | None:
+        """Employee ids repeat across visitors (host, escort): one int object each."""
+        if value is None:
+            return None
+        return self._numbers.setdefault(value, value)
+
+    def fact(self, cls: type[K], values: tuple[Any, ...]) -> K:
+        """One shared ``cls(*values)`` per distinct values (hashing a tuple is cheap,
+        hashing a frozen dataclass is not)."""
+        key = (cls, *values)
+        got = self._seen.get(key)
+        if got is None:
+            got = self._seen[key] = cls(*values)
+        return got  # type: ignore[no-any-return]
+
+    def zones(self, joined: str | None) -> frozenset[str]:
+        """A frozenset from a comma-joined aggregate, shared between equal sets."""
+        got = self._zone_text.get(joined)
+        if got is None:
+            got = self(frozenset(joined.split(",")))  # type: ignore[union-attr]
+            self._zone_text[joined] = got
+        return got
+
+
+def zone_agg(session: Session, owner: Any, zone: Any, only: ColumnElement[bool] | None = None) -> Any:
+    """``owner -> "z1,z2"`` as a subquery (filtered by ``only`` for a partial rebuild, so the
+    database does not aggregate every row to refresh one person)."""
+    agg = func.string_agg(zone, ",") if session.get_bind().dialect.name == "postgresql" else func.group_concat(zone, ",")
+    return where(select(owner.label("owner"), agg.label("zones")), only).group_by(owner).subquery()
+
+
+def rows(session: Session, stmt: Select[Any]) -> Iterator[tuple[Any, ...]]:
+    """Raw driver tuples in batches, skipping SQLAlchemy's per-row work (a full build reads
+    millions of rows). The statement is rendered with literal values (only fixed strings,
+    dates and integer ids); dates and times come back as the driver gives them and are
+    converted by ``_Interner.day`` / ``_Interner.moment``. PostgreSQL streams through a
+    server-side cursor."""
+    conn = session.connection()
+    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True, "render_postcompile": True}))
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    if conn.dialect.name == "postgresql":
+        rows.counter += 1  # type: ignore[attr-defined]
+        cur = raw.cursor(name=f"sitegate_snapshot_{rows.counter}")  # type: ignore[attr-defined]
+        sql = sql.replace("%%", "%")   # rendered for a driver that would substitute parameters
+    else:
+        cur = raw.cursor()
+    try:
+        cur.execute(sql)
+        while batch := cur.fetchmany(BATCH):
+            yield from batch
+    finally:
+        cur.close()
+
+
+rows.counter = 0  # type: ignore[attr-defined]
+
+
+def only(ids: set[int] | None, column: Any) -> ColumnElement[bool] | None:
+    return None if ids is None else column.in_(ids)
+
+
+def where(stmt: Select[Any], cond: ColumnElement[bool] | None) -> Select[Any]:
+    return stmt if cond is None else stmt.where(cond)
+
+
+class Merge:
+    """Rows of a stream ordered by person id, handed out person by person (a merge join:
+    no per-person dictionary of side facts is ever built)."""
+
+    def __init__(self, rows: Iterator[tuple[Any, ...]]):
+        self._rows = rows
+        self._row = next(rows, None)
+
+    def take(self, pid: int) -> list[tuple[Any, ...]]:
+        out = []
+        row = self._row
+        while row is not None and row[0] <= pid:
+            if row[0] == pid:
+                out.append(row)
+            row = next(self._rows, None)
+        self._row = row
+        return out
+
+    def close(self) -> None:
+        self._rows.close()  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while millions of fact objects are made, then
+    move everything alive into the permanent generation (gc.freeze).
+
+    Without this, the build rescans all of them every few thousand allocations, and the
+    first full collection after it walks every fact: seconds during which no gate decides.
+    Facts are acyclic, so reference counting still frees an old snapshot's objects.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
+
+
+def return_freed_memory() -> None:
+    """Give the C heap's free pages back to the OS after a full build (glibc only): the
+    database driver's sort buffers are freed but otherwise stay in the process's RSS."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
