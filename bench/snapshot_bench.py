@@ -160,7 +160,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.verify_dataset:
         args.dir.mkdir(parents=True, exist_ok=True)
-        problems = _dataset.verify(args.dir)
+        from bench._dataset_check import verify
+
+        problems = verify(args.dir)
         print("\n".join(problems) or "bulk rows == service rows in every table")
         return 1 if problems else 0
     pop = _dataset.Population(visitors=args.cardholders - args.employees, employees=args.employees)
