@@ -139,7 +139,7 @@ def facts_for_card(session: Session, card: str, today: date) -> PersonFacts | No
     ids |= set(session.scalars(select(Badge.visitor_id).where(Badge.card == card, Badge.state.in_(("active", "lost")))))
     if not ids:
         return None
-    facts, lost_cards = snapshot._persons(session, today, ids, snapshot._Interner())
+    facts, lost_cards = snapshot._persons(session, today, ids, snapshot.Interner())
     by_card: dict[str, PersonFacts] = {}
     snapshot._index_cards(by_card, facts, lost_cards)
     return by_card.get(card)
