@@ -147,14 +147,17 @@ class Merge:
 
 @contextlib.contextmanager
 def no_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while millions of fact objects are made, then
-    move everything alive into the permanent generation (gc.freeze).
+    """For a full build: collect garbage, pause the cyclic garbage collector while millions
+    of fact objects are made, then move everything alive into the permanent generation
+    (gc.freeze).
 
     Without this, the build rescans all of them every few thousand allocations, and the
     first full collection after it walks every fact: seconds during which no gate decides.
-    Facts are acyclic, so reference counting still frees an old snapshot's objects.
+    Facts are acyclic, so reference counting still frees an old snapshot's objects; the
+    collection first keeps other code's cyclic garbage from being frozen with them.
     """
     was_enabled = gc.isenabled()
+    gc.collect()
     gc.disable()
     try:
         yield

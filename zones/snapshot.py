@@ -36,6 +36,7 @@ from zones.schema import (
     Visitor,
 )
 
+_Interner = Interner            # old private name, used by web.zones check (web_queries.facts_for_card)
 _MAX_PARTIAL = 5_000            # more changed persons than this: a full rebuild is cheaper
 _NO_PERSON_REBUILD = {"presence", "emergency"}   # reloaded on every refresh anyway
 
@@ -207,8 +208,7 @@ def refresh_snapshot(session: Session, snap: Snapshot, today: date) -> Snapshot:
             for card in ((old.card,) if old and old.card else ()) + lost_cards.pop(pid, ()):
                 if (held := by_card.get(card)) is not None and held.person_id == pid:
                     del by_card[card]
-        with no_gc():
-            facts, new_lost = _persons(session, today, ids, Interner())
+        facts, new_lost = _persons(session, today, ids, Interner())   # a few persons: no GC tricks
         by_id.update(facts)
         lost_cards.update(new_lost)
         _index_cards(by_card, facts, new_lost)
