@@ -241,3 +241,20 @@ def test_an_escort_cannot_open_other_visitors_visits_or_education_cards(
     assert client.get(f"/panel/education/{edu.id}/card").status_code == 404
     officer, _ = as_user(app, "officer")
     assert "Ma Li" in officer.get(f"/panel/education/{edu.id}/card").text
+
+
+def test_handheld_lookup_gives_every_zone_and_every_reason(app: Any, session: Any, staff: dict[str, int]) -> None:
+    from zones.services import issue_badge
+
+    _, visit_id = visitor_with_visit(session, staff["escort"])
+    issue_badge(session, visit_id, "0A0000BEEF")
+    client, _ = as_user(app, "escort")
+    page = client.get("/m/lookup?card=0a0000beef").text
+    assert page.count('class="zone-result denied"') == 2   # no form, no education yet
+    assert '<span class="rule">R5</span>' in page and '<span class="rule">R8</span>' in page
+    unknown = client.get("/m/lookup?card=NOSUCHCARD").text
+    assert unknown.count('<span class="rule">R3</span>') == 2
+    guard, token = as_user(app, "guard")   # Chinese reader: the rule messages too
+    guard.post("/panel/language", data={"csrf_token": token, "lang": "zh", "next": "/m/"})
+    zh = guard.get("/m/lookup?card=NOSUCHCARD").text
+    assert "不是有效的访客证" in zh and "不允许" in zh
