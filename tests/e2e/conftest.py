@@ -152,8 +152,10 @@ def _wait_for_url(proc: subprocess.Popen[str], lines: queue.Queue[str], log: Pat
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (./run test does)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # a shared 2-core CI machine can be slow: wait longer for conditions (never sleep)
+    expect.set_options(timeout=15_000)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
