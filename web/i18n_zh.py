@@ -142,6 +142,8 @@ ZH: dict[str, str] = {
     "Record education": "记录安全教育",
     "unknown": "未知",
     "Where now": "当前位置",
+    "Reset anti-passback (R15)": "重置防回传（R15）",
+    "Anti-passback reset: the visitor may enter again (R15).": "防回传已重置：访客可再次进入（R15）。",
     "since {t}": "自 {t}",
     "not inside a production zone": "不在生产区域内",
     "Host": "接待人",

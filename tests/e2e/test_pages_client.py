@@ -258,3 +258,23 @@ def test_handheld_lookup_gives_every_zone_and_every_reason(app: Any, session: An
     guard.post("/panel/language", data={"csrf_token": token, "lang": "zh", "next": "/m/"})
     zh = guard.get("/m/lookup?card=NOSUCHCARD").text
     assert "不是有效的访客证" in zh and "不允许" in zh
+
+
+def test_officer_resets_anti_passback_from_the_visitor_record_r15(app: Any, session: Any,
+                                                                  staff: dict[str, int]) -> None:
+    from zones.central import ship_events
+    from zones.schema import Presence
+
+    vid, _ = visitor_with_visit(session, staff["escort"])
+    ship_events(session, [{"key": "p1", "at": datetime.now(UTC), "kind": "passage", "zone": "assembly",
+                           "person_id": vid, "passed": True, "direction": "in"}])
+    client, token = as_user(app, "officer")
+    assert "Reset anti-passback" in client.get(f"/panel/visitors/{vid}").text
+    resp = client.post(f"/panel/visitors/{vid}/passback-reset", data={"csrf_token": token, "zone": "assembly"},
+                       follow_redirects=True)
+    assert "may enter again" in resp.text and "not inside a production zone" in resp.text
+    session.expire_all()
+    assert session.get(Presence, vid) is None
+    desk, desk_token = as_user(app, "desk")
+    resp = desk.post(f"/panel/visitors/{vid}/passback-reset", data={"csrf_token": desk_token, "zone": "assembly"})
+    assert resp.status_code == 403

@@ -11,10 +11,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from web.auth import require
 from web.i18n import translate
 from web.panel.blueprint import bp
-from web.panel.common import FormErrors, db, domain_errors, form_data, local_now, own_visitor_ids, parse_date
+from web.panel.common import FormErrors, actor, db, domain_errors, form_data, local_now, own_visitor_ids, parse_date
 from zones.schema import ID_TYPES
 from zones.services import page_queries as q
 from zones.services.people import register_visitor
+from zones.services.site import reset_passback
 
 
 @bp.get("/visitors")
@@ -52,3 +53,14 @@ def visitor_record(visitor_id: int) -> Any:
         abort(404)  # an escort sees only their own visitors; do not confirm the id exists
     record = q.visitor_record(db(), visitor_id)
     return render_template("panel/visitor.html", r=record, today=local_now().date())
+
+
+@bp.post("/visitors/<int:visitor_id>/passback-reset")
+@require("passback.reset")
+def visitor_passback_reset(visitor_id: int) -> Any:
+    """R15: a safety officer clears the visitor's "inside" record so they may enter again."""
+    zone = request.form.get("zone", "")
+    with domain_errors(FormErrors()):
+        if reset_passback(db(), visitor_id, zone, actor().id):
+            flash(translate("Anti-passback reset: the visitor may enter again (R15)."), "success")
+    return redirect(url_for("panel.visitor_record", visitor_id=visitor_id))
