@@ -168,7 +168,7 @@ def _index_cards(by_card: dict[str, PersonFacts], facts: dict[int, PersonFacts],
             continue
         for card in cards:
             held = by_card.get(card)
-            if held is None or held.badge != "active":
+            if held is None or held.badge != "active" or held.person_id == pid:
                 by_card[card] = f if f.card == card else replace(f, card=card, badge="lost")
 
 
@@ -202,13 +202,20 @@ def refresh_snapshot(session: Session, snap: Snapshot, today: date) -> Snapshot:
         return build_snapshot(session, today)
     by_card, by_id, lost_cards = snap.by_card, snap.by_id, snap.lost_cards
     if ids:
-        by_card, by_id, lost_cards = dict(by_card), dict(by_id), dict(lost_cards)
-        for pid in ids:
-            old = by_id.pop(pid, None)
-            for card in ((old.card,) if old and old.card else ()) + lost_cards.pop(pid, ()):
-                if (held := by_card.get(card)) is not None and held.person_id == pid:
-                    del by_card[card]
         facts, new_lost = _persons(session, today, ids, Interner())   # a few persons: no GC tricks
+        # Copy, then overwrite in place: deleting only what is really gone keeps the dicts
+        # free of holes, so the next copy stays a fast clone (2,000,000 entries: ~50 ms).
+        by_card, by_id, lost_cards = dict(by_card), dict(by_id), dict(lost_cards)
+        kept = {f.card for f in facts.values() if f.card} | {c for cards in new_lost.values() for c in cards}
+        for pid in ids:
+            old = by_id.get(pid)
+            for card in ((old.card,) if old and old.card else ()) + lost_cards.get(pid, ()):
+                if card not in kept and (held := by_card.get(card)) is not None and held.person_id == pid:
+                    del by_card[card]
+            if pid not in facts:
+                by_id.pop(pid, None)
+            if pid not in new_lost:
+                lost_cards.pop(pid, None)
         by_id.update(facts)
         lost_cards.update(new_lost)
         _index_cards(by_card, facts, new_lost)
