@@ -16,13 +16,14 @@ Rule messages (denial reasons) are not page strings: they are rendered by
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, current_app, g, session
 from markupsafe import Markup, escape
 
-from web.i18n_zh import ZH
+from web.i18n_zh import ZH, ZH_SERVICE
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,21 @@ def translate(text: str, lang: str | None = None, **params: Any) -> str:
             _missing_logged.add(text)
             log.debug("no Chinese for page string %r", text)
     return out.format(**params) if params else out
+
+
+_SERVICE_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), zh) for p, zh in ZH_SERVICE]
+
+
+def service_text(message: str, lang: str | None = None) -> str:
+    """A domain service's English message (a field error, a refusal) in the page language,
+    when the catalogue knows its shape; otherwise as the service said it."""
+    if (lang or current_language()) != "zh":
+        return message
+    for pattern, zh in _SERVICE_PATTERNS:
+        m = pattern.fullmatch(message)
+        if m:
+            return m.expand(zh)
+    return message
 
 
 def gettext_markup(text: str, **params: Any) -> Markup:

@@ -334,3 +334,45 @@ ZH: dict[str, str] = {
     "Refresh": "刷新",
     "Here": "已到场",
 }
+
+# Messages of the domain services (zones.services, zones.idcard) that pages show next to a
+# field or in a flash: regular expression on the English text -> Chinese, with its groups.
+# Anything not matched is shown in English, as the service said it.
+ZH_SERVICE: list[tuple[str, str]] = [
+    (r"must not be empty", "不能为空"),
+    (r"must not be empty \(R5\)", "不能为空（R5）"),
+    (r"a resident id has 18 characters, got (\d+)", r"居民身份证号应为 18 位，实际 \1 位"),
+    (r"the first 17 characters of a resident id must be digits", "居民身份证号前 17 位必须是数字"),
+    (r"the last character of a resident id must be a digit or X", "居民身份证号最后一位必须是数字或 X"),
+    (r"the birth date in the resident id is (?:not a valid date|impossible) \((\d+)\)", r"身份证号中的出生日期无效（\1）"),
+    (r"wrong check character: expected (\w), got (\w)", r"校验码错误：应为 \1，实际为 \2"),
+    (r"does not match the birth date in the resident id", "与身份证号中的出生日期不一致"),
+    (r"this identity document is registered to another name", "该证件已登记在另一姓名下"),
+    (r"does not match the identity document registered for this visit \(R2\)", "与本次来访登记的证件不一致（R2）"),
+    (r"the visitor already has open visit (\d+)", r"该访客已有未结束的来访 \1"),
+    (r"the visit is closed", "来访已结束"),
+    (r"the visit is already closed", "来访已结束"),
+    (r"the visit is ([\w-]+), not booked", r"来访状态为 \1，不是已预约"),
+    (r"the visitor is banned until ([\d-]+) \(R17\)", r"该访客被禁止入厂至 \1（R17）"),
+    (r"card (\S+) is already issued", r"卡 \1 已发放"),
+    (r"card (\S+) is an employee's card", r"卡 \1 是员工卡"),
+    (r"the visitor already holds badge (\S+) \(R3: one active badge\)", r"该访客已持有访客证 \1（R3：只能持有一张）"),
+    (r"helmet (\S+) is already issued", r"安全帽 \1 已发放"),
+    (r"the visitor already holds helmet (\S+)", r"该访客已持有安全帽 \1"),
+    (r"expected a card number \(1-64 characters, no spaces\)", "应为卡号（1-64 个字符，无空格）"),
+    (r"name at least one zone \(R5\)", "至少选择一个区域（R5）"),
+    (r"must be after valid_from", "必须晚于开始时间"),
+    (r"(.+) may not escort in (.+) \(R10\)", r"\1 没有 \2 的陪同资格（R10）"),
+    (r"the form is already revoked", "联系单已撤销"),
+    (r"the form is (\w+), not pending", r"联系单状态为 \1，不是待批准"),
+    (r"R5: only the head or a safety officer of (.+) may approve entry to (.+)", r"R5：只有 \1 的负责人或安全员可以批准进入 \2"),
+    (r"a walk-in exception needs its reason \(R1\)", "临时来访例外须注明原因（R1）"),
+    (r"say why \(fire, gas alarm, drill, \.\.\.\)", "请说明原因（火灾、气体报警、演练……）"),
+    (r"a ban needs a number of days \(at least 1\)", "禁入须填写天数（至少 1 天）"),
+    (r"only a visitor's visit can be cancelled", "只能取消访客的来访"),
+    (r"no active badge with card (\S+)", r"没有卡号为 \1 的有效访客证"),
+    (r"visitor (\d+) does not hold helmet (\S+)", r"访客 \1 未持有安全帽 \2"),
+    (r"person (\d+) is not recorded inside any zone", r"人员 \1 未登记在任何区域内"),
+    (r"badge (\S+)", r"访客证 \1"),      # items still out at check-out (R12)
+    (r"helmet (\S+)", r"安全帽 \1"),
+]

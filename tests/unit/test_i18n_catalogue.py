@@ -62,3 +62,12 @@ def test_translate_fills_parameters_in_both_languages() -> None:
     assert translate("Valid until {date}", "en", date="2026-03-01") == "Valid until 2026-03-01"
     assert "2026-03-01" in translate("Valid until {date}", "zh", date="2026-03-01")
     assert translate("Valid until {date}", "zh", date="x") != translate("Valid until {date}", "en", date="x")
+
+
+def test_service_messages_in_chinese_when_their_shape_is_known() -> None:
+    from web.i18n import service_text
+
+    assert service_text("wrong check character: expected 1, got 8", "zh") == "校验码错误：应为 1，实际为 8"
+    assert service_text("card 0A00 is already issued", "zh") == "卡 0A00 已发放"
+    assert service_text("card 0A00 is already issued", "en") == "card 0A00 is already issued"
+    assert service_text("something new", "zh") == "something new"

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app, flash, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from web.i18n import translate
+from web.i18n import service_text, translate
 from web.permissions import can_see_identity, own_visitors_only, permissions_of
 from zones.idcard import mask
 from zones.errors import Conflict, DomainError, NotAllowed, NotFound, ValidationFailed
@@ -141,6 +141,7 @@ class FormErrors(dict[str, str]):
 
     def add(self, pairs: list[tuple[str, str]]) -> None:
         for field, message in pairs:
+            message = service_text(message)
             self[field] = f"{self[field]}; {message}" if field in self else message
 
 
@@ -158,12 +159,12 @@ def domain_errors(errors: FormErrors) -> Iterator[None]:
         flash(translate("Please correct the marked fields."), "error")
     except (Conflict, NotAllowed, NotFound) as err:
         db().rollback()
-        errors["_"] = str(err)
-        flash(str(err), "error")
+        errors["_"] = service_text(str(err))
+        flash(errors["_"], "error")
     except DomainError as err:  # any other deliberate refusal
         db().rollback()
-        errors["_"] = str(err)
-        flash(str(err), "error")
+        errors["_"] = service_text(str(err))
+        flash(errors["_"], "error")
 
 
 def form_value(name: str, default: str = "") -> str:

@@ -9,7 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from web.auth import require
-from web.i18n import translate
+from web.i18n import current_language, service_text, translate
 from web.panel.blueprint import bp
 from web.panel.common import (FormErrors, actor, db, domain_errors, form_data, own_visitor_ids, parse_int,
                               parse_local_datetime)
@@ -79,9 +79,11 @@ def visit_check_out(visit_id: int) -> Response:
     except Conflict as err:
         db().rollback()
         if err.items:   # R12: what must come back first
-            flash(translate("Cannot check out yet; still out: {items}", items=", ".join(err.items)), "error")
+            sep = "，" if current_language() == "zh" else ", "
+            flash(translate("Cannot check out yet; still out: {items}",
+                            items=sep.join(service_text(i) for i in err.items)), "error")
         else:
-            flash(str(err), "error")
+            flash(service_text(str(err)), "error")
     else:
         flash(translate("Checked out; the visit is closed."), "success")
     return _back()
