@@ -278,3 +278,9 @@ def test_officer_resets_anti_passback_from_the_visitor_record_r15(app: Any, sess
     desk, desk_token = as_user(app, "desk")
     resp = desk.post(f"/panel/visitors/{vid}/passback-reset", data={"csrf_token": desk_token, "zone": "assembly"})
     assert resp.status_code == 403
+
+
+def test_the_site_root_leads_to_the_pages(app: Any) -> None:
+    client = app.test_client()
+    assert client.get("/").headers["Location"] == "/panel/"
+    assert client.get("/panel/").headers["Location"].startswith("/login")

@@ -3,11 +3,25 @@ importing each other (web.panel.views imports them all and re-exports ``bp``).""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, Flask, redirect, url_for
+from werkzeug.wrappers import Response
 
 from web.panel import errors
 from web.panel.common import init_pages
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")
-bp.record_once(lambda state: init_pages(state.app))
+
+
+def _site_root() -> Response:
+    """``/``: the panel (which sends escorts and guards on to the handheld pages)."""
+    return redirect(url_for("panel.index"))
+
+
+def _setup(app: Flask) -> None:
+    init_pages(app)
+    if "site_root" not in app.view_functions and not any(r.rule == "/" for r in app.url_map.iter_rules()):
+        app.add_url_rule("/", "site_root", _site_root)
+
+
+bp.record_once(lambda state: _setup(state.app))
 errors.register(bp)
