@@ -81,6 +81,7 @@ ZH: dict[str, str] = {
     "Faulted": "故障",
     # ---- dashboard, emergency, muster ----
     "Emergency active: end or review": "紧急状态中：查看或结束",
+    "Declare an emergency": "宣布紧急状态",
     "People on site per zone": "各区域在场人数",
     "All zones": "全部区域",
     "high-risk": "高风险",

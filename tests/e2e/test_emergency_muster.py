@@ -47,7 +47,7 @@ def test_emergency_button_confirms_and_shows_the_muster_list(site: Site, desk: A
     sign_in(officer, site, "officer")
     expect(officer.locator("[data-test=total-on-site]")).to_have_text("2")
 
-    officer.click("text=Emergency")
+    officer.click("[data-test=emergency-button]")
     expect(officer.locator("[data-test=confirm-emergency]")).to_be_visible()   # nothing happened yet
     expect(officer.locator(".emergency-banner")).to_have_count(0)
     shot(officer, "panel-emergency-confirm")
