@@ -156,16 +156,35 @@ def test_waiting_idle_feedback_and_tamper_power_reports(rig, wait_until):
 
 def test_wrong_scbk_never_comes_online_and_never_decides(rig, wait_until):
     sim, reader, decider = rig(address=7, sim_key=OTHER_KEY, reader_key=KEY)
-    wait_until(lambda: "not online" in str(reader.health()["last_error"]), timeout=10,
-               what="reader answering but refused")
-    deadline = time.monotonic() + 2.5    # the error needs 3 s of refusals; and another retry
+    deadline = time.monotonic() + 3.5    # the first handshake and a retry (RETRY_MIN_S)
     while time.monotonic() < deadline:
         sim.present(GRANTED_CARD)
         assert reader.health()["online"] is False
         assert reader.health()["secure"] is False
         assert decider.decisions.empty()
         time.sleep(0.2)
-    assert reader.health()["frames"] == 0
+    wait_until(lambda: "not online" in str(reader.health()["last_error"]), timeout=5,
+               what="reader answering but refused, in health")
+    assert reader.health()["frames"] == 0 and decider.decisions.empty()
+
+
+def test_port_gone_makes_the_reader_offline_and_is_reported(wait_until):
+    """The other way to unplug: the serial device itself disappears (USB adapter pulled)."""
+    line = SimLine()
+    sim = OsdpReaderSim(address=8, line=line).start()
+    reader = OsdpCardReader("gate-u", section(line.port, 8))
+    try:
+        reader.start(lambda read: None)
+        wait_until(lambda: reader.health()["online"], timeout=10, what="reader online")
+        sim.shutdown()
+        line.close()                     # both ends of the pty gone
+        wait_until(lambda: not reader.health()["online"], timeout=8, what="reader offline")
+        wait_until(lambda: "cannot open" in str(reader.health()["last_error"])
+                   or "failed" in str(reader.health()["last_error"]), what="port error in health")
+    finally:
+        reader.stop()
+        sim.shutdown()
+        line.close()
 
 
 def _stale_reads_are_ignored(rig, wait_until, wait_for_pd_offline: bool) -> None:
