@@ -178,7 +178,10 @@ class OsdpReaderSim:
             caps.append((Capability.CommunicationSecurity, 1, 1))
         self._pd = PeripheralDevice(
             PDInfo(self.address, self._wire, scbk=self.scbk, flags=flags),
-            PDCapabilities(caps), log_level=LogLevel.Error, command_handler=self._on_command)
+            PDCapabilities(caps), log_level=LogLevel.Error)
+        # Straight on the osdp_sys object: the wrapper's handler would also keep every
+        # command in an unbounded queue for get_command(), which nobody reads here.
+        self._pd.ctx.set_command_callback(self._on_command)
         self._pd.start()
         self._started = True
         return self
