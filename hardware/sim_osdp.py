@@ -17,8 +17,11 @@ PeripheralDevice keeps running, so card reads presented meanwhile queue up insid
 come out late when the cable is back (libosdp issue #133). It does not model baud timing
 (a pty is memory speed), collisions, line noise or bus echo.
 
-``close()`` is the unplug, not the clean-up: ``shutdown()`` stops the PD thread and frees
-the pty (libosdp's threads are not daemons; an unstopped sim keeps the process alive).
+Life cycle: nothing runs until ``start()`` (``OsdpCardReader.start`` starts the sim it was
+given); ``shutdown()`` stops the PD thread and frees the pty (libosdp's threads are not
+daemons: an unstopped sim keeps the process alive). On a running sim ``close()`` is the
+unplug, not the clean-up; on a sim that is not running it frees the pty, so code that
+closes every reader simulator when it is done (hardware.factory) leaks nothing.
 """
 
 from __future__ import annotations
