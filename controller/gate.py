@@ -233,16 +233,21 @@ class GateController:
             return
         started = time.monotonic()
         coil_off_at, deadline = started + t.pulse_ms / 1000, started + t.pass_timeout_s
-        coil_on, passed = True, False
+        coil_on, passed, armed = True, False, False
         try:
             while not self._stop.is_set():
                 now = time.monotonic()
                 if coil_on and now >= coil_off_at:
                     self.io.write_coil(t.release_coil, False)
                     coil_on = False
+                # A passage is the input rising after the release: an input still high from
+                # the previous person must fall first, or one walk would count twice.
                 if self.io.read_inputs(t.passage_input, 1)[0]:
-                    passed = True
-                    break
+                    if armed:
+                        passed = True
+                        break
+                else:
+                    armed = True
                 if now >= deadline or self.site.emergency_active:
                     break
                 time.sleep(self.POLL_S)
