@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "user": ("user", "manage employees / users (user create NAME --role ROLE ...)"),
     "sim": ("sim", "drive simulated gates of a running `sitegate serve` (present a card, alarm)"),
     "audit": ("audit", "check the local journal's hash chain (audit verify)"),
+    "demo": ("demo", "seed a fresh demo database with staff accounts (demo seed)"),
     "db": ("db", "database maintenance (upgrade, purge notification cards past retention)"),
 }
 

@@ -1,0 +1,58 @@
+"""``sitegate demo seed``: give a fresh demo database the staff a first walk-through needs.
+
+Does nothing when the database already has employees, so it is safe on every ``./run demo``.
+The accounts share one password, printed once; change or remove them before real use.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from sitegate.wiring import load_or_exit, open_database
+
+DEMO_PASSWORD = "sitegate-demo"
+
+# name, role, department, escort zones, card, dispatch room
+STAFF = [
+    ("admin", "admin", None, (), None, False),
+    ("reception", "reception", None, (), None, False),
+    ("zhao", "safety_officer", "steelmaking", (), None, False),
+    ("liu", "safety_officer", "assembly", (), None, False),
+    ("wang", "escort", "steelmaking", ("assembly", "smelting"), "0B00000001", True),
+    ("guard", "guard", None, (), None, False),
+]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["seed"])
+
+
+def run(args: argparse.Namespace) -> int:
+    from sqlalchemy import func, select
+
+    from zones.db import session_factory
+    from zones.schema import Employee
+    from zones.services.people import create_user
+
+    config = load_or_exit(args.config)
+    engine = open_database(config)
+    try:
+        with session_factory(engine)() as session:
+            if session.scalar(select(func.count()).select_from(Employee)):
+                print("demo staff: the database already has employees; nothing seeded")
+                return 0
+            zones = config.zone_map()
+            known = set(zones)
+            for name, role, department, escort_zones, card, dispatch in STAFF:
+                create_user(session, name, role, department=department,
+                            escort_zones=[z for z in escort_zones if z in known], card=card,
+                            password=DEMO_PASSWORD, dispatch_room=dispatch, phone="13800138000",
+                            zones=zones)
+            session.commit()
+    finally:
+        engine.dispose()
+    print(f"demo staff created (password for all: {DEMO_PASSWORD}):")
+    for name, role, department, escort_zones, card, _ in STAFF:
+        extra = f", card {card}, escorts in {', '.join(escort_zones)}" if card else ""
+        print(f"  {name:10} {role}{f' of {department}' if department else ''}{extra}")
+    return 0
