@@ -255,3 +255,50 @@ def test_R18_every_event_reaches_the_central_table_once(plant: Plant) -> None:
     assert sorted(e["key"] for e in central_events(plant.engine)) == sorted(keys)
     ok, count, _ = plant.runtime.site.journal.verify()
     assert ok and count == len(keys)
+
+
+def test_R16_panel_emergency_reaches_the_gates_and_clears(plant: Plant) -> None:
+    from zones.db import session_factory
+    from zones.services.site import set_emergency
+
+    with session_factory(plant.engine)() as s:
+        set_emergency(s, True, "fire drill", plant.people.seed.officer_id)
+    plant.wait_until(lambda: plant.turnstile.coil(1), what="exit coil held open by the panel's emergency")
+    plant.entry.present(ESCORT_CARD)
+    assert _rules(plant.wait_decision(ESCORT_CARD)) == ["R16"]
+    with session_factory(plant.engine)() as s:
+        set_emergency(s, False, "drill over", plant.people.seed.officer_id)
+    plant.wait_until(lambda: not plant.turnstile.coil(1), what="exit coil released")
+    plant.entry.present(ESCORT_CARD)
+    assert plant.wait_decision(ESCORT_CARD, 2)["allowed"]
+
+
+def test_R15_safety_officer_reset_lets_the_person_in_again(plant: Plant) -> None:
+    from zones.db import session_factory
+    from zones.services.site import reset_passback
+
+    plant.entry.present(ESCORT_CARD)
+    assert plant.wait_passage(ESCORT_CARD)["passed"]
+    plant.wait_until(lambda: plant.people.seed.escort_id in plant.runtime.site.snapshot.presence,
+                     what="passage shipped to the central presence")
+    plant.entry.present(ESCORT_CARD)
+    assert _rules(plant.wait_decision(ESCORT_CARD, 2)) == ["R15"]
+    with session_factory(plant.engine)() as s:
+        reset_passback(s, plant.people.seed.escort_id, "smelting", plant.people.seed.officer_id)
+    plant.refresh()
+    plant.entry.present(ESCORT_CARD)
+    assert plant.wait_decision(ESCORT_CARD, 3)["allowed"]
+
+
+def test_gate_health_reaches_the_central_database(plant: Plant) -> None:
+    from sqlalchemy import select
+
+    from zones.db import session_factory
+    from zones.schema import GateHealth
+
+    def reported() -> list[Any]:
+        with session_factory(plant.engine)() as s:
+            return list(s.scalars(select(GateHealth)))
+    rows = plant.wait_until(lambda: len(reported()) == 2 and reported(), what="gate health rows")
+    assert {r.gate_id for r in rows} == {"smelting-east", "smelting-exit"}
+    assert all(r.state == "ready" and r.snapshot_age_s is not None and r.snapshot_age_s < 2 for r in rows)
