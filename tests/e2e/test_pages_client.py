@@ -284,3 +284,22 @@ def test_the_site_root_leads_to_the_pages(app: Any) -> None:
     client = app.test_client()
     assert client.get("/").headers["Location"] == "/panel/"
     assert client.get("/panel/").headers["Location"].startswith("/login")
+
+
+def test_a_ban_is_recorded_listed_and_closes_the_visit_r17(app: Any, session: Any, staff: dict[str, int]) -> None:
+    from zones.schema import Visit
+
+    vid, visit_id = visitor_with_visit(session, staff["escort"])
+    client, token = as_user(app, "officer")
+    assert f'<option value="{vid}" selected>' in client.get(f"/panel/breaches?person_id={vid}").text
+    resp = client.post("/panel/breaches", data={"csrf_token": token, "person_id": vid, "rule": "R13",
+                                                "severity": "ban", "days": "30", "note": "smoking"},
+                       follow_redirects=True)
+    assert "Breach recorded" in resp.text
+    bans = resp.text[resp.text.index("Active bans"):resp.text.index("<h2>Breaches</h2>")]
+    assert "Chen Jing" in bans and "R13: smoking" in bans
+    session.expire_all()
+    assert session.get(Visit, visit_id).state == "closed"
+    resp = client.post("/panel/breaches", data={"csrf_token": token, "person_id": vid, "rule": "R13",
+                                                "severity": "ban", "days": "", "note": "x"})
+    assert resp.status_code == 200 and "a ban needs a number of days" in resp.text

@@ -78,9 +78,10 @@ def breaches() -> Any:
                 flash(translate("Breach recorded (R17)."), "success")
                 return redirect(url_for("panel.breaches"))
     today = local_now().date()
+    form = request.form if request.method == "POST" else {"person_id": request.args.get("person_id")}
     return render_template("panel/breaches.html", errors=errors, rows=q.breaches(db()), bans=q.active_bans(db(), today),
                            people=q.people_on_site(db()), severities=SEVERITIES, rules=RULE_IDS,
-                           form=request.form if request.method == "POST" else {})
+                           form=form)
 
 
 @bp.get("/stats")
