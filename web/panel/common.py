@@ -18,14 +18,14 @@ from werkzeug.datastructures import MultiDict
 
 from web.i18n import service_text, translate
 from web.permissions import can_see_identity, own_visitors_only, permissions_of
-from zones.idcard import mask
 from zones.errors import Conflict, DomainError, NotAllowed, NotFound, ValidationFailed
+from zones.idcard import mask
 
-# (endpoint, label, permission or None, endpoint prefix that marks the entry active)
-PANEL_NAV: list[tuple[str, str, str | None, str]] = [
+# (endpoint, label, permission or None, endpoint prefix(es) that mark the entry active)
+PANEL_NAV: list[tuple[str, str, str | None, str | tuple[str, ...]]] = [
     ("panel.index", "Dashboard", None, "panel.index"),
     ("panel.visitors", "Visitors", "visitors.read", "panel.visitor"),
-    ("panel.visits", "Visits", "visitors.read", "panel.visit_"),
+    ("panel.visits", "Visits", "visitors.read", ("panel.visits", "panel.visit_")),
     ("panel.forms", "Contact forms", "forms.write", "panel.form"),
     ("panel.education_new", "Education", "education.write", "panel.education"),
     ("panel.expiring", "Expiring soon", "visitors.read", "panel.expiring"),
