@@ -303,3 +303,10 @@ def test_a_ban_is_recorded_listed_and_closes_the_visit_r17(app: Any, session: An
     resp = client.post("/panel/breaches", data={"csrf_token": token, "person_id": vid, "rule": "R13",
                                                 "severity": "ban", "days": "", "note": "x"})
     assert resp.status_code == 200 and "a ban needs a number of days" in resp.text
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example/"])
+def test_the_language_switch_does_not_redirect_off_site(app: Any, target: str) -> None:
+    client, token = as_user(app, "officer")
+    resp = client.post("/panel/language", data={"csrf_token": token, "lang": "zh", "next": target})
+    assert resp.headers["Location"] == "/panel/"

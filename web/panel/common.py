@@ -167,6 +167,13 @@ def domain_errors(errors: FormErrors) -> Iterator[None]:
         flash(errors["_"], "error")
 
 
+def safe_local_path(target: str | None) -> str | None:
+    """``target`` when it is a path on this site (no open redirect through ``next``)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
 def form_value(name: str, default: str = "") -> str:
     return (request.form.get(name) or default).strip()
 

@@ -9,10 +9,10 @@ from typing import Any
 from flask import flash, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
-from web.auth import require, require_login
+from web.auth import current_actor, require, require_login
 from web.i18n import LANGUAGES, translate
 from web.panel.blueprint import bp
-from web.panel.common import FormErrors, actor, db, domain_errors, site
+from web.panel.common import FormErrors, actor, db, domain_errors, safe_local_path, site
 from zones.services import page_queries as q
 from zones.services import preferences
 from zones.services.site import mark_accounted, read_emergency, set_emergency
@@ -26,15 +26,10 @@ def set_language() -> Response:
     lang = request.form.get("lang", "")
     if lang in LANGUAGES:
         session["lang"] = lang
-        from web.auth import current_actor
-
         who = current_actor()
         if who is not None:
             preferences.set_language(db(), who.id, lang)
-    target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("panel.index")
-    return redirect(target)
+    return redirect(safe_local_path(request.form.get("next")) or url_for("panel.index"))
 
 
 @bp.get("/")

@@ -12,7 +12,7 @@ from web.auth import require
 from web.i18n import current_language, service_text, translate
 from web.panel.blueprint import bp
 from web.panel.common import (FormErrors, actor, db, domain_errors, form_data, own_visitor_ids, parse_int,
-                              parse_local_datetime)
+                              parse_local_datetime, safe_local_path)
 from zones.errors import Conflict
 from zones.services import items
 from zones.services import page_queries as q
@@ -20,10 +20,7 @@ from zones.services import visits as svc
 
 
 def _back(default: str = "panel.visits") -> Response:
-    target = request.form.get("next", "")
-    if target.startswith("/") and not target.startswith("//"):
-        return redirect(target)
-    return redirect(url_for(default))
+    return redirect(safe_local_path(request.form.get("next")) or url_for(default))
 
 
 @bp.get("/visits")
