@@ -70,20 +70,19 @@ class Policy:
 
 @dataclass(frozen=True, slots=True)
 class VisitFact:
-    """The visitor's current visit (R1, R2, R4)."""
+    """The visitor's current visit (R1, R2). Only what a gate needs, so that the few
+    distinct values can be shared by every visitor in a snapshot."""
 
-    visit_id: int
     state: Literal["booked", "on-site", "closed"]
     booked_ahead: bool = True          # R1: appointment made before arrival
     walk_in_approved: bool = False     # R1: safety officer's walk-in exception
-    host_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class FormFact:
-    """An approved visitor entry contact form (R5). Only approved, unrevoked forms are facts."""
+    """An approved visitor entry contact form (R5). Only approved, unrevoked forms are facts;
+    no form id, so identical forms (a group visit) share one object in a snapshot."""
 
-    form_id: int
     zones: frozenset[str]
     valid_from: datetime
     valid_until: datetime
@@ -128,7 +127,7 @@ class PersonFacts:
     visit: VisitFact | None = None
     forms: tuple[FormFact, ...] = ()
     education: tuple[EducationFact, ...] = ()
-    helmet_no: str | None = None       # R12: helmet currently issued
+    helmet: bool = False               # R12: a helmet is currently issued
     bans: tuple[BanFact, ...] = ()
     # employees
     department: str | None = None

@@ -44,7 +44,7 @@ def decide(request: EntryRequest, zone: Zone, policy: Policy) -> Decision:
     _education(person, zone, policy, today, reasons)
     _escort(request, zone, policy, now_local, reasons)
     _age(person, policy, today, reasons)
-    if zone.helmet and person.helmet_no is None:
+    if zone.helmet and not person.helmet:
         reasons.append(reason("no-helmet", zone=zone.name))  # R12
     if zone.hours is not None and not zone.hours.contains(now_local.time()):
         if not any(f.outside_hours for f in forms_now):

@@ -79,8 +79,8 @@ def _persons(session: Session, today: date, ids: set[int] | None, intern: Intern
     for pid, until, reason in rows(session, where(select(Ban.person_id, Ban.until, Ban.reason)
                                                     .where(Ban.until >= today), only(ids, Ban.person_id))):
         bans.setdefault(pid, []).append(intern.fact(BanFact, (intern.day(until), reason)))
-    helmets = dict(rows(session, where(select(Helmet.visitor_id, Helmet.helmet_no).where(Helmet.returned_at.is_(None)),
-                                         only(ids, Helmet.visitor_id))))
+    helmets = {pid for (pid,) in rows(session, where(select(Helmet.visitor_id).where(Helmet.returned_at.is_(None)),
+                                                      only(ids, Helmet.visitor_id)))}
     lost: dict[int, list[str]] = {}
     for pid, card in rows(session, where(select(Badge.visitor_id, Badge.card).where(Badge.state == "lost")
                                            .order_by(Badge.id), only(ids, Badge.visitor_id))):
@@ -128,8 +128,9 @@ def _persons(session: Session, today: date, ids: set[int] | None, intern: Intern
                 session, where(stmt, only(ids, Visitor.id))):
             if pid != last_pid:   # a second open visit (should not happen) reuses the same facts
                 last_pid = pid
-                form_facts = tuple(FormFact(r[1], intern.zones(r[2]), intern.moment(r[3]), intern.moment(r[4]),
-                                            intern.number(r[5]), bool(r[6])) for r in forms.take(pid))
+                form_facts = intern(tuple(intern.fact(FormFact, (intern.zones(r[2]), intern.moment(r[3]),
+                                                                 intern.moment(r[4]), intern.number(r[5]), bool(r[6])))
+                                          for r in forms.take(pid)))
                 edu_facts = intern(tuple(intern.fact(EducationFact, (r[1], intern.day(r[2]), bool(r[3]), r[4]))
                                          for r in education.take(pid)))
             badge = "active"
@@ -140,10 +141,9 @@ def _persons(session: Session, today: date, ids: set[int] | None, intern: Intern
             facts[pid] = PersonFacts(
                 person_id=pid, kind="visitor", name=name, card=card, badge=badge,  # type: ignore[arg-type]
                 birth_date=intern.day(birth),
-                visit=None if visit_id is None else VisitFact(
-                    visit_id, intern(state), bool(ahead), walk_in_by is not None, intern.number(host)),
+                visit=None if visit_id is None else intern.fact(VisitFact, (state, bool(ahead), walk_in_by is not None)),
                 forms=form_facts, education=edu_facts,
-                helmet_no=helmets.get(pid), bans=tuple(bans.get(pid, ())))
+                helmet=pid in helmets, bans=tuple(bans.get(pid, ())))
     finally:
         forms.close()
         education.close()

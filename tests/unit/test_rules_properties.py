@@ -35,17 +35,17 @@ def allowed_requests(draw: st.DrawFn) -> tuple[EntryRequest, object]:
     educated = day - timedelta(days=draw(st.integers(0, 88)))
     assert add_months(educated, POLICY.education_valid_months) >= day
     form = FormFact(
-        form_id=1, zones=frozenset({zone.id}),
+        zones=frozenset({zone.id}),
         valid_from=now - timedelta(minutes=draw(st.integers(0, 10_000))),
         valid_until=now + timedelta(minutes=draw(st.integers(0, 10_000))),
     )
     person = PersonFacts(
         person_id=draw(st.integers(1, 10**9)), kind="visitor", name="V", card="C1",
         birth_date=day - timedelta(days=age_days),
-        visit=VisitFact(1, "on-site", booked_ahead=draw(st.booleans()), walk_in_approved=True),
+        visit=VisitFact("on-site", booked_ahead=draw(st.booleans()), walk_in_approved=True),
         forms=(form,),
         education=(EducationFact(zone.department, educated, notification_signed=True),),
-        helmet_no="H1",
+        helmet=True,
         bans=draw(st.sampled_from([(), (BanFact(day - timedelta(days=1)),)])),
     )
     charge = draw(st.integers(0, POLICY.escort_max_visitors - 1))
@@ -66,7 +66,7 @@ def _remove(req: EntryRequest, fact: str) -> EntryRequest:
         "education": lambda: replace(req, person=replace(p, education=())),
         "escort": lambda: replace(req, escort=None),
         "birth_date": lambda: replace(req, person=replace(p, birth_date=None)),
-        "helmet": lambda: replace(req, person=replace(p, helmet_no=None)),
+        "helmet": lambda: replace(req, person=replace(p, helmet=False)),
         "notification_card": lambda: replace(req, person=replace(p, education=tuple(
             replace(e, notification_signed=False) for e in p.education))),
     }
