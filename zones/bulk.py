@@ -92,7 +92,7 @@ def rows(session: Session, stmt: Select[Any]) -> Iterator[tuple[Any, ...]]:
     """Raw driver tuples in batches, skipping SQLAlchemy's per-row work (a full build reads
     millions of rows). The statement is rendered with literal values (only fixed strings,
     dates and integer ids); dates and times come back as the driver gives them and are
-    converted by ``_Interner.day`` / ``_Interner.moment``. PostgreSQL streams through a
+    converted by ``Interner.day`` / ``Interner.moment``. PostgreSQL streams through a
     server-side cursor."""
     conn = session.connection()
     sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True, "render_postcompile": True}))

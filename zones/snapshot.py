@@ -36,7 +36,6 @@ from zones.schema import (
     Visitor,
 )
 
-_Interner = Interner            # old private name, used by web.zones check (web_queries.facts_for_card)
 _MAX_PARTIAL = 5_000            # more changed persons than this: a full rebuild is cheaper
 _NO_PERSON_REBUILD = {"presence", "emergency"}   # reloaded on every refresh anyway
 
@@ -170,6 +169,15 @@ def _index_cards(by_card: dict[str, PersonFacts], facts: dict[int, PersonFacts],
             held = by_card.get(card)
             if held is None or held.badge != "active" or held.person_id == pid:
                 by_card[card] = f if f.card == card else replace(f, card=card, badge="lost")
+
+
+def facts_for_persons(session: Session, today: date, person_ids: set[int]) -> dict[str, PersonFacts]:
+    """card -> PersonFacts for a few persons, built by the same code as a full snapshot, so
+    a one-off check (the handheld lookup, GET /zones/{zone}/check) and the gates agree."""
+    facts, lost_cards = _persons(session, today, person_ids, Interner())
+    by_card: dict[str, PersonFacts] = {}
+    _index_cards(by_card, facts, lost_cards)
+    return by_card
 
 
 def build_snapshot(session: Session, today: date) -> Snapshot:

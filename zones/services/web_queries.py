@@ -132,17 +132,14 @@ def facts_for_card(session: Session, card: str, today: date) -> PersonFacts | No
     """The PersonFacts a controller's snapshot would hold for ``card``, built for that one
     card with the snapshot's own code (zones.snapshot), so the check and the gate agree.
     A lost badge comes back with badge="lost" (R3); an unknown card gives None."""
-    from zones import snapshot
+    from zones.snapshot import facts_for_persons
 
     card = card.strip().upper()
     ids = set(session.scalars(select(Employee.id).where(Employee.card == card, Employee.active.is_(True))))
     ids |= set(session.scalars(select(Badge.visitor_id).where(Badge.card == card, Badge.state.in_(("active", "lost")))))
     if not ids:
         return None
-    facts, lost_cards = snapshot._persons(session, today, ids, snapshot.Interner())
-    by_card: dict[str, PersonFacts] = {}
-    snapshot._index_cards(by_card, facts, lost_cards)
-    return by_card.get(card)
+    return facts_for_persons(session, today, ids).get(card)
 
 
 def entry_request(session: Session, zone: str, card: str, escort_card: str | None, now: datetime,
