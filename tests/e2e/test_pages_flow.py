@@ -148,6 +148,8 @@ def test_officer_prepares_a_visitor_and_escort_sees_allowed(site: Site, desk: An
     expect(page.locator(".person")).to_contain_text(VISITOR)
     expect(page.locator(".person")).to_contain_text("138****8000")   # R20: masked for the escort
     shot(page, "handheld-my-visitors")
+    page.click(".person >> text=Check")   # one tap from "my visitors" to the lookup
+    expect(page.locator("[data-zone=smelting] .verdict")).to_have_text("Smelting workshop: allowed")
 
     # part 5: the same lookup in Chinese, rule messages included
     page.click(".lang-switch button[lang=zh]")

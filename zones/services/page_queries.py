@@ -233,6 +233,7 @@ class EscortedVisitor:
     zone: str | None            # where the visitor is now (None: not inside any zone)
     entered_at: object = None
     forms: list[ContactForm] = field(default_factory=list)
+    badge: str | None = None    # the active badge's card, to look it up in one tap
 
 
 def escort_visitors(session: Session, escort_id: int) -> list[EscortedVisitor]:
@@ -246,8 +247,9 @@ def escort_visitors(session: Session, escort_id: int) -> list[EscortedVisitor]:
         forms = list(session.scalars(select(ContactForm).where(
             ContactForm.visitor_id == visitor.id, ContactForm.escort_id == escort_id,
             ContactForm.state == "approved")))
+        badge = session.scalar(select(Badge.card).where(Badge.visitor_id == visitor.id, Badge.state == "active"))
         out.append(EscortedVisitor(visitor, open_visits.get(visitor.id), here.zone if here else None,
-                                   here.entered_at if here else None, forms))
+                                   here.entered_at if here else None, forms, badge))
     return out
 
 
