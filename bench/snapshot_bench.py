@@ -72,8 +72,13 @@ def _toggle(url: str, facts: list[Any]) -> None:
         for f in facts:
             if f.kind == "employee":
                 update_employee(s, f.person_id, on_duty=not f.on_duty)
-            elif f.helmet_no:
-                return_helmet(s, f.person_id, f.helmet_no)
+            elif f.helmet:
+                from sqlalchemy import select
+
+                from zones.schema import Helmet
+                helmet_no = s.scalar(select(Helmet.helmet_no).where(Helmet.visitor_id == f.person_id,
+                                                                    Helmet.returned_at.is_(None)))
+                return_helmet(s, f.person_id, helmet_no)
             else:
                 issue_helmet(s, f.person_id, f"H-{f.card}")
     engine.dispose()
@@ -111,7 +116,7 @@ def child_measure(url: str, refresh_persons: int, refresh_rounds: int) -> dict[s
         for f in chosen:
             old, new = before.by_id[f.person_id], current.by_id[f.person_id]
             flips[f.person_id] += 1
-            if (old.on_duty == new.on_duty) if f.kind == "employee" else ((old.helmet_no is None) == (new.helmet_no is None)):
+            if (old.on_duty == new.on_duty) if f.kind == "employee" else (old.helmet == new.helmet):
                 wrong.append(f.person_id)
     shared = sum(1 for pid, f in current.by_id.items() if snap.by_id.get(pid) is f)
     with sessions() as s:

@@ -26,11 +26,12 @@ def _roles(*names: Role) -> frozenset[Role]:
 
 
 PERMISSIONS: dict[str, frozenset[Role]] = {
-    # reception registers visitors and visits, issues badges (R1-R4)
+    # reception registers visitors and visits, issues badges (R1-R4); so does the safety
+    # office, which receives visitors itself outside office hours and on small sites
     "visitors.read": _roles("reception", "safety_officer", "escort"),   # escort: own only
-    "visitors.write": _roles("reception"),
-    "visits.write": _roles("reception"),
-    "badges.write": _roles("reception"),
+    "visitors.write": _roles("reception", "safety_officer"),
+    "visits.write": _roles("reception", "safety_officer"),
+    "badges.write": _roles("reception", "safety_officer"),
     # R12: helmets are issued at the safety office; reception hands them out at the desk too
     "helmets.write": _roles("reception", "safety_officer"),
     # R5: reception records a form request (pending); the department's officer approves it
