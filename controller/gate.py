@@ -6,9 +6,10 @@ The turnstile cycle (pulse, wait for the passage, record it) runs in the gate's 
 thread so that a slow passage never delays the next decision.
 
 Escort pairing (R10): a visitor whose only missing fact is the escort waits, with the
-reader showing amber, for ``escort_window_s``; an escort card presented at the gate in that
-window, before or after the visitor's, is paired with every visitor waiting there. The
-escort's own card is also decided on the escort's own rights (an employee entering).
+reader showing amber, for ``escort_window_s``. An employee's card presented while visitors
+wait confirms them all (each is decided with that escort) and does not open for the
+employee; presented with nobody waiting, it is the employee's own entry and makes them the
+escort present for visitors who present within the window.
 Exit gates release for every card, always (R16: exit is never blocked by software).
 """
 
