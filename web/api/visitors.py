@@ -10,7 +10,7 @@ from web.auth import current_actor
 from web.permissions import own_visitors_only
 from zones import services
 from zones.errors import NotAllowed
-from zones.services import web_queries
+from zones.services import page_queries, web_queries
 
 
 @api_route("POST", "/visitors", permission="visitors.write", body=m.VisitorIn, response=m.VisitorOut,
@@ -30,7 +30,7 @@ def get_visitor(visitor_id: int) -> m.VisitorDetailOut:
     session = db_session()
     actor = current_actor()
     assert actor is not None
-    record = web_queries.visitor_record(session, visitor_id)   # 404 first: ids are not secret
+    record = page_queries.visitor_record(session, visitor_id)   # 404 first: ids are not secret
     if own_visitors_only(actor.role) and not web_queries.is_own_visitor(session, actor.id, visitor_id):
         raise NotAllowed("an escort sees only the visitors they escort or host")
     return m.VisitorDetailOut(

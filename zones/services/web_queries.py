@@ -9,7 +9,6 @@ and raises zones.errors.NotFound for an unknown id. Nothing here writes.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, or_, select
@@ -18,18 +17,14 @@ from sqlalchemy.orm import Session
 from zones.facts import EntryRequest, PersonFacts
 from zones.schema import (
     Badge,
-    Breach,
     ContactForm,
-    Education,
     Employee,
     GateHealth,
-    Helmet,
     Person,
     Presence,
     Visit,
     Visitor,
 )
-from zones.services._common import get_or_404
 
 
 def list_employees(session: Session, *, card: str | None = None, role: str | None = None,
@@ -43,39 +38,6 @@ def list_employees(session: Session, *, card: str | None = None, role: str | Non
     if department:
         q = q.where(Employee.department == department)
     return list(session.scalars(q.order_by(Employee.name, Employee.id)))
-
-
-@dataclass
-class VisitorRecord:
-    """A visitor with everything on file (GET /visitors/{id})."""
-
-    visitor: Visitor
-    visits: list[Visit]
-    forms: list[ContactForm]
-    education: list[Education]
-    badges: list[Badge]
-    helmets: list[Helmet]
-    breaches: list[Breach]
-
-
-def visitor_record(session: Session, visitor_id: int) -> VisitorRecord:
-    """The visitor and their visits, forms, education, badges, helmets and breaches, newest
-    first. Raises NotFound."""
-    visitor = get_or_404(session, Visitor, visitor_id, "visitor")
-
-    def rows(model, order):  # type: ignore[no-untyped-def]
-        return list(session.scalars(select(model).where(model.visitor_id == visitor_id).order_by(order.desc())))
-
-    return VisitorRecord(
-        visitor=visitor,
-        visits=rows(Visit, Visit.id),
-        forms=rows(ContactForm, ContactForm.id),
-        education=rows(Education, Education.id),
-        badges=rows(Badge, Badge.id),
-        helmets=rows(Helmet, Helmet.id),
-        breaches=list(session.scalars(select(Breach).where(Breach.person_id == visitor_id)
-                                      .order_by(Breach.id.desc()))),
-    )
 
 
 def is_own_visitor(session: Session, employee_id: int, visitor_id: int) -> bool:
