@@ -310,3 +310,21 @@ def test_the_language_switch_does_not_redirect_off_site(app: Any, target: str) -
     client, token = as_user(app, "officer")
     resp = client.post("/panel/language", data={"csrf_token": token, "lang": "zh", "next": target})
     assert resp.headers["Location"] == "/panel/"
+
+
+def test_dashboard_shows_reader_health_and_io_fault(app: Any, session: Any) -> None:
+    """Gate health on the dashboard: reader online/offline, OSDP secure channel and tamper,
+    discarded frames (design.md: frame errors visible on the gate's health), I/O faults."""
+    from zones.central import report_gate_health
+
+    reader = {"online": False, "secure": True, "tamper": "tamper", "frames": 12, "discarded": 3,
+              "last_error": "port /dev/ttyUSB0 gone"}
+    report_gate_health(session, "smelting-east", "test", "faulted", 0.4,
+                       {"zone": "smelting", "direction": "in", "io_connected": False, "reader": reader,
+                        "last_fault": "Modbus tcp://10.0.0.5:502 unreachable"})
+    session.commit()
+    client, _ = as_user(app, "officer")
+    page = client.get("/panel/").text
+    for text in ("offline", "secure channel", "tamper", "12 reads, 3 frames discarded", "port /dev/ttyUSB0 gone",
+                 "I/O module unreachable", "Modbus tcp://10.0.0.5:502 unreachable"):
+        assert text in page, text
