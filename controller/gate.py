@@ -72,11 +72,12 @@ class GateController:
         self._lock = threading.Lock()
         self._waiting: list[_Waiting] = []
         self._escorts_seen: list[tuple[PersonFacts, float]] = []
+        self._last_read: tuple[str, float] = ("", 0.0)    # card, monotonic time
         self._stop = threading.Event()
         self._worker = threading.Thread(target=self._work, name=f"gate-{self.gate_id}", daemon=True)
         self.last_fault: str | None = None
         self.counters = {"decisions": 0, "granted": 0, "denied": 0, "passed": 0, "not_passed": 0,
-                         "stale_reads": 0}
+                         "stale_reads": 0, "repeat_reads": 0}
 
     # -- life cycle ------------------------------------------------------------------
     def start(self) -> None:
@@ -100,6 +101,8 @@ class GateController:
             self.counters["stale_reads"] += 1
             self._journal("read", card=read.card, detail={"ignored": "stale", "age_s": round(age, 3)})
             return
+        if self._is_repeat(read):
+            return
         person = self.site.snapshot.by_card.get(read.card)
         if self.direction == "out":
             self._exit(read, person)
@@ -120,6 +123,18 @@ class GateController:
             self.reader.feedback("waiting")
             return
         self._act(read, person, escort, decision)
+
+    def _is_repeat(self, read: CardRead) -> bool:
+        """RDM6300-type readers resend the frame every ~100 ms while a card is held: one
+        presentation must be one decision, or a held card would release the turnstile
+        again and again. Repeats of the last card within ``repeat_read_s`` of its previous
+        read are counted, not decided (the window slides while the card stays held)."""
+        card, last = self._last_read
+        self._last_read = (read.card, read.read_at)
+        if card == read.card and read.read_at - last < self.site.repeat_read_s:
+            self.counters["repeat_reads"] += 1
+            return True
+        return False
 
     def _decide(self, read: CardRead, person: PersonFacts | None, escort: PersonFacts | None) -> Decision:
         presence = self.site.presence

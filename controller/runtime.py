@@ -49,6 +49,7 @@ class SiteContext:
     policy: Policy
     journal: Journal
     stale_read_s: float
+    repeat_read_s: float = 1.0
     presence: PresenceView = field(default_factory=PresenceView)
     snapshot: Snapshot = field(default_factory=empty_snapshot)
     snapshot_ok_at: float | None = None       # monotonic time of the last successful refresh
@@ -82,7 +83,8 @@ class ControllerRuntime:
         self._sessions = session_factory(engine)
         journal = Journal(journal_path or default_journal_path(config, controller_id))
         self.site = SiteContext(controller_id=controller_id, policy=config.policy(), journal=journal,
-                                stale_read_s=config.rules.stale_read_s)
+                                stale_read_s=config.rules.stale_read_s,
+                                repeat_read_s=config.rules.repeat_read_s)
         zones = config.zone_map()
         wanted = gate_ids or [g.id for g in config.gates]
         self.gates = {g.id: GateController(g, zones[g.zone], self.site, readers[g.id], io[g.id])

@@ -78,6 +78,7 @@ class RulesSection(_Strict):
     overdue_after_close_h: float = Field(2, gt=0)    # R4
     overdue_after_arrival_h: float = Field(12, gt=0)  # R4
     stale_read_s: float = Field(3, gt=0, le=60)       # card reads older than this are ignored
+    repeat_read_s: float = Field(1, ge=0, le=30)      # a card held to the reader repeats: one read
 
     @field_validator("night")
     @classmethod

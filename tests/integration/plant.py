@@ -44,6 +44,7 @@ database = "{db_url}"
 [rules]
 escort_window_s = {escort_window_s}
 stale_read_s = 3
+repeat_read_s = 0   # tests present the same card in quick succession on purpose
 
 [[zones]]
 id = "smelting"

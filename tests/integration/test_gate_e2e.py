@@ -16,6 +16,7 @@ import pytest
 
 from controller.runtime import ControllerRuntime
 from hardware.base import CardRead
+from hardware.framing import encode_em4100
 from hardware.modbus_io import ModbusIoModule
 from hardware.serial_reader import SerialCardReader
 from hardware.sim_reader import PtyReaderSim
@@ -302,3 +303,14 @@ def test_gate_health_reaches_the_central_database(plant: Plant) -> None:
     rows = plant.wait_until(lambda: len(reported()) == 2 and reported(), what="gate health rows")
     assert {r.gate_id for r in rows} == {"smelting-east", "smelting-exit"}
     assert all(r.state == "ready" and r.snapshot_age_s is not None and r.snapshot_age_s < 2 for r in rows)
+
+
+def test_card_held_to_the_reader_is_one_presentation(plant: Plant) -> None:
+    # An RDM6300 resends the frame while the card is held: five frames back to back.
+    plant.runtime.site.repeat_read_s = 1.0
+    frame = encode_em4100(ESCORT_CARD) * 5
+    plant.entry.write_raw(frame)
+    assert plant.wait_passage(ESCORT_CARD)["passed"]
+    gate = plant.runtime.gates["smelting-east"]
+    plant.wait_until(lambda: gate.counters["repeat_reads"] == 4, what="repeats counted")
+    assert len(plant.decisions(ESCORT_CARD)) == 1 and plant.pulses() == 1
