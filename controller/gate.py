@@ -189,7 +189,6 @@ class GateController:
                 self.site.presence.in_flight(escort_id, +1)
             self._jobs.put(("release", _Release(person, escort_id if person and person.kind == "visitor" else None,
                                                 entry_key, read.card)))
-            self.reader.feedback("granted")
         else:
             self.counters["denied"] += 1
             self.reader.feedback("denied")
@@ -203,7 +202,6 @@ class GateController:
         self.counters["decisions"] += 1
         self.counters["granted"] += 1
         self._jobs.put(("release", _Release(person, where.escort_id if where else None, key, read.card)))
-        self.reader.feedback("granted")
 
     def _journal(self, kind: str, **fields: Any) -> str:
         event = {"at": _utcnow(), "gate": self.gate_id, "zone": self.zone.id, "kind": kind,
@@ -247,6 +245,9 @@ class GateController:
             self._fault(err)
             self._record_passage(rel, passed=False, note="release failed: I/O module unreachable")
             return
+        # Green LED and beep once the coil is set: an OSDP command may wait on libosdp's
+        # own refresh cycle, and it must not stand between the decision and the coil.
+        self.reader.feedback("granted")
         started = time.monotonic()
         coil_off_at, deadline = started + t.pulse_ms / 1000, started + t.pass_timeout_s
         coil_on, passed, armed = True, False, False
