@@ -75,6 +75,9 @@ def make_engine(url: str, **kwargs: object) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # A database host that stops answering must not hold a controller's sync (or its
+    # clean stop) for the OS's TCP connect timeout of minutes.
+    kwargs.setdefault("connect_args", {"connect_timeout": 5})
     return create_engine(u, **kwargs)  # type: ignore[arg-type]
 
 
