@@ -24,6 +24,8 @@ from sqlalchemy.engine import Engine
 from controller.gate import GateController
 from controller.journal import Entry, Journal
 from controller.presence import Inside, PresenceView
+from controller.snapshot_cache import CacheWriter
+from controller.snapshot_cache import load as load_cached_snapshot
 from hardware.base import HardwareError, IoModule
 from zones.calendar import local
 from zones.config import SiteConfig
@@ -61,7 +63,11 @@ class SiteContext:
         return self.alarm_active or self.command_active
 
     def snapshot_age_s(self) -> float | None:
-        return None if self.snapshot_ok_at is None else time.monotonic() - self.snapshot_ok_at
+        if self.snapshot_ok_at is not None:
+            return time.monotonic() - self.snapshot_ok_at
+        if self.snapshot.change_no >= 0:   # loaded from the disk cache: as old as its build
+            return (datetime.now(timezone.utc) - self.snapshot.built_at).total_seconds()
+        return None
 
 
 def default_journal_path(config: SiteConfig, controller_id: str) -> Path:
@@ -78,10 +84,15 @@ class ControllerRuntime:
 
     def __init__(self, config: SiteConfig, engine: Engine, readers: dict[str, Any], io: dict[str, IoModule],
                  *, alarm_io: IoModule | None = None, controller_id: str = "serve",
-                 journal_path: str | Path | None = None, gate_ids: list[str] | None = None):
+                 journal_path: str | Path | None = None, gate_ids: list[str] | None = None,
+                 snapshot_cache_interval_s: float = 60.0):
         self.config, self.engine = config, engine
         self._sessions = session_factory(engine)
-        journal = Journal(journal_path or default_journal_path(config, controller_id))
+        journal_path = Path(journal_path or default_journal_path(config, controller_id))
+        journal = Journal(journal_path)
+        self.cache = CacheWriter(journal_path.with_name(f"snapshot-{controller_id}.cache"),
+                                 lambda: self.site.snapshot, snapshot_cache_interval_s)
+        self._full_build_needed = True
         self.site = SiteContext(controller_id=controller_id, policy=config.policy(), journal=journal,
                                 stale_read_s=config.rules.stale_read_s,
                                 repeat_read_s=config.rules.repeat_read_s)
@@ -105,11 +116,27 @@ class ControllerRuntime:
     def start(self) -> None:
         sys.setswitchinterval(min(sys.getswitchinterval(), self.GIL_SWITCH_INTERVAL_S))
         self._sync_once(full=True)
+        if not self.db_ok:
+            self._start_from_cache()
         for gate in self.gates.values():
             gate.start()
         self._spawn(self._sync_loop, "sync")
         if self.alarm_io is not None and self.config.alarm is not None:
             self._spawn(self._alarm_loop, "alarm")
+        self.cache.start()
+
+    def _start_from_cache(self) -> None:
+        """The database is unreachable at start: decide from the last snapshot saved on disk."""
+        cached = load_cached_snapshot(self.cache.path)
+        if cached is None:
+            log.warning("no database and no snapshot cache: every entry is denied until the database answers")
+            return
+        log.warning("deciding from the cached snapshot of %s (change %s) until the database answers",
+                    cached.built_at.isoformat(timespec="seconds"), cached.change_no)
+        self.site.presence.load_base(_presence_of(cached), 0)
+        self.site.snapshot = cached
+        self.cache.saved_change_no = cached.change_no
+        self._set_command_emergency(bool(cached.emergency))
 
     def stop(self) -> None:
         self._stop.set()
@@ -117,6 +144,7 @@ class ControllerRuntime:
             gate.stop()
         for t in self._threads:
             t.join(timeout=3)
+        self.cache.stop()
         try:
             self._ship()    # best effort: what is not shipped now is shipped at the next start
         except Exception as err:  # noqa: BLE001 - the journal keeps it
@@ -144,7 +172,8 @@ class ControllerRuntime:
             today = today_at_site(self.site.policy)
             with self._sessions() as session:
                 snap = self.site.snapshot
-                if full or snap.change_no < 0:
+                if full or self._full_build_needed:
+                    # A cached snapshot may come from another database state: rebuild.
                     snap = build_snapshot(session, today)
                 else:
                     snap = refresh_snapshot(session, snap, today)
@@ -159,6 +188,7 @@ class ControllerRuntime:
         if not self.db_ok:
             log.info("central database reachable (change %s)", snap.change_no)
         self.db_ok, self.last_db_error = True, None
+        self._full_build_needed = False
         if snap is not self.site.snapshot or full:
             self.site.presence.load_base(_presence_of(snap), shipped_seq)
             self.site.snapshot = snap

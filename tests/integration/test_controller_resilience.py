@@ -138,3 +138,50 @@ def test_sigkill_loses_no_journalled_event(tmp_path: Path, make_turnstile_sim: C
             proc.wait(5)
         pty.close()
         engine.dispose()
+
+
+def test_restart_without_database_decides_from_the_snapshot_cache(
+        tmp_path: Path, make_turnstile_sim: Callable[..., Any], wait_until: Callable[..., Any]) -> None:
+    from sqlalchemy import create_engine
+
+    url, engine = migrated_sqlite(tmp_path / "central.db")
+    sim = make_turnstile_sim(turnstiles=[(0, 0), (1, 1)], pass_delay_s=0.1)
+    config = plant_config(url, sim.url)
+    People(engine, config).visitor(VISITOR)
+    journal = tmp_path / "journal.db"
+
+    def run(db_engine: Any) -> tuple[ControllerRuntime, PtyReaderSim, ModbusIoModule]:
+        pty = PtyReaderSim("em4100")
+        io = ModbusIoModule(sim.url, 1)
+        rt = ControllerRuntime(config, db_engine, {"smelting-east": SerialCardReader("smelting-east", "em4100", pty.port)},
+                               {"smelting-east": io}, controller_id="cached", journal_path=journal,
+                               gate_ids=["smelting-east"])
+        rt.start()
+        return rt, pty, io
+
+    first, pty, io = run(engine)
+    try:
+        wait_until(lambda: first.cache.path.exists() and first.cache.saved_change_no == first.site.snapshot.change_no,
+                   what="snapshot cache written")
+    finally:
+        first.stop()
+        io.close()
+        pty.close()
+    # The controller restarts while the database is unreachable (its directory is gone).
+    gone = create_engine(f"sqlite:///{tmp_path / 'no-such-dir' / 'central.db'}")
+    second, pty, io = run(gone)
+    try:
+        assert not second.db_ok and VISITOR in second.site.snapshot.by_card
+        assert second.health()["snapshot_age_s"] > 0
+        pty.present(VISITOR)
+        pty.present(ESCORT_CARD)
+        wait_until(lambda: any(e["kind"] == "passage" and e["card"] == VISITOR and e["passed"]
+                               for e in journal_rows(journal)), what="the visitor passes on the cached snapshot")
+        decision = [e for e in journal_rows(journal) if e["kind"] == "decision" and e["card"] == VISITOR][-1]
+        assert decision["allowed"] and decision["reasons"] == []
+    finally:
+        second.stop()
+        io.close()
+        pty.close()
+        gone.dispose()
+        engine.dispose()
