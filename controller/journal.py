@@ -34,6 +34,10 @@ CREATE TABLE IF NOT EXISTS journal (
 CREATE TABLE IF NOT EXISTS shipped (
     seq INTEGER PRIMARY KEY     -- high-water mark: every seq <= this one reached the centre
 );
+CREATE TABLE IF NOT EXISTS pruned (
+    seq INTEGER PRIMARY KEY,    -- the newest row removed after shipping, and its hash:
+    hash TEXT NOT NULL          -- the chain is verified from here on
+);
 """
 
 
@@ -70,7 +74,8 @@ class Journal:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
-        row = self._db.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
+        row = self._db.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone() or \
+            self._db.execute("SELECT seq, hash FROM pruned").fetchone()   # every row pruned
         self._last_seq, self._last_hash = (row[0], row[1]) if row else (0, GENESIS)
 
     def append(self, event: dict[str, Any]) -> Entry:
@@ -115,10 +120,34 @@ class Journal:
         with self._lock:
             return self._last_seq
 
+    def prune(self, before: datetime) -> int:
+        """Remove shipped rows whose event time is before ``before`` (the central events
+        table is the permanent record, R18); the chain stays verifiable from the newest
+        removed row's hash. Returns how many rows were removed."""
+        cutoff = before.isoformat()
+        with self._lock:
+            mark = self._shipped_mark()
+            last = None
+            for seq, body, digest in self._db.execute(
+                    "SELECT seq, body, hash FROM journal WHERE seq <= ? ORDER BY seq", (mark,)):
+                if json.loads(body).get("at", "") >= cutoff:
+                    break
+                last = (seq, digest)
+            if last is None:
+                return 0
+            with self._db:
+                self._db.execute("BEGIN")
+                count = self._db.execute("DELETE FROM journal WHERE seq <= ?", (last[0],)).rowcount
+                self._db.execute("DELETE FROM pruned")
+                self._db.execute("INSERT INTO pruned(seq, hash) VALUES (?, ?)", last)
+            return int(count)
+
     def verify(self) -> tuple[bool, int, str]:
         """Walk the chain. Returns (ok, rows checked, problem); the problem names the first
         row whose hash or link does not match (an edited, inserted or deleted row)."""
-        prev, expected_seq, count = GENESIS, 1, 0
+        with self._lock:
+            start = self._db.execute("SELECT seq, hash FROM pruned").fetchone()
+        prev, expected_seq, count = (start[1], start[0] + 1, 0) if start else (GENESIS, 1, 0)
         with self._lock:
             rows = self._db.execute("SELECT seq, body, prev_hash, hash FROM journal ORDER BY seq").fetchall()
         for seq, body, prev_hash, digest in rows:

@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +80,7 @@ def default_journal_path(config: SiteConfig, controller_id: str) -> Path:
 class ControllerRuntime:
     SYNC_INTERVAL_S = 0.2      # snapshot freshness goal: < 1 s (design.md)
     HEALTH_INTERVAL_S = 1.0
+    PRUNE_INTERVAL_S = 3600.0
     ALARM_INTERVAL_S = 0.1
 
     def __init__(self, config: SiteConfig, engine: Engine, readers: dict[str, Any], io: dict[str, IoModule],
@@ -158,8 +159,11 @@ class ControllerRuntime:
 
     # -- sync with the central database ----------------------------------------------------
     def _sync_loop(self) -> None:
-        next_health = 0.0
+        next_health, next_prune = 0.0, 0.0
         while not self._stop.wait(self.SYNC_INTERVAL_S):
+            if time.monotonic() >= next_prune:
+                next_prune = time.monotonic() + self.PRUNE_INTERVAL_S
+                self._prune_journal()
             report = time.monotonic() >= next_health
             if report:
                 next_health = time.monotonic() + self.HEALTH_INTERVAL_S
@@ -194,6 +198,14 @@ class ControllerRuntime:
             self.site.snapshot = snap
         self.site.snapshot_ok_at = time.monotonic()
         self._set_command_emergency(bool(snap.emergency))
+
+    def _prune_journal(self) -> None:
+        """Shipped journal rows older than ``site.journal_retention_days`` go (the central
+        events table keeps them, R18); the hash chain stays verifiable."""
+        keep = timedelta(days=self.config.site.journal_retention_days)
+        removed = self.site.journal.prune(datetime.now(timezone.utc) - keep)
+        if removed:
+            log.info("journal: %d shipped rows older than %s removed", removed, keep)
 
     def _ship(self) -> None:
         journal = self.site.journal

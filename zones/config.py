@@ -50,6 +50,7 @@ class SiteSection(_Strict):
     database: str = "sqlite:///var/sitegate.db"
     language: Literal["en", "zh"] = "en"
     secret_key_file: str = "var/secret_key"   # generated on first run when missing
+    journal_retention_days: int = Field(90, ge=1)  # controller journals keep shipped rows this long
 
     @field_validator("timezone")
     @classmethod

@@ -65,3 +65,36 @@ def test_journal_is_durable_wal_with_full_sync(tmp_path: Path) -> None:
     j = Journal(tmp_path / "j.db")
     assert j._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert j._db.execute("PRAGMA synchronous").fetchone()[0] == 2   # FULL
+
+
+def test_prune_removes_only_shipped_old_rows_and_the_chain_still_verifies(tmp_path: Path) -> None:
+    j = Journal(tmp_path / "j.db")
+    for i in range(6):
+        j.append(_event(i))                   # events at 02:00:00 .. 02:00:05
+    j.mark_shipped(4)
+    cutoff = datetime(2026, 11, 24, 2, 0, 3, tzinfo=timezone.utc)
+    assert j.prune(cutoff) == 3               # rows 1-3: shipped and older than the cutoff
+    assert j.verify() == (True, 3, "")
+    assert [e.seq for e in j.unshipped()] == [5, 6]
+    assert j.prune(datetime(2030, 1, 1, tzinfo=timezone.utc)) == 1   # row 4; 5 and 6 are not shipped
+    j.mark_shipped(6)
+    assert j.prune(datetime(2030, 1, 1, tzinfo=timezone.utc)) == 2
+    j.close()
+    j2 = Journal(tmp_path / "j.db")            # every row pruned: the sequence and chain go on
+    assert j2.append(_event(9)).seq == 7
+    assert j2.verify() == (True, 1, "")
+
+
+def test_R18_tampering_after_a_prune_is_still_detected(tmp_path: Path) -> None:
+    j = Journal(tmp_path / "j.db")
+    for i in range(4):
+        j.append(_event(i))
+    j.mark_shipped(2)
+    j.prune(datetime(2030, 1, 1, tzinfo=timezone.utc))
+    j.close()
+    db = sqlite3.connect(tmp_path / "j.db")
+    db.execute("UPDATE journal SET body = replace(body, 'C3', 'C9') WHERE seq = 4")
+    db.commit()
+    db.close()
+    ok, _, problem = Journal(tmp_path / "j.db").verify()
+    assert not ok and "row 4" in problem
