@@ -340,6 +340,7 @@ ZH: dict[str, str] = {
     "You have no visitors on site.": "您没有在厂的访客。",
     "{n} still missing": "{n} 人仍未到场",
     "Refresh": "刷新",
+    "updated {t}": "更新于 {t}",
     "Here": "已到场",
 }
 

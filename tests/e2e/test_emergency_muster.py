@@ -75,3 +75,17 @@ def test_emergency_button_confirms_and_shows_the_muster_list(site: Site, desk: A
     # the officer's page was not reloaded: live refresh brings the new count
     expect(officer.locator("[data-test=missing-count]")).to_have_text("1", timeout=10_000)
     shot(officer, "panel-muster-live")
+
+    # Another warden marks the escort at the assembly point: the phone's list, not reloaded,
+    # follows by live refresh too.
+    from zones.db import make_engine, session_factory
+    from zones.services.site import mark_accounted
+
+    engine = make_engine(site.database)
+    try:
+        with session_factory(engine)() as s:
+            mark_accounted(s, site.ids["escort"])
+    finally:
+        engine.dispose()
+    expect(escort.locator("[data-test=missing-count]")).to_contain_text("0", timeout=10_000)
+    expect(officer.locator("[data-test=missing-count]")).to_have_text("0", timeout=10_000)

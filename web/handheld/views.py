@@ -60,14 +60,26 @@ def my_visitors() -> Any:
     return render_template("handheld/my_visitors.html", rows=q.escort_visitors(db(), actor().id))
 
 
-@bp.get("/muster")
-@require("muster.read")
-def muster() -> Any:
+def _muster_context() -> dict[str, Any]:
     rows = muster_rows(db())
     # the missing first, per zone: that is who the escort is looking for
     rows.sort(key=lambda r: (r[0].accounted, r[0].zone, r[1].name))
     missing = sum(1 for p, _, _ in rows if not p.accounted)
-    return render_template("handheld/muster.html", rows=rows, missing=missing, state=read_emergency(db()))
+    return {"rows": rows, "missing": missing, "state": read_emergency(db()),
+            "now_text": local(datetime.now(UTC), site().policy.timezone).strftime("%H:%M:%S")}
+
+
+@bp.get("/muster")
+@require("muster.read")
+def muster() -> Any:
+    return render_template("handheld/muster.html", **_muster_context())
+
+
+@bp.get("/muster/live")
+@require("muster.read")
+def muster_live() -> Any:
+    """The muster list alone, fetched every 2 s by static/live.js (R16)."""
+    return render_template("handheld/_muster_list.html", **_muster_context())
 
 
 @bp.post("/muster/<int:person_id>/accounted")
