@@ -1,6 +1,10 @@
 """``sitegate user create NAME --role ROLE [--escort-zones z1,z2] [--card CARD] [--department D]``:
 create an employee / web user in the database config.toml names and print one line
-``token: <TOKEN>`` holding a new API token (contract.md)."""
+``token: <TOKEN>`` holding a new API token (contract.md).
+
+``sitegate user token NAME`` prints another token for an existing user;
+``sitegate user revoke-token`` revokes the token read from standard input (so it never
+lands in the shell's history)."""
 
 from __future__ import annotations
 
@@ -29,9 +33,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     create.add_argument("--phone", help="phone number, shown on the muster list (R16)")
     create.add_argument("--dispatch-room", action="store_true", help="dispatch-room staff: may escort at night (R14)")
     create.add_argument("--password-stdin", action="store_true", help="read a panel password from standard input")
+    token = sub.add_parser("token", help="print a new API token for an existing user")
+    token.add_argument("name")
+    sub.add_parser("revoke-token", help="revoke the API token read from standard input")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.user_command != "create":
+        return _tokens(args)
     from zones.services import create_user
 
     config = load_or_exit(args.config)
@@ -54,3 +63,30 @@ def run(args: argparse.Namespace) -> int:
         engine.dispose()
     print(f"token: {token}")
     return 0
+
+
+def _tokens(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from zones.schema import Employee
+    from zones.services.people import create_token, revoke_token
+
+    config = load_or_exit(args.config)
+    engine = open_database(config)
+    try:
+        with session_factory(engine)() as session:
+            if args.user_command == "revoke-token":
+                revoke_token(session, sys.stdin.readline().strip())
+                print("token revoked")
+                return 0
+            emp = session.scalar(select(Employee).where(Employee.name == args.name))
+            if emp is None:
+                print(f"name: no user called {args.name!r}", file=sys.stderr)
+                return 2
+            print(f"token: {create_token(session, emp.id)}")
+            return 0
+    except DomainError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()

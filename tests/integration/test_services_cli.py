@@ -91,3 +91,19 @@ def test_R7_db_purge_notifications(config_path, db_url, capsys):
         engine.dispose()
     assert main(["--config", str(config_path), "db", "purge-notifications"]) == 0
     assert "purged 1 notification card" in capsys.readouterr().out
+
+
+def test_user_token_and_revoke_token(config_path, db_url, capsys, monkeypatch):
+    import io
+
+    assert main(["--config", str(config_path), "user", "create", "Gao", "--role", "guard"]) == 0
+    first = capsys.readouterr().out.split()[1]
+    assert main(["--config", str(config_path), "user", "token", "Gao"]) == 0
+    second = capsys.readouterr().out.split()[1]
+    assert second != first and _employee_for(db_url, second)[0] == "Gao"
+    monkeypatch.setattr("sys.stdin", io.StringIO(first + "\n"))
+    assert main(["--config", str(config_path), "user", "revoke-token"]) == 0
+    assert _employee_for(db_url, first) is None                # revoked
+    assert _employee_for(db_url, second)[0] == "Gao"           # the other still works
+    assert main(["--config", str(config_path), "user", "token", "Nobody"]) == 2
+    assert "no user called 'Nobody'" in capsys.readouterr().err
