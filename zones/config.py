@@ -51,6 +51,14 @@ class SiteSection(_Strict):
     language: Literal["en", "zh"] = "en"
     secret_key_file: str = "var/secret_key"   # generated on first run when missing
     journal_retention_days: int = Field(90, ge=1)  # controller journals keep shipped rows this long
+    closes: str | None = None                 # "HH:MM": when the site closes (R4 overdue visits)
+
+    @field_validator("closes")
+    @classmethod
+    def _closing_time(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", v):
+            raise ValueError(f"expected HH:MM, got {v!r}")
+        return v
 
     @field_validator("timezone")
     @classmethod

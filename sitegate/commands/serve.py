@@ -8,6 +8,7 @@ import logging
 import signal
 import threading
 
+from sitegate.maintenance import Housekeeping
 from sitegate.wiring import controllers, load_or_exit, open_database, setup_logging
 
 log = logging.getLogger("sitegate.serve")
@@ -38,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _stop)
+    housekeeping = Housekeeping(config, engine)   # R4 overdue visits, R7 purge
+    housekeeping.start()
     url = f"http://{args.host}:{server.server_port}/"
     if args.no_gates:
         print(f"SiteGate serving on {url} (no gates)", flush=True)
@@ -47,5 +50,6 @@ def run(args: argparse.Namespace) -> int:
             log.info("SiteGate %r: %d gates", config.site.name, len(runtime.gates))
             print(f"SiteGate serving on {url}", flush=True)
             server.serve_forever(poll_interval=0.2)
+    housekeeping.stop()
     engine.dispose()
     return 0

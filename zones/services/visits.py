@@ -110,11 +110,20 @@ def _close(session: Session, visit: Visit, now: datetime) -> None:
     record_change(session, visit.visitor_id, "visit")
 
 
-def flag_overdue(session: Session, now: datetime, after_arrival: timedelta = timedelta(hours=12)) -> list[Visit]:
-    """R4: flag open visits whose visitor arrived more than ``after_arrival`` ago."""
+def flag_overdue(session: Session, now: datetime, after_arrival: timedelta = timedelta(hours=12), *,
+                 site_closed_at: datetime | None = None, after_close: timedelta = timedelta(hours=2)) -> list[Visit]:
+    """R4: flag open visits whose visitor arrived more than ``after_arrival`` ago, and, when
+    ``site_closed_at`` (the site's latest closing time before ``now``) is given, visits
+    still open ``after_close`` after it that began before it."""
     visits = list(session.scalars(select(Visit).where(
         Visit.state == "on-site", Visit.arrived_at < now - after_arrival, Visit.flagged.is_(None))))
     for v in visits:
         v.flagged = f"overdue: on site since {v.arrived_at:%Y-%m-%d %H:%M} UTC (R4)"
+    if site_closed_at is not None and now >= site_closed_at + after_close:
+        late = list(session.scalars(select(Visit).where(
+            Visit.state == "on-site", Visit.arrived_at < site_closed_at, Visit.flagged.is_(None))))
+        for v in late:
+            v.flagged = f"overdue: still open {after_close} after the site closed (R4)"
+        visits += late
     session.commit()
     return visits
