@@ -15,13 +15,13 @@ does not deny repeats); the next card is presented after the previous passage fi
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench._wait import wait
 from controller.runtime import ControllerRuntime
 from hardware.modbus_io import ModbusIoModule
 from hardware.serial_reader import SerialCardReader
@@ -37,12 +37,6 @@ def _config(db_url: str, modbus_url: str):  # type: ignore[no-untyped-def]
     return plant_config(db_url, modbus_url, max_occupancy=1_000_000)
 
 
-def wait(cond, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise SystemExit("timed out: the gate did not answer")
-        time.sleep(0.0005)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,23 +23,15 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
+from bench._wait import wait
 from hardware.base import CardRead
 from hardware.osdp_reader import SETTLE_S, OsdpCardReader, _buses
 from hardware.sim_osdp import OsdpReaderSim
 from zones.config import ReaderSection
 
 KEY = "00112233445566778899AABBCCDDEEFF"
-
-
-def wait(cond: Callable[[], object], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise SystemExit("timed out waiting for the reader")
-        time.sleep(0.0005)
 
 
 def settled(reader: OsdpCardReader) -> bool:
