@@ -65,8 +65,7 @@ def _muster_context() -> dict[str, Any]:
     # the missing first, per zone: that is who the escort is looking for
     rows.sort(key=lambda r: (r[0].accounted, r[0].zone, r[1].name))
     missing = sum(1 for p, _, _ in rows if not p.accounted)
-    return {"rows": rows, "missing": missing, "state": read_emergency(db()),
-            "now_text": local(datetime.now(UTC), site().policy.timezone).strftime("%H:%M:%S")}
+    return {"rows": rows, "missing": missing, "state": read_emergency(db())}
 
 
 @bp.get("/muster")
