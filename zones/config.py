@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from zones.facts import Policy, TimeWindow, Zone
+from zones.workdays import WorkCalendar
 
 _WINDOW = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -52,6 +53,10 @@ class SiteSection(_Strict):
     secret_key_file: str = "var/secret_key"   # generated on first run when missing
     journal_retention_days: int = Field(90, ge=1)  # controller journals keep shipped rows this long
     closes: str | None = None                 # "HH:MM": when the site closes (R4 overdue visits)
+    # R6: the safety & environment department's verbal briefing counts for every zone; the
+    # dispatch room educates and escorts at night (R6, R14). Department ids, as zones name them.
+    safety_department: str = "safety"
+    dispatch_department: str = "dispatch"
 
     @field_validator("closes")
     @classmethod
@@ -88,6 +93,7 @@ class RulesSection(_Strict):
     overdue_after_arrival_h: float = Field(12, gt=0)  # R4
     stale_read_s: float = Field(3, gt=0, le=60)       # card reads older than this are ignored
     repeat_read_s: float = Field(1, ge=0, le=30)      # a card held to the reader repeats: one read
+    education_record_delay_days: int = Field(7, ge=0, le=366)   # R6: recorded within N days
 
     @field_validator("night")
     @classmethod
@@ -172,12 +178,44 @@ class AlarmSection(_Strict):
     _modbus = field_validator("modbus")(classmethod(lambda cls, v: _check_modbus(v)))
 
 
+class RoutingSection(_Strict):
+    """R21: the department each category of unscheduled arrival is routed to."""
+
+    A: str = "customer-service"
+    B: str = "human-resources"
+    C: str = "administration"
+    other: str = "administration"
+
+
+class ReceptionSection(_Strict):
+    """The reception's procedures (R21-R23) and the site's working-day calendar."""
+
+    routing: RoutingSection = RoutingSection()
+    incident_report_working_days: int = Field(2, ge=0, le=60)    # R21
+    complaint_answer_working_days: int = Field(3, ge=0, le=60)   # R22
+    follow_up_hours: float = Field(24, gt=0, le=24 * 30)         # R23
+    holidays: list[date] = Field(default_factory=list)           # weekdays that are not worked
+    workdays: list[date] = Field(default_factory=list)           # adjusted working days (weekends worked)
+
+    @field_validator("workdays")
+    @classmethod
+    def _no_day_both(cls, v: list[date], info: ValidationInfo) -> list[date]:
+        both = sorted(set(v) & set(info.data.get("holidays", [])))
+        if both:
+            raise ValueError(f"{both[0].isoformat()} is listed both as a holiday and as a working day")
+        return v
+
+    def calendar(self) -> WorkCalendar:
+        return WorkCalendar(holidays=frozenset(self.holidays), workdays=frozenset(self.workdays))
+
+
 class SiteConfig(_Strict):
     site: SiteSection = SiteSection()
     rules: RulesSection = RulesSection()
     zones: list[ZoneSection] = Field(default_factory=list)
     gates: list[GateSection] = Field(default_factory=list)
     alarm: AlarmSection | None = None
+    reception: ReceptionSection = ReceptionSection()
 
     # -- views the rest of the system uses --
     def policy(self) -> Policy:
@@ -189,6 +227,8 @@ class SiteConfig(_Strict):
             escort_max_visitors=self.rules.escort_max_visitors,
             min_age=self.rules.min_age,
             night=parse_window(self.rules.night),
+            safety_department=self.site.safety_department,
+            dispatch_department=self.site.dispatch_department,
         )
 
     def zone_map(self) -> dict[str, Zone]:

@@ -66,6 +66,8 @@ class Policy:
     escort_max_visitors: int = 5
     min_age: int = 18
     night: TimeWindow = field(default_factory=lambda: TimeWindow(time(20, 0), time(7, 0)))
+    safety_department: str = "safety"      # R6: its verbal briefing counts for every zone
+    dispatch_department: str = "dispatch"  # R6/R14: night education and night escorts
 
 
 @dataclass(frozen=True, slots=True)
