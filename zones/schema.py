@@ -42,6 +42,7 @@ FORM_STATES = ("pending", "approved", "revoked")
 EDUCATION_METHODS = ("video", "verbal", "written")
 SEVERITIES = ("warning", "cancel-visit", "ban")
 EVENT_KINDS = ("read", "decision", "passage", "fault", "emergency")
+ALERT_STATES = ("open", "closed")
 
 
 class Base(DeclarativeBase):
@@ -353,3 +354,30 @@ class Change(Base):
     what: Mapped[str] = mapped_column(String(40))
     at: Mapped[datetime]
     __table_args__ = {"sqlite_autoincrement": True}   # numbers are never reused
+
+
+class Alert(Base):
+    """Something staff must act on: visitors left without their escort (R10), an unscheduled
+    arrival routed to a department (R21), an answer, report or follow-up past its due date
+    (R21-R23). ``key`` makes opening idempotent (a controller may ship one event twice).
+
+    Who is concerned: ``escort_id`` (the escort of R10), and the employees of
+    ``department``; ``audience`` "safety" narrows the department to its safety officers
+    (unescorted visitors), "members" alerts everyone in it (a routed incident)."""
+
+    __tablename__ = "alerts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(30), index=True)
+    state: Mapped[str] = mapped_column(String(10), default="open", index=True)
+    opened_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    close_note: Mapped[str | None] = mapped_column(Text)
+    zone: Mapped[str | None] = mapped_column(String(64))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
+    escort_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"), index=True)
+    department: Mapped[str | None] = mapped_column(String(100), index=True)
+    audience: Mapped[str] = mapped_column(String(10), default="members")
+    subject_id: Mapped[int | None]      # the incident or complaint the alert is about
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
