@@ -85,6 +85,9 @@ class Employee(Person):
     on_duty: Mapped[bool] = mapped_column(default=True)
     dispatch_room: Mapped[bool] = mapped_column(default=False)   # may escort at night (R14)
     active: Mapped[bool] = mapped_column(default=True)
+    # bumped on logout and password change: every session cookie issued before is void
+    session_generation: Mapped[int] = mapped_column(default=0)
+    password_changed_at: Mapped[datetime | None]
     escort_zones: Mapped[list[EmployeeEscortZone]] = relationship(cascade="all, delete-orphan")
     access_zones: Mapped[list[EmployeeAccessZone]] = relationship(cascade="all, delete-orphan")
     __mapper_args__ = {"polymorphic_identity": "employee"}
@@ -123,6 +126,8 @@ class ApiToken(Base):
     employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"), index=True)
     created: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]     # None: never ([web] token_days unset)
+    last_used_at: Mapped[datetime | None]
 
 
 class Visitor(Person):
@@ -199,7 +204,10 @@ class ContactForm(Base):
     revoked_by: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
     revoked_at: Mapped[datetime | None]
     revoke_reason: Mapped[str | None] = mapped_column(Text)
+    permissions: Mapped[list[Any]] = mapped_column(default=list)   # R13 grants: "photography", "vehicle"
     zones: Mapped[list[ContactFormZone]] = relationship(cascade="all, delete-orphan")
+    escorts: Mapped[list[ContactFormEscort]] = relationship(cascade="all, delete-orphan")
+    approvals: Mapped[list[ContactFormApproval]] = relationship(cascade="all, delete-orphan")
 
     @property
     def zone_ids(self) -> list[str]:
@@ -210,6 +218,29 @@ class ContactFormZone(Base):
     __tablename__ = "contact_form_zones"
     form_id: Mapped[int] = mapped_column(ForeignKey("contact_forms.id", ondelete="CASCADE"), primary_key=True)
     zone: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class ContactFormEscort(Base):
+    """An escort of record on a form (R10): named on it, or a substitute a safety officer
+    authorised later (``substitute``, with who and when: "whoever escorts is responsible")."""
+
+    __tablename__ = "contact_form_escorts"
+    form_id: Mapped[int] = mapped_column(ForeignKey("contact_forms.id", ondelete="CASCADE"), primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"), primary_key=True)
+    substitute: Mapped[bool] = mapped_column(default=False)
+    added_by: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    added_at: Mapped[datetime | None]
+
+
+class ContactFormApproval(Base):
+    """One department's approval of a form (R5): the form is approved when every department
+    of its zones has approved."""
+
+    __tablename__ = "contact_form_approvals"
+    form_id: Mapped[int] = mapped_column(ForeignKey("contact_forms.id", ondelete="CASCADE"), primary_key=True)
+    department: Mapped[str] = mapped_column(String(100), primary_key=True)
+    approved_by: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    at: Mapped[datetime]
 
 
 class Education(Base):
@@ -228,6 +259,9 @@ class Education(Base):
     educator_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
     valid_until: Mapped[date]
     notification_signed: Mapped[bool] = mapped_column(default=False)
+    # R9: the zones whose hazards were told on the signed card; empty on records made before
+    # the card named zones (they count for the zones of their department, as they did then)
+    zones: Mapped[list[Any]] = mapped_column(default=list)
 
 
 class NotificationCard(Base):
@@ -273,6 +307,8 @@ class Breach(Base):
     days: Mapped[int | None]
     note: Mapped[str] = mapped_column(Text, default="")
     seen_by: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    prohibition: Mapped[int | None]      # R13's numbered prohibition (1-7) when rule is R13
+    escort_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))   # in charge then (R17)
     at: Mapped[datetime]
 
 
@@ -381,3 +417,77 @@ class Alert(Base):
     audience: Mapped[str] = mapped_column(String(10), default="members")
     subject_id: Mapped[int | None]      # the incident or complaint the alert is about
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Incident(Base):
+    """An unscheduled arrival recorded by reception (R21), routed at once to the department
+    responsible for its category; open until its report is filed."""
+
+    __tablename__ = "incidents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(String(10))          # "A" | "B" | "C" | "other"
+    summary: Mapped[str] = mapped_column(Text)
+    arrived_at: Mapped[datetime]
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    recorded_at: Mapped[datetime]
+    routed_to: Mapped[str] = mapped_column(String(100), index=True)
+    state: Mapped[str] = mapped_column(String(10), default="open", index=True)   # "open" | "closed"
+    report_due: Mapped[date]
+    handled_by: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    outcome: Mapped[str | None] = mapped_column(Text)
+    report_text: Mapped[str | None] = mapped_column(Text)
+    reported_at: Mapped[datetime | None]
+    people: Mapped[list[IncidentPerson]] = relationship(cascade="all, delete-orphan")
+
+
+class IncidentPerson(Base):
+    """Someone involved in an incident; linked to the registered visitor with the same
+    identity number (R21: A and B people do not enter production zones meanwhile)."""
+
+    __tablename__ = "incident_people"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    id_number: Mapped[str | None] = mapped_column(String(64))        # personal data (R20)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
+
+
+class Complaint(Base):
+    """A complaint or suggestion registered by reception (R22) and its answer; closing it
+    sets the follow-up due time (R23). ``related_to`` links the same matter raised again."""
+
+    __tablename__ = "complaints"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    contact: Mapped[str] = mapped_column(String(200), default="")    # personal data (R20)
+    channel: Mapped[str] = mapped_column(String(10))                 # "in-person" | "phone" | "letter"
+    subject: Mapped[str] = mapped_column(String(200))
+    department: Mapped[str] = mapped_column(String(100), index=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+    registered_by: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    registered_at: Mapped[datetime]
+    answer_due: Mapped[date]
+    state: Mapped[str] = mapped_column(String(10), default="open", index=True)  # open | answered | closed
+    answer_text: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    answered_at: Mapped[datetime | None]
+    promised_date: Mapped[date | None]       # the answer is not final yet: when it will be
+    closed_at: Mapped[datetime | None]
+    follow_up_due: Mapped[datetime | None]
+    related_to: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), index=True)
+
+
+class FollowUp(Base):
+    """The follow-up of a closed complaint (R23): by phone, or in person with the person's
+    signature (a PNG data URL, as on the notification card)."""
+
+    __tablename__ = "follow_ups"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    method: Mapped[str] = mapped_column(String(10))                  # "phone" | "in-person"
+    satisfaction: Mapped[int]
+    note: Mapped[str] = mapped_column(Text, default="")
+    signature: Mapped[str | None] = mapped_column(Text)
+    by: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    at: Mapped[datetime]
