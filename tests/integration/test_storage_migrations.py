@@ -80,3 +80,18 @@ def test_storage_session_factory_keeps_objects_readable_after_commit(engine):
         s.add(c)
         s.commit()
     assert c.no >= 1 and c.person_id == 7
+
+
+def test_storage_migrations_match_the_models(engine):
+    """Every table and column the models declare exists after the migrations, and no more:
+    a model change without its migration fails here, not on a site's database."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from zones.schema import Base
+
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), Base.metadata)
+    structural = [d for d in diff if isinstance(d, tuple) and d[0] in ("add_table", "remove_table", "add_column",
+                                                                        "remove_column")]
+    assert structural == []
