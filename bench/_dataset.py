@@ -254,6 +254,7 @@ def _bulk_visitors(db: sqlite3.Connection, pop: Population, t: Times, first_pid:
         " iif(r, :officer, NULL), iif(r, :at, NULL), iif(r, :revoke, NULL)"
         " FROM (SELECT *, prof = 'form-revoked' AS r FROM gv)",
         "INSERT INTO contact_form_zones (form_id, zone) SELECT i, :zone FROM gv",
+        "INSERT INTO contact_form_escorts (form_id, employee_id, substitute) SELECT i, escort, 0 FROM gv",
         # record_education (+ its notification card when signed)
         "INSERT INTO education (id, visitor_id, department, method, topics, delivered_at, delivered_on, educator_id,"
         " valid_until, notification_signed)"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
+import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -71,6 +72,12 @@ class Interner:
         if got is None:
             got = self._seen[key] = cls(*values)
         return got  # type: ignore[no-any-return]
+
+    def json_zones(self, value: Any) -> frozenset[str]:
+        """A frozenset from a JSON list of zone ids (SQLite gives the text, psycopg the list)."""
+        if isinstance(value, str):
+            value = json.loads(value)
+        return self(frozenset(value)) if value else EMPTY
 
     def zones(self, joined: str | None) -> frozenset[str]:
         """A frozenset from a comma-joined aggregate, shared between equal sets."""

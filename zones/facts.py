@@ -81,26 +81,44 @@ class VisitFact:
 
 
 @dataclass(frozen=True, slots=True)
+class EscortOfRecord:
+    """An employee a contact form names as escort, or a substitute a safety officer added
+    to it (R10). The name lets a denial say whom the visitor must wait for."""
+
+    person_id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class FormFact:
     """An approved visitor entry contact form (R5). Only approved, unrevoked forms are facts;
-    no form id, so identical forms (a group visit) share one object in a snapshot."""
+    no form id, so identical forms (a group visit) share one object in a snapshot.
+    ``escorts`` are the escorts of record (R10): a visitor is paired only with one of them."""
 
     zones: frozenset[str]
     valid_from: datetime
     valid_until: datetime
-    escort_id: int | None = None
+    escorts: tuple[EscortOfRecord, ...] = ()
     outside_hours: bool = False        # R14: the form allows entry outside the zone's hours
+
+    def names_escort(self, person_id: int) -> bool:
+        return any(e.person_id == person_id for e in self.escorts)
 
 
 @dataclass(frozen=True, slots=True)
 class EducationFact:
     """Safety education given by a department (R6), its education card (R8) and whether the
-    written notification card was signed (R7, needed for high-risk zones by R9)."""
+    notification card was signed (R7). ``zones`` are the zones whose hazards the signed card
+    names (R9); empty on records made before cards named zones, which count for the zones of
+    their own department. ``delivered_at``: education dated after the moment decided is not
+    counted (R6: never in the future)."""
 
     department: str
     delivered_on: date
     notification_signed: bool = False
     method: Literal["video", "verbal", "written"] = "video"
+    zones: frozenset[str] = EMPTY
+    delivered_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +148,8 @@ class PersonFacts:
     forms: tuple[FormFact, ...] = ()
     education: tuple[EducationFact, ...] = ()
     helmet: bool = False               # R12: a helmet is currently issued
-    bans: tuple[BanFact, ...] = ()
+    bans: tuple[BanFact, ...] = ()     # R17: visitors and employees alike
+    incident_hold: bool = False        # R21: recorded in an open category A or B incident
     # employees
     department: str | None = None
     access_zones: frozenset[str] = EMPTY   # zones the employee may enter (E1)

@@ -2,8 +2,9 @@
 
 ``decide`` never stops at the first failure: a denial lists every failing rule (design.md),
 each with its rule id and a message a guard can read aloud. Visitors are held to the
-rulebook (R1-R17); employees to their own short set: an active card (R3), the zone among
-the zones they may enter (E1), capacity and anti-passback (R15), emergencies (R16).
+rulebook (R1-R17, R21); employees to their own short set: an active card (R3), the zone
+among the zones they may enter (E1), capacity and anti-passback (R15), emergencies (R16),
+bans (R17: "a banned person neither enters nor escorts") and open incidents (R21).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from zones.calendar import add_months, age_on, local
-from zones.facts import Decision, EntryRequest, PersonFacts, Policy, Reason, Zone
+from zones.facts import BanFact, Decision, EducationFact, EntryRequest, FormFact, PersonFacts, Policy, Reason, Zone
 from zones.messages import reason
 
 
@@ -34,6 +35,7 @@ def decide(request: EntryRequest, zone: Zone, policy: Policy) -> Decision:
     if person.kind == "employee":
         if zone.id not in person.access_zones and zone.id not in person.escort_zones:
             reasons.append(reason("employee-not-authorised", zone=zone.name))  # E1
+        _ban_and_incident(person, today, reasons)
         return Decision(not reasons, tuple(reasons), person.person_id)
 
     _visit(person, reasons)
@@ -41,18 +43,16 @@ def decide(request: EntryRequest, zone: Zone, policy: Policy) -> Decision:
                  if zone.id in f.zones and f.valid_from <= request.now <= f.valid_until]
     if not forms_now:
         reasons.append(reason("no-form", zone=zone.name, department=zone.department))  # R5
-    _education(person, zone, policy, today, reasons)
-    _escort(request, zone, policy, now_local, reasons)
+    night = policy.night.contains(now_local.time())
+    _education(person, zone, policy, request.now, today, night, reasons)
+    _escort(request, zone, policy, forms_now, night, today, reasons)
     _age(person, policy, today, reasons)
     if zone.helmet and not person.helmet:
         reasons.append(reason("no-helmet", zone=zone.name))  # R12
     if zone.hours is not None and not zone.hours.contains(now_local.time()):
         if not any(f.outside_hours for f in forms_now):
             reasons.append(reason("outside-hours", zone=zone.name, hours=zone.hours))  # R14
-    for ban in person.bans:
-        if ban.until >= today:
-            reasons.append(reason("banned", date=ban.until.isoformat()))  # R17
-            break
+    _ban_and_incident(person, today, reasons)
     needs_escort = request.escort is None and bool(reasons) and all(r.code == "no-escort" for r in reasons)
     return Decision(not reasons, tuple(reasons), person.person_id, needs_escort=needs_escort)
 
@@ -90,11 +90,35 @@ def education_valid_until(delivered_on: date, policy: Policy) -> date:
     return add_months(delivered_on, policy.education_valid_months)
 
 
-def _education(person: PersonFacts, zone: Zone, policy: Policy, today: date,
+def _ban_and_incident(person: PersonFacts, today: date, reasons: list[Reason]) -> None:
+    """R17: a ban binds anyone, employees included; R21: nobody recorded in an open category
+    A or B incident enters a production zone."""
+    ban = _active_ban(person, today)
+    if ban is not None:
+        reasons.append(reason("banned", date=ban.until.isoformat()))
+    if person.incident_hold:
+        reasons.append(reason("incident-open"))
+
+
+def _active_ban(person: PersonFacts, today: date) -> BanFact | None:
+    return max((b for b in person.bans if b.until >= today), key=lambda b: b.until, default=None)
+
+
+def educating_departments(zone: Zone, policy: Policy, night: bool) -> tuple[str, ...]:
+    """R6: education counts for a zone when given by the zone's department, by the safety &
+    environment department, or, for entries at night (R14), by the dispatch room."""
+    departments = (zone.department, policy.safety_department)
+    return departments + (policy.dispatch_department,) if night else departments
+
+
+def _education(person: PersonFacts, zone: Zone, policy: Policy, now: datetime, today: date, night: bool,
                reasons: list[Reason]) -> None:
-    """R8 education card by the zone's department, valid today; R9 written notification
-    card for high-risk zones."""
-    records = [e for e in person.education if e.department == zone.department]
+    """R6 education by a department that counts for the zone, given before this moment; R8
+    its card valid today; R7 the notification card signed; R9 for a high-risk zone the signed
+    card names the zone."""
+    departments = educating_departments(zone, policy, night)
+    records = [e for e in person.education if e.department in departments
+               and e.delivered_on <= today and (e.delivered_at is None or e.delivered_at <= now)]
     if not records:
         reasons.append(reason("no-education", department=zone.department))
         return
@@ -104,32 +128,60 @@ def _education(person: PersonFacts, zone: Zone, policy: Policy, today: date,
         reasons.append(reason("education-expired", department=zone.department,
                               date=education_valid_until(latest.delivered_on, policy).isoformat()))
         return
-    if zone.risk == "high-risk" and not any(e.notification_signed for e in valid):
-        reasons.append(reason("no-notification-card", zone=zone.name))
+    signed = [e for e in valid if e.notification_signed]
+    if not signed:
+        reasons.append(reason("no-notification-card", zone=zone.name))        # R7
+    elif zone.risk == "high-risk" and not any(_card_names_zone(e, zone) for e in signed):
+        reasons.append(reason("notification-card-zone", zone=zone.name))      # R9
 
 
-def _escort(request: EntryRequest, zone: Zone, policy: Policy, now_local: datetime,
-            reasons: list[Reason]) -> None:
-    """R10 escort present, an employee authorised for the zone, on duty, under the limit;
-    R14 at night the escort comes from the dispatch room."""
+def _card_names_zone(e: EducationFact, zone: Zone) -> bool:
+    """R9: the signed card names the zone; a card from before cards named zones counts for
+    the zones of the department that gave it."""
+    return zone.id in e.zones if e.zones else e.department == zone.department
+
+
+def _escort(request: EntryRequest, zone: Zone, policy: Policy, forms_now: list[FormFact], night: bool,
+            today: date, reasons: list[Reason]) -> None:
+    """R10 the escort present is one of record on a form valid now for the zone, an employee
+    of the zone's department or authorised for the zone, on duty, not banned (R17), under
+    the limit; R14 at night the escort comes from the dispatch room."""
     escort = request.escort
     if escort is None:
-        reasons.append(reason("no-escort", window=f"{policy.escort_window_s:g}"))
+        reasons.append(reason("no-escort", window=f"{policy.escort_window_s:g}",
+                              escorts=_escort_names(forms_now)))
         return
     if escort.kind != "employee":
         reasons.append(reason("escort-not-employee", escort=escort.name))
         return
+    if forms_now and not any(f.names_escort(escort.person_id) for f in forms_now):
+        reasons.append(reason("escort-not-of-record", escort=escort.name, escorts=_escort_names(forms_now)))
     if escort.badge != "active":
         reasons.append(reason("escort-card-inactive", escort=escort.name))
-    if zone.id not in escort.escort_zones:
+    if zone.id not in escort.escort_zones and escort.department != zone.department:
         reasons.append(reason("escort-not-authorised", escort=escort.name, zone=zone.name))
     if not escort.on_duty:
         reasons.append(reason("escort-off-duty", escort=escort.name))
+    if _active_ban(escort, today) is not None:
+        reasons.append(reason("escort-banned", escort=escort.name))           # R17
     if request.escort_charge >= policy.escort_max_visitors:
         reasons.append(reason("escort-at-limit", escort=escort.name, count=request.escort_charge,
                               limit=policy.escort_max_visitors))
-    if policy.night.contains(now_local.time()) and not escort.dispatch_room:
+    if night and not (escort.dispatch_room or escort.department == policy.dispatch_department):
         reasons.append(reason("night-escort", night=policy.night))
+
+
+def is_escort_of_record(person: PersonFacts, escort_id: int, zone: Zone, now: datetime) -> bool:
+    """R10 at the gate: may this escort's card confirm this waiting visitor? Only an escort of
+    record on a form valid now for the zone (a visitor without such a form is decided with
+    the escort present, and denied for the form)."""
+    forms_now = [f for f in person.forms if zone.id in f.zones and f.valid_from <= now <= f.valid_until]
+    return not forms_now or any(f.names_escort(escort_id) for f in forms_now)
+
+
+def _escort_names(forms: list[FormFact]) -> str:
+    names = sorted({e.name for f in forms for e in f.escorts})
+    return ", ".join(names) if names else "-"
 
 
 def _age(person: PersonFacts, policy: Policy, today: date, reasons: list[Reason]) -> None:

@@ -13,23 +13,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import String, and_, cast, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from zones.bulk import Interner, Merge, no_gc, only, return_freed_memory, rows, where, zone_agg
 from zones.central import current_change_no, read_site_state
-from zones.facts import BanFact, EducationFact, FormFact, PersonFacts, VisitFact
+from zones.facts import BanFact, EducationFact, EscortOfRecord, FormFact, PersonFacts, VisitFact
 from zones.schema import (
     Badge,
     Ban,
     Change,
     ContactForm,
+    ContactFormEscort,
     ContactFormZone,
     Education,
     Employee,
     EmployeeAccessZone,
     EmployeeEscortZone,
     Helmet,
+    Incident,
+    IncidentPerson,
     Person,
     Presence,
     Visit,
@@ -80,6 +83,10 @@ def _persons(session: Session, today: date, ids: set[int] | None, intern: Intern
         bans.setdefault(pid, []).append(intern.fact(BanFact, (intern.day(until), reason)))
     helmets = {pid for (pid,) in rows(session, where(select(Helmet.visitor_id).where(Helmet.returned_at.is_(None)),
                                                       only(ids, Helmet.visitor_id)))}
+    held = {pid for (pid,) in rows(session, where(   # R21: people of open A/B incidents
+        select(IncidentPerson.person_id).join(Incident, Incident.id == IncidentPerson.incident_id)
+        .where(Incident.state == "open", Incident.category.in_(("A", "B")), IncidentPerson.person_id.is_not(None)),
+        only(ids, IncidentPerson.person_id)))}
     lost: dict[int, list[str]] = {}
     for pid, card in rows(session, where(select(Badge.visitor_id, Badge.card).where(Badge.state == "lost")
                                            .order_by(Badge.id), only(ids, Badge.visitor_id))):
@@ -98,21 +105,34 @@ def _persons(session: Session, today: date, ids: set[int] | None, intern: Intern
         facts[pid] = PersonFacts(
             person_id=pid, kind="employee", name=name, card=card, badge="active" if card else "none",
             department=intern(dept), access_zones=intern.zones(access_z), escort_zones=intern.zones(escort_z),
-            on_duty=bool(on_duty), dispatch_room=bool(dispatch), bans=tuple(bans.get(pid, ())))
+            on_duty=bool(on_duty), dispatch_room=bool(dispatch), bans=tuple(bans.get(pid, ())),
+            incident_hold=pid in held)
 
     # visitors: forms and education merge-joined by visitor id with one row per visitor
     form_zones = zone_agg(session, ContactFormZone.form_id, ContactFormZone.zone, None if ids is None else
                            ContactFormZone.form_id.in_(select(ContactForm.id).where(ContactForm.visitor_id.in_(ids))))
+    escort_names: dict[int, str] = {pid: name for pid, name in session.execute(
+        select(Person.id, Person.name).where(Person.kind == "employee"))}
+    form_escorts = zone_agg(session, ContactFormEscort.form_id, cast(ContactFormEscort.employee_id, String),
+                            None if ids is None else ContactFormEscort.form_id.in_(
+                                select(ContactForm.id).where(ContactForm.visitor_id.in_(ids))))
     forms = Merge(rows(session, where(
         select(ContactForm.visitor_id, ContactForm.id, form_zones.c.zones, ContactForm.valid_from,
-               ContactForm.valid_until, ContactForm.escort_id, ContactForm.outside_hours)
+               ContactForm.valid_until, form_escorts.c.zones, ContactForm.outside_hours)
         .join(form_zones, form_zones.c.owner == ContactForm.id)
+        .outerjoin(form_escorts, form_escorts.c.owner == ContactForm.id)
         .where(ContactForm.state == "approved", ContactForm.valid_until >= cutoff)
         .order_by(ContactForm.visitor_id, ContactForm.id), only(ids, ContactForm.visitor_id))))
     education = Merge(rows(session, where(
         select(Education.visitor_id, Education.department, Education.delivered_on, Education.notification_signed,
-               Education.method).where(Education.valid_until >= today).order_by(Education.visitor_id, Education.id),
+               Education.method, Education.zones, Education.delivered_at)
+        .where(Education.valid_until >= today).order_by(Education.visitor_id, Education.id),
         only(ids, Education.visitor_id))))
+
+    def escorts_of(joined: str | None) -> tuple[EscortOfRecord, ...]:
+        return intern(tuple(intern.fact(EscortOfRecord, (int(e), escort_names.get(int(e), f"#{e}")))
+                            for e in sorted(intern.zones(joined), key=int)))
+
     active = aliased(Badge, name="active_badge")   # the one active badge (R3)
     stmt = (select(Visitor.id, Visitor.name, Visitor.birth_date, active.card, Visit.id, Visit.state,
                    Visit.booked_ahead, Visit.walk_in_approved_by, Visit.host_id)
@@ -128,9 +148,10 @@ def _persons(session: Session, today: date, ids: set[int] | None, intern: Intern
             if pid != last_pid:   # a second open visit (should not happen) reuses the same facts
                 last_pid = pid
                 form_facts = intern(tuple(intern.fact(FormFact, (intern.zones(r[2]), intern.moment(r[3]),
-                                                                 intern.moment(r[4]), intern.number(r[5]), bool(r[6])))
+                                                                 intern.moment(r[4]), escorts_of(r[5]), bool(r[6])))
                                           for r in forms.take(pid)))
-                edu_facts = intern(tuple(intern.fact(EducationFact, (r[1], intern.day(r[2]), bool(r[3]), r[4]))
+                edu_facts = intern(tuple(intern.fact(EducationFact, (r[1], intern.day(r[2]), bool(r[3]), r[4],
+                                                                     intern.json_zones(r[5]), intern.moment(r[6])))
                                          for r in education.take(pid)))
             badge = "active"
             if card is None and pid in lost:
@@ -142,7 +163,7 @@ def _persons(session: Session, today: date, ids: set[int] | None, intern: Intern
                 birth_date=intern.day(birth),
                 visit=None if visit_id is None else intern.fact(VisitFact, (state, bool(ahead), walk_in_by is not None)),
                 forms=form_facts, education=edu_facts,
-                helmet=pid in helmets, bans=tuple(bans.get(pid, ())))
+                helmet=pid in helmets, bans=tuple(bans.get(pid, ())), incident_hold=pid in held)
     finally:
         forms.close()
         education.close()

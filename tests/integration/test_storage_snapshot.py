@@ -57,7 +57,7 @@ def test_snapshot_holds_visitor_and_employee_facts(session, visitor, demo_staff,
     v = snap.by_card["B1"]
     assert (v.person_id, v.kind, v.badge, v.birth_date) == (visitor.id, "visitor", "active", date(1949, 12, 31))
     assert (v.visit.state, v.visit.booked_ahead, v.visit.walk_in_approved) == ("on-site", True, False)
-    assert [(f.zones, f.escort_id) for f in v.forms] == [(frozenset({"smelting"}), demo_staff.escort.id)]
+    assert [(f.zones, [e.person_id for e in f.escorts]) for f in v.forms] == [(frozenset({"smelting"}), [demo_staff.escort.id])]
     assert [(e.department, e.notification_signed) for e in v.education] == [("steelmaking", True)]
     assert v.helmet and v.phone is None   # R20: phones stay out of the controllers
     e = snap.by_card[demo_staff.escort.card]

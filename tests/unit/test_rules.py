@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta, timezone
 import pytest
 
 from zones.calendar import add_months, age_on
-from zones.facts import (BanFact, EducationFact, EntryRequest, FormFact, PersonFacts, Policy,
+from zones.facts import (BanFact, EducationFact, EntryRequest, EscortOfRecord, FormFact, PersonFacts, Policy,
                          TimeWindow, VisitFact, Zone)
 from zones.messages import MESSAGES, render
 from zones.rules import decide
@@ -27,6 +27,12 @@ def at(y: int, m: int, d: int, hh: int = 10, mm: int = 0) -> datetime:
 
 
 NOW = at(2026, 11, 24, 10)
+WANG = EscortOfRecord(900, "Wang Wei")
+
+
+def form(zones: set[str], valid_from: datetime, valid_until: datetime, **kw: object) -> FormFact:
+    """An approved form naming Wang Wei (the ``escort()`` below) as escort of record (R10)."""
+    return FormFact(frozenset(zones), valid_from, valid_until, **{"escorts": (WANG,), **kw})  # type: ignore[arg-type]
 
 
 def escort(**kw: object) -> PersonFacts:
@@ -41,10 +47,9 @@ def visitor(**kw: object) -> PersonFacts:
         person_id=1, kind="visitor", name="Li Na", card="0A00C0FFEE", badge="active",
         birth_date=date(1990, 5, 1),
         visit=VisitFact(state="on-site"),
-        forms=(FormFact(zones=frozenset({"smelting", "assembly"}),
-                        valid_from=at(2026, 11, 1, 0), valid_until=at(2026, 12, 31, 23)),),
+        forms=(form({"smelting", "assembly"}, at(2026, 11, 1, 0), at(2026, 12, 31, 23)),),
         education=(EducationFact("steelmaking", date(2026, 11, 20), notification_signed=True),
-                   EducationFact("assembly", date(2026, 11, 20))),
+                   EducationFact("assembly", date(2026, 11, 20), notification_signed=True)),
         helmet=True,
     )
     return replace(base, **kw)
@@ -91,10 +96,10 @@ def test_R3_lost_or_returned_badge_blocked(badge: str, code: str) -> None:
 
 # --- R5 contact form ---------------------------------------------------------------
 @pytest.mark.parametrize("form, allowed", [
-    (FormFact(frozenset({"smelting"}), at(2026, 11, 24, 0), at(2026, 11, 24, 23)), True),
-    (FormFact(frozenset({"assembly"}), at(2026, 11, 1, 0), at(2026, 12, 1)), False),    # other zone
-    (FormFact(frozenset({"smelting"}), at(2026, 11, 25, 0), at(2026, 11, 30)), False),  # not yet
-    (FormFact(frozenset({"smelting"}), at(2026, 11, 1), at(2026, 11, 24, 9, 59)), False),  # ended
+    (form({"smelting"}, at(2026, 11, 24, 0), at(2026, 11, 24, 23)), True),
+    (form({"assembly"}, at(2026, 11, 1, 0), at(2026, 12, 1)), False),    # other zone
+    (form({"smelting"}, at(2026, 11, 25, 0), at(2026, 11, 30)), False),  # not yet
+    (form({"smelting"}, at(2026, 11, 1), at(2026, 11, 24, 9, 59)), False),  # ended
 ])
 def test_R5_contact_form_valid_now_for_this_zone(form: FormFact, allowed: bool) -> None:
     assert rules_of(request(visitor(forms=(form,)))) == ([] if allowed else ["R5"])
@@ -116,7 +121,7 @@ def test_R5_message_names_the_department() -> None:
 ])
 def test_R8_education_valid_three_calendar_months(educated: date, day: date, allowed: bool) -> None:
     person = visitor(education=(EducationFact("steelmaking", educated, notification_signed=True),),
-                     forms=(FormFact(frozenset({"smelting"}), at(2020, 1, 1), at(2030, 1, 1)),))
+                     forms=(form({"smelting"}, at(2020, 1, 1), at(2030, 1, 1)),))
     now = datetime.combine(day, time(10), SHANGHAI)
     assert rules_of(request(person, now=now)) == ([] if allowed else ["R8"])
 
@@ -137,22 +142,58 @@ def test_R8_missing_education_denied() -> None:
     assert rules_of(request(visitor(education=()))) == ["R8"]
 
 
-# --- R9 risk level -----------------------------------------------------------------
-def test_R9_high_risk_zone_needs_signed_notification_card() -> None:
-    person = visitor(education=(EducationFact("steelmaking", date(2026, 11, 20), notification_signed=False),))
-    assert rules_of(request(person)) == ["R9"]
+# --- R6 who educates, and when ---------------------------------------------------------
+def test_R6_safety_department_briefing_counts_for_every_zone() -> None:
+    person = visitor(education=(EducationFact("safety", date(2026, 11, 20), True, "verbal",
+                                              zones=frozenset({"smelting"})),))
+    assert rules_of(request(person)) == []
+    assert rules_of(request(person), ASSEMBLY) == []
 
 
-def test_R9_general_zone_accepts_verbal_notice() -> None:
+def test_R6_dispatch_room_education_counts_at_night_only() -> None:
+    person = visitor(education=(EducationFact("dispatch", date(2026, 11, 20), True, zones=frozenset({"assembly"})),))
+    night_escort = escort(dispatch_room=True)
+    assert rules_of(request(person, escort=night_escort, now=at(2026, 11, 24, 21)), ASSEMBLY) == []
+    assert rules_of(request(person, escort=night_escort, now=at(2026, 11, 24, 10)), ASSEMBLY) == ["R8"]
+
+
+def test_R6_education_dated_after_the_moment_does_not_count() -> None:
+    # a dry-run check the day before the education: no education yet (R8)
+    tomorrow = EducationFact("steelmaking", date(2026, 11, 25), True, delivered_at=at(2026, 11, 25, 9))
+    assert rules_of(request(visitor(education=(tomorrow,)))) == ["R8"]
+    later_today = EducationFact("steelmaking", date(2026, 11, 24), True, delivered_at=at(2026, 11, 24, 15))
+    assert rules_of(request(visitor(education=(later_today,)))) == ["R8"]
+    assert rules_of(request(visitor(education=(later_today,)), now=at(2026, 11, 24, 16))) == []
+
+
+# --- R7 / R9 notification card ---------------------------------------------------------
+def test_R7_every_zone_needs_the_signed_notification_card() -> None:
     person = visitor(education=(EducationFact("assembly", date(2026, 11, 20), notification_signed=False,
                                               method="verbal"),))
-    assert rules_of(request(person), ASSEMBLY) == []
+    assert [r.code for r in decide(request(person), ASSEMBLY, POLICY).reasons] == ["no-notification-card"]
+    assert rules_of(request(person), ASSEMBLY) == ["R7"]
+
+
+def test_R9_high_risk_zone_needs_the_card_to_name_it() -> None:
+    named_other = EducationFact("steelmaking", date(2026, 11, 20), True, zones=frozenset({"casting"}))
+    assert rules_of(request(visitor(education=(named_other,)))) == ["R9"]
+    named = EducationFact("steelmaking", date(2026, 11, 20), True, zones=frozenset({"smelting"}))
+    assert rules_of(request(visitor(education=(named,)))) == []
+
+
+def test_R9_card_from_before_zones_were_named_counts_for_its_department() -> None:
+    legacy = EducationFact("steelmaking", date(2026, 11, 20), True)   # zones empty: signed on paper
+    assert rules_of(request(visitor(education=(legacy,)))) == []
+    safety_legacy = EducationFact("safety", date(2026, 11, 20), True)
+    assert rules_of(request(visitor(education=(safety_legacy,)))) == ["R9"]
+    assert rules_of(request(visitor(education=(safety_legacy,))), ASSEMBLY) == []
 
 
 # --- R10 escort --------------------------------------------------------------------
 @pytest.mark.parametrize("the_escort, charge, codes", [
     (None, 0, ["no-escort"]),
-    (escort(escort_zones=frozenset({"assembly"})), 0, ["escort-not-authorised"]),
+    (escort(department="assembly", escort_zones=frozenset({"assembly"})), 0, ["escort-not-authorised"]),
+    (escort(person_id=901, name="Zhao Lei"), 0, ["escort-not-of-record"]),
     (escort(on_duty=False), 0, ["escort-off-duty"]),
     (escort(kind="visitor"), 0, ["escort-not-employee"]),
     (escort(badge="lost"), 0, ["escort-card-inactive"]),
@@ -163,6 +204,27 @@ def test_R10_escort_facts(the_escort: PersonFacts | None, charge: int, codes: li
     d = decide(request(escort=the_escort, escort_charge=charge), SMELTING, POLICY)
     assert [r.code for r in d.reasons] == codes
     assert all(r.rule == "R10" for r in d.reasons)
+
+
+def test_R10_denial_names_the_escorts_of_record() -> None:
+    d = decide(request(escort=escort(person_id=901, name="Zhao Lei")), SMELTING, POLICY)
+    assert d.rules() == ["R10"] and "Zhao Lei" in d.reasons[0].message and "Wang Wei" in d.reasons[0].message
+    waiting = decide(request(escort=None), SMELTING, POLICY)
+    assert "Wang Wei" in waiting.reasons[0].message
+
+
+def test_R10_substitute_on_the_form_is_an_escort_of_record() -> None:
+    sub = form({"smelting"}, at(2026, 11, 1), at(2026, 12, 1), escorts=(WANG, EscortOfRecord(901, "Zhao Lei")))
+    assert rules_of(request(visitor(forms=(sub,)), escort=escort(person_id=901, name="Zhao Lei"))) == []
+
+
+def test_R10_escort_of_the_zones_department_needs_no_explicit_right() -> None:
+    assert rules_of(request(escort=escort(escort_zones=frozenset()))) == []
+
+
+def test_R17_banned_escort_may_not_escort() -> None:
+    d = decide(request(escort=escort(bans=(BanFact(date(2026, 12, 1)),))), SMELTING, POLICY)
+    assert [r.code for r in d.reasons] == ["escort-banned"] and d.rules() == ["R17"]
 
 
 def test_R10_missing_escort_alone_means_wait_for_escort() -> None:
@@ -205,8 +267,8 @@ def test_R14_zone_opening_hours(hh: int, mm: int, allowed: bool) -> None:
 
 
 def test_R14_form_may_allow_entry_outside_hours() -> None:
-    form = FormFact(frozenset({"smelting"}), at(2026, 11, 1), at(2026, 12, 1), outside_hours=True)
-    req = request(visitor(forms=(form,)), escort=escort(dispatch_room=True), now=at(2026, 11, 24, 23, 30))
+    night_form = form({"smelting"}, at(2026, 11, 1), at(2026, 12, 1), outside_hours=True)
+    req = request(visitor(forms=(night_form,)), escort=escort(dispatch_room=True), now=at(2026, 11, 24, 23, 30))
     assert rules_of(req) == []
 
 
@@ -251,6 +313,18 @@ def test_R16_emergency_locks_entries_for_everyone() -> None:
 @pytest.mark.parametrize("until, allowed", [(date(2026, 11, 24), False), (date(2026, 11, 23), True)])
 def test_R17_ban_until_inclusive(until: date, allowed: bool) -> None:
     assert rules_of(request(visitor(bans=(BanFact(until),)))) == ([] if allowed else ["R17"])
+
+
+def test_R17_ban_binds_employees_too() -> None:
+    emp = escort(bans=(BanFact(date(2026, 11, 30)),))
+    assert rules_of(request(emp, card="E900", escort=None)) == ["R17"]
+
+
+# --- R21 open incidents ---------------------------------------------------------------
+def test_R21_person_in_an_open_a_or_b_incident_is_denied() -> None:
+    d = decide(request(visitor(incident_hold=True)), SMELTING, POLICY)
+    assert d.rules() == ["R21"] and "incident" in d.reasons[0].message
+    assert rules_of(request(escort(incident_hold=True), card="E900", escort=None)) == ["R21"]
 
 
 # --- employees ---------------------------------------------------------------------

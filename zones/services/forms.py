@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from zones.errors import Conflict, NotAllowed, ValidationFailed
 from zones.facts import Zone
-from zones.schema import ContactForm, ContactFormZone, Department, Employee, Visitor
+from zones.schema import ContactForm, ContactFormEscort, ContactFormZone, Department, Employee, Visitor
 from zones.services._common import aware, check_zone_ids, employee, get_or_404, record_change, utcnow
 
 
@@ -46,6 +46,7 @@ def create_contact_form(
         visitor_id=visitor_id, escort_id=escort_id, purpose=purpose.strip(), valid_from=valid_from,
         valid_until=valid_until, outside_hours=outside_hours, state="pending", created_by=created_by,
         created_at=now or utcnow(), zones=[ContactFormZone(zone=z) for z in zone_ids],
+        escorts=[ContactFormEscort(employee_id=escort_id)],
     )
     session.add(form)
     session.commit()   # pending forms do not change any decision: no change row
