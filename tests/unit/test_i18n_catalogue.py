@@ -103,3 +103,13 @@ def test_chinese_spellings_mean_chinese(spelling: str) -> None:
 
     assert normalise_language(spelling) == "zh"
     assert normalise_language("fr") is None
+
+
+@pytest.mark.parametrize(("configured", "language"), [("zh-CN", "zh"), ("zh_CN", "zh"), ("zh-Hans", "zh"), ("en", "en")])
+def test_site_language_accepts_the_usual_spellings(configured: str, language: str) -> None:
+    from zones.config import ConfigError, parse_config
+
+    text = (ROOT / "config.toml").read_text(encoding="utf-8")
+    assert parse_config(text.replace('language = "en"', f'language = "{configured}"')).site.language == language
+    with pytest.raises(ConfigError, match="site.language"):
+        parse_config(text.replace('language = "en"', 'language = "fr"'))
