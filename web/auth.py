@@ -27,6 +27,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from web.i18n import N_
 from web.permissions import allowed
 
 log = logging.getLogger(__name__)
@@ -187,7 +188,7 @@ def login() -> Any:
             login_user(actor_of(employee))
             return redirect(_safe_next(request.args.get("next")) or _home())
         log.info("failed sign-in for user %r from %s", name, request.remote_addr)
-        error = "Wrong user name or password."
+        error = N_("Wrong user name or password.")
     status = 401 if error else 200
     return render_template("auth/login.html", error=error, has_base=_has_base_layout()), status
 
@@ -195,7 +196,7 @@ def login() -> Any:
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
     logout_user()
-    flash("Signed out.", "info")
+    flash(N_("Signed out."), "info")
     return redirect(url_for("auth.login"))
 
 

@@ -1,99 +1,118 @@
 """Page strings in English and Simplified Chinese, and the language each page is shown in.
 
-Templates call ``_("English text", name=value)``: the English text is the key (gettext
-style), the Chinese catalogue lives in ``web.i18n_zh.ZH``. A string missing from the
-catalogue falls back to English and is logged once, and a unit test checks that every
-``_("...")`` in the templates has a Chinese entry.
+The English text is the message id (gettext); the Chinese lives in the catalogue
+``web/translations/zh_Hans/LC_MESSAGES/messages.po`` (compiled ``messages.mo`` committed next
+to it), served through Flask-Babel. Templates call ``_("Visitor %(name)s", name=v)``; Python
+code calls ``translate("Visitor {name} registered.", name=v)`` (brace placeholders, the
+catalogue marks them ``python-brace-format``) and marks table labels with ``N_``.
+tests/unit/test_i18n_catalogue.py extracts every message with babel and fails when the
+catalogue lacks one.
 
-The language of a request (part 5 of the issue): the session's explicit choice (the switch
-in the header, also saved on the user when a service for it exists), else the signed-in
-employee's ``language``, else ``site.language`` from config.toml, else English.
+Nothing a template shows through ``_()`` is trusted markup: the catalogue text and every
+parameter are escaped, so text that is not in the catalogue (an education topic typed by a
+person, a stored value) cannot inject HTML.
 
-Rule messages (denial reasons) are not page strings: they are rendered by
-``zones.messages.render`` through the ``reason_text`` Jinja global defined here.
+The language of a request: the session's explicit choice (the switch in the header), else the
+signed-in employee's ``language``, else the browser's Accept-Language, else ``site.language``.
+
+Rule messages (denial reasons) and domain service errors carry a code and parameters
+(``zones.facts.Reason``, ``zones.errors.DomainError``); ``reason_text`` and ``error_text``
+say them in the page language.
 """
 
 from __future__ import annotations
 
-import logging
-import re
 from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, g, session
+from babel.support import NullTranslations, Translations
+from flask import Flask, current_app, g, has_request_context, request, session
+from flask_babel import Babel, get_translations
 from markupsafe import Markup, escape
 
-from web.i18n_zh import ZH, ZH_SERVICE
+from zones.errors import PROBLEMS, DomainError, N_
+from zones.languages import normalise_language
 
-log = logging.getLogger(__name__)
-
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 LANGUAGES: dict[str, str] = {"en": "English", "zh": "中文"}
-_missing_logged: set[str] = set()
+# internal language id -> the catalogue's locale
+LOCALES: dict[str, str] = {"en": "en", "zh": "zh_Hans"}
 
 
 def site_language() -> str:
     """``site.language`` from config.toml (kept by create_app in app.extensions["sitegate"])."""
     state = current_app.extensions.get("sitegate")
-    lang = getattr(state, "language", None)
-    return lang if lang in LANGUAGES else "en"
+    return normalise_language(getattr(state, "language", None)) or "en"
 
 
 def current_language() -> str:
-    """The language of this request: session choice, user's language, site default."""
+    """The language of this request: session choice, user's language, browser, site default."""
+    if not has_request_context():
+        return "en"
     cached = g.get("_lang")
     if cached:
         return cached
-    lang = session.get("lang")
-    if lang not in LANGUAGES:
-        lang = _user_language() or site_language()
+    lang = (normalise_language(session.get("lang")) or _user_language() or _browser_language()
+            or site_language())
     g._lang = lang
     return lang
 
 
 def _user_language() -> str | None:
-    try:
-        from flask_login import current_user
-    except ImportError:  # pragma: no cover - flask-login is a dependency
-        return None
+    from flask_login import current_user
+
     if not getattr(current_user, "is_authenticated", False):
         return None
     lang = getattr(current_user, "language", None)
     if lang is None:
         lang = getattr(getattr(current_user, "employee", None), "language", None)
-    return lang if lang in LANGUAGES else None
+    return normalise_language(lang)
+
+
+def _browser_language() -> str | None:
+    """The first language of the Accept-Language header SiteGate has (any English counts as
+    English; Traditional Chinese does not count as Simplified)."""
+    for tag, _quality in request.accept_languages:
+        lang = normalise_language(tag) or ("en" if tag.lower().startswith("en") else None)
+        if lang:
+            return lang
+    return None
+
+
+@cache
+def _catalogue(lang: str) -> NullTranslations:
+    return Translations.load(str(TRANSLATIONS), [LOCALES.get(lang, "en")])
 
 
 def translate(text: str, lang: str | None = None, **params: Any) -> str:
     """``text`` in ``lang`` (default: the request's), with ``{name}`` params filled in."""
-    lang = lang or current_language()
-    out = text
-    if lang == "zh":
-        out = ZH.get(text, text)
-        if text not in ZH and text not in _missing_logged:
-            _missing_logged.add(text)
-            log.debug("no Chinese for page string %r", text)
+    out = _catalogue(lang or current_language()).gettext(text)
     return out.format(**params) if params else out
 
 
-_SERVICE_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), zh) for p, zh in ZH_SERVICE]
+def error_text(err: DomainError | str, lang: str | None = None) -> str:
+    """A domain service's refusal or problem (a ``DomainError`` or a ``Problem``) in the page
+    language, said from its code and parameters; text without a code is shown as it is."""
+    code = getattr(err, "code", "")
+    if not code:
+        return str(err)
+    params: dict[str, str] = getattr(err, "params", {})
+    template = _catalogue(lang or current_language()).gettext(PROBLEMS[code])
+    try:
+        return template % params
+    except (KeyError, ValueError, TypeError):  # a catalogue entry with other parameters
+        return PROBLEMS[code] % params
 
 
-def service_text(message: str, lang: str | None = None) -> str:
-    """A domain service's English message (a field error, a refusal) in the page language,
-    when the catalogue knows its shape; otherwise as the service said it."""
-    if (lang or current_language()) != "zh":
-        return message
-    for pattern, zh in _SERVICE_PATTERNS:
-        m = pattern.fullmatch(message)
-        if m:
-            return m.expand(zh)
-    return message
+def _escaped_gettext(text: str) -> Markup:
+    """Jinja's ``_``: the translation, escaped (Jinja then fills the escaped parameters)."""
+    return escape(get_translations().ugettext(text))
 
 
-def gettext_markup(text: str, **params: Any) -> Markup:
-    """Jinja ``_()``: params are escaped, the catalogue string itself is trusted markup."""
-    safe = {k: escape(v) for k, v in params.items()}
-    return Markup(translate(text, **safe))
+def _escaped_ngettext(singular: str, plural: str, n: int) -> Markup:
+    return escape(get_translations().ungettext(singular, plural, n))
 
 
 def reason_text(reason: Any, lang: str | None = None) -> str:
@@ -117,15 +136,16 @@ def reason_text(reason: Any, lang: str | None = None) -> str:
 
 # stored enumeration values -> the English label shown for them (then translated)
 ENUM_LABELS: dict[str, str] = {
-    "resident_id": "Resident identity card", "passport": "Passport", "other": "Other document",
-    "video": "Video", "verbal": "Verbal", "written": "Written",
-    "warning": "Warning", "cancel-visit": "Cancel the visit", "ban": "Ban",
-    "booked": "Booked", "on-site": "On site", "closed": "Closed",
-    "pending": "Pending", "approved": "Approved", "revoked": "Revoked",
-    "active": "Active", "returned": "Returned", "lost": "Lost",
-    "visitor": "Visitor", "employee": "Employee", "general": "General", "high-risk": "High-risk",
-    "decision": "Decision", "passage": "Passage", "read": "Card read", "fault": "Fault", "emergency": "Emergency",
-    "in": "Entry", "out": "Exit", "ready": "Ready", "released": "Released", "faulted": "Faulted",
+    "resident_id": N_("Resident identity card"), "passport": N_("Passport"), "other": N_("Other document"),
+    "video": N_("Video"), "verbal": N_("Verbal"), "written": N_("Written"),
+    "warning": N_("Warning"), "cancel-visit": N_("Cancel the visit"), "ban": N_("Ban"),
+    "booked": N_("Booked"), "on-site": N_("On site"), "closed": N_("Closed"),
+    "pending": N_("Pending"), "approved": N_("Approved"), "revoked": N_("Revoked"),
+    "active": N_("Active"), "returned": N_("Returned"), "lost": N_("Lost"),
+    "visitor": N_("Visitor"), "employee": N_("Employee"), "general": N_("General"), "high-risk": N_("High-risk"),
+    "decision": N_("Decision"), "passage": N_("Passage"), "read": N_("Card read"), "fault": N_("Fault"),
+    "emergency": N_("Emergency"), "in": N_("Entry"), "out": N_("Exit"), "ready": N_("Ready"),
+    "released": N_("Released"), "faulted": N_("Faulted"),
 }
 
 
@@ -136,13 +156,19 @@ def label(value: str | None) -> str:
     return translate(ENUM_LABELS.get(value, value))
 
 
+def _locale() -> str:
+    return LOCALES[current_language()]
+
+
 def init_app(app: Flask) -> None:
-    """Register ``_``, ``lang``, ``reason_text`` and ``LANGUAGES`` in Jinja (idempotent)."""
+    """Set up Flask-Babel and register ``_``, ``reason_text``, ``label`` ... in Jinja (idempotent)."""
     if app.extensions.get("sitegate_i18n"):
         return
     app.extensions["sitegate_i18n"] = True
+    Babel(app, locale_selector=_locale, default_translation_directories=str(TRANSLATIONS))
+    app.jinja_env.install_gettext_callables(_escaped_gettext, _escaped_ngettext, newstyle=True)
     app.jinja_env.globals.update(
-        _=gettext_markup, current_language=current_language, reason_text=reason_text,
+        current_language=current_language, reason_text=reason_text, error_text=error_text,
         LANGUAGES=LANGUAGES, label=label, tr=translate,
     )
     app.jinja_env.filters["label"] = label

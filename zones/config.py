@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from zones.facts import Policy, TimeWindow, Zone
+from zones.languages import LANGUAGES, normalise_language
 from zones.workdays import WorkCalendar
 
 _WINDOW = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
@@ -49,7 +50,7 @@ class SiteSection(_Strict):
     name: str = "SiteGate site"
     timezone: str = "Asia/Shanghai"
     database: str = "sqlite:///var/sitegate.db"
-    language: Literal["en", "zh"] = "en"
+    language: str = "en"                      # en or zh; zh-CN, zh_CN and zh-Hans mean zh
     secret_key_file: str = "var/secret_key"   # generated on first run when missing
     journal_retention_days: int = Field(90, ge=1)  # controller journals keep shipped rows this long
     closes: str | None = None                 # "HH:MM": when the site closes (R4 overdue visits)
@@ -64,6 +65,14 @@ class SiteSection(_Strict):
         if v is not None and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", v):
             raise ValueError(f"expected HH:MM, got {v!r}")
         return v
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, v: str) -> str:
+        lang = normalise_language(v)
+        if lang is None:
+            raise ValueError(f"expected one of {', '.join(LANGUAGES)} (or zh-CN, zh_CN, zh-Hans), got {v!r}")
+        return lang
 
     @field_validator("timezone")
     @classmethod

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from zones.errors import Problem
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 
@@ -26,20 +28,20 @@ def validate_resident_id(number: str) -> date:
     """
     n = number.strip().upper()
     if len(n) != 18:
-        raise ValueError(f"a resident id has 18 characters, got {len(n)}")
+        raise ValueError(Problem("id-length", n=len(n)))
     if not n[:17].isdigit() or not n[:17].isascii():
-        raise ValueError("the first 17 characters of a resident id must be digits")
+        raise ValueError(Problem("id-digits"))
     if not (n[17].isdigit() and n[17].isascii()) and n[17] != "X":
-        raise ValueError("the last character of a resident id must be a digit or X")
+        raise ValueError(Problem("id-last"))
     try:
         birth = date(int(n[6:10]), int(n[10:12]), int(n[12:14]))
     except ValueError as err:
-        raise ValueError(f"the birth date in the resident id is not a valid date ({n[6:14]})") from err
+        raise ValueError(Problem("id-date-invalid", date=n[6:14])) from err
     if birth.year < 1800 or birth > date.today():
-        raise ValueError(f"the birth date in the resident id is impossible ({n[6:14]})")
+        raise ValueError(Problem("id-date-impossible", date=n[6:14]))
     expected = check_character(n[:17])
     if n[17] != expected:
-        raise ValueError(f"wrong check character: expected {expected}, got {n[17]}")
+        raise ValueError(Problem("id-check", expected=expected, got=n[17]))
     return birth
 
 

@@ -131,6 +131,11 @@ def test_officer_prepares_a_visitor_and_escort_sees_allowed(site: Site, desk: An
     page = phone.new_page()
     sign_in(page, site, "escort", screenshot="handheld-login")
     expect(page).to_have_url(site.url + "/m/lookup")
+    # the phone's browser asks for Chinese (Accept-Language zh-CN) and the escort has no
+    # language of their own: Chinese before the site's English; the switch says English
+    expect(page.locator("h1")).to_have_text("查卡")
+    page.click(".lang-switch button[lang=en]")
+    expect(page.locator("h1")).to_have_text("Look up a card")
     # a scanner types the number and presses Enter
     page.fill("[data-test=card-input]", BADGE.lower())
     page.press("[data-test=card-input]", "Enter")

@@ -1,73 +1,115 @@
-"""Every page string has Simplified Chinese (issue part 5): each ``_("...")`` in the
-templates, each ``translate("...")`` in the page views, and the labels kept in tables
-(navigation, roles, enumerations, education topics, the seven prohibitions R13)."""
+"""The Simplified Chinese catalogue covers every page string and service error: babel extracts
+the messages from the templates and the Python code exactly as ``pybabel extract -F babel.cfg
+-k translate`` does, and each one needs a real (not fuzzy, not empty) translation in
+web/translations/zh_Hans/LC_MESSAGES/messages.po; the committed messages.mo matches it."""
 
 from __future__ import annotations
 
 import re
+from io import BytesIO
 from pathlib import Path
 
-from web.i18n import ENUM_LABELS, translate
-from web.i18n_zh import ZH
-from web.panel.common import PANEL_NAV, ROLE_LABELS
-from web.panel.education import PROHIBITIONS, TOPICS
-from web.panel.errors import _TITLES as ERROR_TITLES
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
 
-# messages web.auth hands to the pages (login error, flash), translated by the templates
-FROM_OTHER_PARTS = {"Wrong user name or password.", "Signed out."}
+from web.i18n import error_text, translate
+from zones.errors import PROBLEMS, Conflict, Problem, ValidationFailed
+
 ROOT = Path(__file__).resolve().parents[2]
-# _("...") / _('...') in templates, translate("...") in views; "{" params stay in the key
-CALL = re.compile(r"""\b(?:_|translate)\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""")
+PO = ROOT / "web" / "translations" / "zh_Hans" / "LC_MESSAGES" / "messages.po"
+MO = PO.with_suffix(".mo")
 
 
-def page_strings() -> set[str]:
-    found: set[str] = set()
-    files = [*(ROOT / "web" / "templates").rglob("*.html"), *(ROOT / "web" / "panel").glob("*.py"),
-             *(ROOT / "web" / "handheld").glob("*.py")]
-    for path in files:
-        if "auth" in path.parts and path.name == "standalone.html":
-            continue
-        for m in CALL.finditer(path.read_text(encoding="utf-8")):
-            text = m.group(1) if m.group(1) is not None else m.group(2)
-            found.add(text.replace('\\"', '"').replace("\\'", "'"))
-    found |= {label for _, label, _, _ in PANEL_NAV}
-    found |= set(ROLE_LABELS.values()) | set(ENUM_LABELS.values())
-    found |= {text for _, text in TOPICS} | set(PROHIBITIONS) | set(ERROR_TITLES.values()) | {"Error"}
-    return found | FROM_OTHER_PARTS
+def extracted() -> dict[str, set[str]]:
+    """msgid -> the flags babel gives it (python-format, python-brace-format)."""
+    with open(ROOT / "babel.cfg", encoding="utf-8") as f:
+        method_map, options_map = parse_mapping_cfg(f)
+    pot = Catalog()
+    for filename, lineno, message, comments, context in extract_from_dir(
+            str(ROOT), method_map, options_map, keywords={**DEFAULT_KEYWORDS, "translate": None}):
+        pot.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    return {m.id: set(m.flags) for m in pot if m.id}
 
 
-def test_templates_use_the_catalogue() -> None:
-    assert len(page_strings()) > 150   # the extraction itself works
+def catalogue() -> Catalog:
+    with open(PO, "rb") as f:
+        return read_po(f)
 
 
-def test_every_page_string_has_chinese() -> None:
-    missing = sorted(s for s in page_strings() if s not in ZH)
-    assert not missing, "add to web/i18n_zh.py:\n" + "\n".join(f'    "{s}": "",' for s in missing)
+def test_extraction_finds_the_page_strings() -> None:
+    found = extracted()
+    assert len(found) > 300   # the extraction itself works
+    # label tables (N_), brace strings of views (translate) and templates (_) are all found
+    assert {"Dashboard", "Never unescorted.", "Resident identity card", "Visitor {name} registered.",
+            "Valid until %(date)s", "Signed out."} <= set(found)
+    assert set(PROBLEMS.values()) <= set(found)
+
+
+def test_every_message_has_chinese() -> None:
+    cat = catalogue()
+    missing = sorted(m for m in extracted()
+                     if m not in cat or not cat[m].string or cat[m].fuzzy)
+    assert not missing, ("translate in messages.po (pybabel update, then compile):\n"
+                         + "\n".join(missing))
+
+
+def test_no_stale_catalogue_entries() -> None:
+    stale = sorted(set(m.id for m in catalogue() if m.id) - set(extracted()))
+    assert not stale, f"messages nothing uses any more: {stale}"
 
 
 def test_chinese_keeps_the_same_parameters() -> None:
     def params(text: str) -> set[str]:
-        return set(re.findall(r"\{(\w+)\}", text))
+        return set(re.findall(r"%\((\w+)\)s", text)) | set(re.findall(r"\{(\w+)\}", text))
 
-    wrong = [en for en, zh in ZH.items() if params(en) != params(zh)]
-    assert not wrong, f"Chinese with other {{parameters}} than the English: {wrong}"
+    wrong = [m.id for m in catalogue() if m.id and params(m.id) != params(m.string)]
+    assert not wrong, f"Chinese with other parameters than the English: {wrong}"
 
 
-def test_no_stale_catalogue_entries() -> None:
-    stale = sorted(set(ZH) - page_strings())
-    assert not stale, f"strings no page uses any more: {stale}"
+def test_compiled_catalogue_is_up_to_date() -> None:
+    with open(MO, "rb") as f:
+        compiled = read_mo(f)
+    expected = {m.id: m.string for m in catalogue() if m.id}
+    assert {m.id: m.string for m in compiled if m.id} == expected, "run: pybabel compile -d web/translations"
 
 
 def test_translate_fills_parameters_in_both_languages() -> None:
-    assert translate("Valid until {date}", "en", date="2026-03-01") == "Valid until 2026-03-01"
-    assert "2026-03-01" in translate("Valid until {date}", "zh", date="2026-03-01")
-    assert translate("Valid until {date}", "zh", date="x") != translate("Valid until {date}", "en", date="x")
+    en = translate("Visitor {name} registered.", "en", name="Li Lei")
+    assert en == "Visitor Li Lei registered."
+    zh = translate("Visitor {name} registered.", "zh", name="Li Lei")
+    assert "Li Lei" in zh and zh != en
 
 
-def test_service_messages_in_chinese_when_their_shape_is_known() -> None:
-    from web.i18n import service_text
+def test_service_errors_are_said_from_their_code() -> None:
+    err = Conflict(Problem("card-issued", card="0A00"), ["card 0A00"])
+    assert str(err) == "card 0A00 is already issued" and err.code == "card-issued"
+    assert err.params == {"card": "0A00"}
+    assert error_text(err, "en") == "card 0A00 is already issued"
+    assert error_text(err, "zh") == "卡 0A00 已发放"
+    failed = ValidationFailed([("id_number", Problem("id-check", expected="1", got="8"))])
+    (field, message), = failed.fields
+    assert message == "wrong check character: expected 1, got 8"
+    assert error_text(message, "zh") == "校验码错误：应为 1，实际为 8"
+    assert error_text("something new", "zh") == "something new"   # no code: as the service said it
 
-    assert service_text("wrong check character: expected 1, got 8", "zh") == "校验码错误：应为 1，实际为 8"
-    assert service_text("card 0A00 is already issued", "zh") == "卡 0A00 已发放"
-    assert service_text("card 0A00 is already issued", "en") == "card 0A00 is already issued"
-    assert service_text("something new", "zh") == "something new"
+
+@pytest.mark.parametrize("spelling", ["zh", "zh-CN", "zh_CN", "zh-Hans", "zh_Hans", "ZH-cn"])
+def test_chinese_spellings_mean_chinese(spelling: str) -> None:
+    from zones.languages import normalise_language
+
+    assert normalise_language(spelling) == "zh"
+    assert normalise_language("fr") is None
+
+
+@pytest.mark.parametrize(("configured", "language"), [("zh-CN", "zh"), ("zh_CN", "zh"), ("zh-Hans", "zh"), ("en", "en")])
+def test_site_language_accepts_the_usual_spellings(configured: str, language: str) -> None:
+    from zones.config import ConfigError, parse_config
+
+    text = (ROOT / "config.toml").read_text(encoding="utf-8")
+    assert parse_config(text.replace('language = "en"', f'language = "{configured}"')).site.language == language
+    with pytest.raises(ConfigError, match="site.language"):
+        parse_config(text.replace('language = "en"', 'language = "fr"'))

@@ -16,27 +16,27 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app, flash, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from web.i18n import service_text, translate
+from web.i18n import N_, error_text, translate
 from web.permissions import can_see_identity, own_visitors_only, permissions_of
 from zones.errors import Conflict, DomainError, NotAllowed, NotFound, ValidationFailed
 from zones.idcard import mask
 
 # (endpoint, label, permission or None, endpoint prefix(es) that mark the entry active)
 PANEL_NAV: list[tuple[str, str, str | None, str | tuple[str, ...]]] = [
-    ("panel.index", "Dashboard", None, "panel.index"),
-    ("panel.visitors", "Visitors", "visitors.read", "panel.visitor"),
-    ("panel.visits", "Visits", "visitors.read", ("panel.visits", "panel.visit_")),
-    ("panel.forms", "Contact forms", "forms.write", "panel.form"),
-    ("panel.education_new", "Education", "education.write", "panel.education"),
-    ("panel.expiring", "Expiring soon", "visitors.read", "panel.expiring"),
-    ("panel.events", "Events", "events.read", "panel.events"),
-    ("panel.breaches", "Breaches and bans", "breaches.write", "panel.breach"),
-    ("panel.stats", "Statistics", "stats.read", "panel.stats"),
-    ("panel.muster", "Muster", "muster.read", "panel.muster"),
+    ("panel.index", N_("Dashboard"), None, "panel.index"),
+    ("panel.visitors", N_("Visitors"), "visitors.read", "panel.visitor"),
+    ("panel.visits", N_("Visits"), "visitors.read", ("panel.visits", "panel.visit_")),
+    ("panel.forms", N_("Contact forms"), "forms.write", "panel.form"),
+    ("panel.education_new", N_("Education"), "education.write", "panel.education"),
+    ("panel.expiring", N_("Expiring soon"), "visitors.read", "panel.expiring"),
+    ("panel.events", N_("Events"), "events.read", "panel.events"),
+    ("panel.breaches", N_("Breaches and bans"), "breaches.write", "panel.breach"),
+    ("panel.stats", N_("Statistics"), "stats.read", "panel.stats"),
+    ("panel.muster", N_("Muster"), "muster.read", "panel.muster"),
 ]
 
-ROLE_LABELS = {"admin": "Administrator", "safety_officer": "Safety officer", "reception": "Reception",
-               "escort": "Escort", "guard": "Guard"}
+ROLE_LABELS = {"admin": N_("Administrator"), "safety_officer": N_("Safety officer"),
+               "reception": N_("Reception"), "escort": N_("Escort"), "guard": N_("Guard")}
 
 
 def actor() -> Any:
@@ -141,7 +141,7 @@ class FormErrors(dict[str, str]):
 
     def add(self, pairs: list[tuple[str, str]]) -> None:
         for field, message in pairs:
-            message = service_text(message)
+            message = error_text(message)
             self[field] = f"{self[field]}; {message}" if field in self else message
 
 
@@ -159,11 +159,11 @@ def domain_errors(errors: FormErrors) -> Iterator[None]:
         flash(translate("Please correct the marked fields."), "error")
     except (Conflict, NotAllowed, NotFound) as err:
         db().rollback()
-        errors["_"] = service_text(str(err))
+        errors["_"] = error_text(err)
         flash(errors["_"], "error")
     except DomainError as err:  # any other deliberate refusal
         db().rollback()
-        errors["_"] = service_text(str(err))
+        errors["_"] = error_text(err)
         flash(errors["_"], "error")
 
 

@@ -15,6 +15,7 @@ from web.panel.blueprint import bp
 from web.panel.common import FormErrors, actor, db, domain_errors, safe_local_path, site
 from zones.services import page_queries as q
 from zones.services import preferences
+from zones.languages import normalise_language
 from zones.services.site import mark_accounted, read_emergency, set_emergency
 from zones.services.site import muster as muster_rows
 
@@ -23,7 +24,7 @@ from zones.services.site import muster as muster_rows
 def set_language() -> Response:
     """The header's language switch (part 5): saved as the signed-in employee's language,
     and for this browser session (also before sign-in, on the login page)."""
-    lang = request.form.get("lang", "")
+    lang = normalise_language(request.form.get("lang", ""))
     if lang in LANGUAGES:
         session["lang"] = lang
         who = current_actor()

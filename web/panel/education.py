@@ -8,7 +8,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from web.auth import require
-from web.i18n import translate
+from web.i18n import N_, translate
 from web.panel.blueprint import bp
 from web.panel.common import (FormErrors, actor, db, domain_errors, form_data, local_now, own_visitor_ids, parse_int,
                               parse_local_datetime, site)
@@ -17,24 +17,24 @@ from zones.services.education import record_education
 
 # R6: what education covers; the codes are stored, the labels shown (and translated)
 TOPICS: list[tuple[str, str]] = [
-    ("hazards", "The zone's major hazards and the rules to obey"),
-    ("products", "What the department produces"),
-    ("fire-explosion-poisoning", "Fire, explosion and poisoning"),
-    ("emergency-rescue", "Emergency rescue"),
-    ("walking-route", "The visitor's walking route"),
-    ("evacuation-route", "The evacuation route"),
-    ("prohibitions", "The seven prohibitions (R13)"),
+    ("hazards", N_("The zone's major hazards and the rules to obey")),
+    ("products", N_("What the department produces")),
+    ("fire-explosion-poisoning", N_("Fire, explosion and poisoning")),
+    ("emergency-rescue", N_("Emergency rescue")),
+    ("walking-route", N_("The visitor's walking route")),
+    ("evacuation-route", N_("The evacuation route")),
+    ("prohibitions", N_("The seven prohibitions (R13)")),
 ]
 
 # R13: printed on the education card
 PROHIBITIONS: list[str] = [
-    "No cigarettes, lighters or flammables.",
-    "No mobile phones; no cameras or other non-explosion-proof electrical devices without permission.",
-    "Do not operate equipment, facilities or tools.",
-    "Wear proper clothing.",
-    "No private vehicles inside.",
-    "No minors.",
-    "Never unescorted.",
+    N_("No cigarettes, lighters or flammables."),
+    N_("No mobile phones; no cameras or other non-explosion-proof electrical devices without permission."),
+    N_("Do not operate equipment, facilities or tools."),
+    N_("Wear proper clothing."),
+    N_("No private vehicles inside."),
+    N_("No minors."),
+    N_("Never unescorted."),
 ]
 
 MAX_SIGNATURE_CHARS = 2_000_000   # a 560x200 PNG is ~20 kB; refuse anything absurd

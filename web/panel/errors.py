@@ -9,16 +9,16 @@ from typing import Any
 from flask import Blueprint, render_template
 from werkzeug.exceptions import HTTPException, default_exceptions
 
-from web.i18n import translate
+from web.i18n import N_, translate
 from zones import errors as domain
 
-_TITLES = {400: "The request could not be used", 403: "Not allowed", 404: "Not found",
-           405: "Not allowed", 409: "Conflict", 422: "Please check the input"}
+_TITLES = {400: N_("The request could not be used"), 403: N_("Not allowed"), 404: N_("Not found"),
+           405: N_("Not allowed"), 409: N_("Conflict"), 422: N_("Please check the input")}
 
 
 def _page(err: HTTPException) -> Any:
     status = err.code or 500
-    title = translate(_TITLES.get(status, "Error"))
+    title = translate(_TITLES.get(status, N_("Error")))
     return render_template("error.html", status=status, title=title, description=err.description or ""), status
 
 

@@ -9,7 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from web.auth import require
-from web.i18n import current_language, service_text, translate
+from web.i18n import current_language, error_text, translate
 from web.panel.blueprint import bp
 from web.panel.common import (FormErrors, actor, db, domain_errors, form_data, own_visitor_ids, parse_int,
                               parse_local_datetime, safe_local_path)
@@ -78,9 +78,9 @@ def visit_check_out(visit_id: int) -> Response:
         if err.items:   # R12: what must come back first
             sep = "，" if current_language() == "zh" else ", "
             flash(translate("Cannot check out yet; still out: {items}",
-                            items=sep.join(service_text(i) for i in err.items)), "error")
+                            items=sep.join(map(error_text, err.items))), "error")
         else:
-            flash(service_text(str(err)), "error")
+            flash(error_text(err), "error")
     else:
         flash(translate("Checked out; the visit is closed."), "success")
     return _back()

@@ -10,7 +10,7 @@ from typing import TypeVar
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from zones.errors import NotAllowed, NotFound, ValidationFailed
+from zones.errors import NotAllowed, NotFound, Problem, ValidationFailed
 from zones.schema import Change, Employee
 
 T = TypeVar("T")
@@ -27,7 +27,7 @@ def utcnow() -> datetime:
 def aware(value: datetime, field: str) -> datetime:
     """``value`` as an aware UTC datetime; a naive one is a ValidationFailed on ``field``."""
     if value.tzinfo is None:
-        raise ValidationFailed([(field, "needs a time zone offset (ISO 8601 with offset)")])
+        raise ValidationFailed([(field, Problem("needs-offset"))])
     return value.astimezone(UTC)
 
 
@@ -46,35 +46,35 @@ def record_change(session: Session, person_id: int | None, what: str, at: dateti
 def get_or_404(session: Session, model: type[T], ident: object, what: str) -> T:
     obj = session.get(model, ident)
     if obj is None:
-        raise NotFound(f"no {what} with id {ident}")
+        raise NotFound(Problem("no-such", what=what, id=ident))
     return obj
 
 
 def employee(session: Session, employee_id: int, what: str = "employee") -> Employee:
     emp = session.get(Employee, employee_id)
     if emp is None or not emp.active:
-        raise NotFound(f"no active {what} with id {employee_id}")
+        raise NotFound(Problem("no-such-active", what=what, id=employee_id))
     return emp
 
 
 def require_role(emp: Employee, roles: tuple[str, ...], action: str) -> None:
     if emp.role not in roles:
-        raise NotAllowed(f"{action} needs role {' or '.join(roles)}; {emp.name} is {emp.role}")
+        raise NotAllowed(Problem("needs-role", action=action, roles=" or ".join(roles), name=emp.name, role=emp.role))
 
 
 def normalise_card(card: str, field: str = "card") -> str:
     """Card numbers as the readers report them: upper case, no spaces."""
     c = card.strip().upper()
     if not c or len(c) > 64 or not c.isprintable() or " " in c:
-        raise ValidationFailed([(field, "expected a card number (1-64 characters, no spaces)")])
+        raise ValidationFailed([(field, Problem("card-number"))])
     return c
 
 
 def check_zone_ids(zone_ids: list[str] | tuple[str, ...], field: str, known: dict | None = None) -> list[str]:
     """Validate zone ids (format, and existence when ``known`` zones are given)."""
-    problems = [(field, f"bad zone id {z!r}") for z in zone_ids if not ZONE_ID.match(z)]
+    problems = [(field, Problem("bad-zone", zone=z)) for z in zone_ids if not ZONE_ID.match(z)]
     if known is not None:
-        problems += [(field, f"unknown zone {z!r}") for z in zone_ids if ZONE_ID.match(z) and z not in known]
+        problems += [(field, Problem("unknown-zone", zone=z)) for z in zone_ids if ZONE_ID.match(z) and z not in known]
     if problems:
         raise ValidationFailed(problems)
     return sorted(set(zone_ids))

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from zones.errors import ValidationFailed
+from zones.errors import Problem, ValidationFailed
 from zones.schema import SEVERITIES, Ban, Breach, Person, Visit
 from zones.services._common import employee, get_or_404, record_change, utcnow
 from zones.services.visits import _close, items_out
@@ -27,15 +27,15 @@ def record_breach(
     person = get_or_404(session, Person, person_id, "person")
     problems: list[tuple[str, str]] = []
     if not _RULE.match(rule):
-        problems.append(("rule", "expected a rule id of the rulebook, R1-R20"))
+        problems.append(("rule", Problem("rule-id")))
     if severity not in SEVERITIES:
-        problems.append(("severity", f"expected one of {', '.join(SEVERITIES)}"))
+        problems.append(("severity", Problem("one-of", choices=", ".join(SEVERITIES))))
     if severity == "ban" and (days is None or days < 1):
-        problems.append(("days", "a ban needs a number of days (at least 1)"))
+        problems.append(("days", Problem("ban-days")))
     if severity != "ban" and days is not None:
-        problems.append(("days", "only a ban has days"))
+        problems.append(("days", Problem("days-only-ban")))
     if severity == "cancel-visit" and person.kind != "visitor":
-        problems.append(("severity", "only a visitor's visit can be cancelled"))
+        problems.append(("severity", Problem("cancel-visitor-only")))
     if problems:
         raise ValidationFailed(problems)
     witness = employee(session, seen_by, "witness")

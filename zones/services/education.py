@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from zones.calendar import add_months, local
-from zones.errors import NotAllowed, ValidationFailed
+from zones.errors import NotAllowed, Problem, ValidationFailed
 from zones.schema import EDUCATION_METHODS, Education, NotificationCard, Visitor
 from zones.services._common import aware, employee, get_or_404, record_change
 
@@ -27,21 +27,21 @@ def record_education(
     get_or_404(session, Visitor, visitor_id, "visitor")
     problems: list[tuple[str, str]] = []
     if method not in EDUCATION_METHODS:
-        problems.append(("method", f"expected one of {', '.join(EDUCATION_METHODS)}"))
+        problems.append(("method", Problem("one-of", choices=", ".join(EDUCATION_METHODS))))
     if not department.strip():
-        problems.append(("department", "must not be empty"))
+        problems.append(("department", Problem("empty")))
     if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
-        problems.append(("topics", "expected a list of strings"))
+        problems.append(("topics", Problem("string-list")))
     if signature is not None and not signature.startswith("data:image/"):
-        problems.append(("signature", "expected an image data URL (data:image/png;base64,...)"))
+        problems.append(("signature", Problem("image-url")))
     if signature is not None and not notification_signed:
-        problems.append(("signature", "a signature needs notification_signed = true"))
+        problems.append(("signature", Problem("signature-unsigned")))
     if problems:
         raise ValidationFailed(problems)
     delivered_at = aware(delivered_at, "delivered_at")
     educator = employee(session, educator_id, "educator")
     if educator.role not in ("safety_officer", "admin") and not educator.dispatch_room:
-        raise NotAllowed(f"R6: education is given by a safety officer or the dispatch room, not {educator.role}")
+        raise NotAllowed(Problem("educator-role", role=educator.role))
     delivered_on = local(delivered_at, timezone).date()
     edu = Education(
         visitor_id=visitor_id, department=department.strip(), method=method, topics=list(topics),

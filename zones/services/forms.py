@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from zones.errors import Conflict, NotAllowed, ValidationFailed
+from zones.errors import Conflict, NotAllowed, Problem, ValidationFailed
 from zones.facts import Zone
 from zones.schema import ContactForm, ContactFormEscort, ContactFormZone, Department, Employee, Visitor
 from zones.services._common import aware, check_zone_ids, employee, get_or_404, record_change, utcnow
@@ -24,22 +24,22 @@ def create_contact_form(
     get_or_404(session, Visitor, visitor_id, "visitor")
     problems: list[tuple[str, str]] = []
     if not zones:
-        problems.append(("zones", "name at least one zone (R5)"))
+        problems.append(("zones", Problem("no-zones")))
     if not purpose.strip():
-        problems.append(("purpose", "must not be empty (R5)"))
+        problems.append(("purpose", Problem("empty-r5")))
     valid_from = aware(valid_from, "valid_from")
     valid_until = aware(valid_until, "valid_until")
     if valid_until <= valid_from:
-        problems.append(("valid_until", "must be after valid_from"))
+        problems.append(("valid_until", Problem("after-valid-from")))
     if problems:
         raise ValidationFailed(problems)
     zone_ids = check_zone_ids(list(zones), "zones", known_zones)
     escort = session.get(Employee, escort_id)
     if escort is None or not escort.active:
-        raise ValidationFailed([("escort_id", f"no active employee with id {escort_id}")])
+        raise ValidationFailed([("escort_id", Problem("no-such-active", what="employee", id=escort_id))])
     missing = [z for z in zone_ids if z not in escort.escort_zone_ids]
     if missing:
-        raise ValidationFailed([("escort_id", f"{escort.name} may not escort in {', '.join(missing)} (R10)")])
+        raise ValidationFailed([("escort_id", Problem("may-not-escort", escort=escort.name, zones=", ".join(missing)))])
     if created_by is not None:
         employee(session, created_by, "creator")
     form = ContactForm(
@@ -69,15 +69,14 @@ def approve_contact_form(
     form = get_or_404(session, ContactForm, form_id, "contact form")
     approver = employee(session, approver_id, "approver")
     if form.state != "pending":
-        raise Conflict(f"the form is {form.state}, not pending", [f"form {form.id}"])
+        raise Conflict(Problem("form-not-pending", state=form.state), [f"form {form.id}"])
     unknown = [z for z in form.zone_ids if z not in zones]
     if unknown:
-        raise ValidationFailed([("zones", f"unknown zone {z!r}") for z in unknown])
+        raise ValidationFailed([("zones", Problem("unknown-zone", zone=z)) for z in unknown])
     refused = [z for z in form.zone_ids if not may_approve(session, approver, zones[z].department)]
     if refused:
         depts = sorted({zones[z].department for z in refused})
-        raise NotAllowed(f"R5: only the head or a safety officer of {', '.join(depts)} may approve "
-                         f"entry to {', '.join(refused)}")
+        raise NotAllowed(Problem("approver", departments=", ".join(depts), zones=", ".join(refused)))
     form.state = "approved"
     form.approved_by = approver.id
     form.approved_at = now or utcnow()
@@ -93,7 +92,7 @@ def revoke_contact_form(
     form = get_or_404(session, ContactForm, form_id, "contact form")
     who = employee(session, by)
     if form.state == "revoked":
-        raise Conflict("the form is already revoked", [f"form {form.id}"])
+        raise Conflict(Problem("form-revoked"), [f"form {form.id}"])
     form.state = "revoked"
     form.revoked_by = who.id
     form.revoked_at = now or utcnow()

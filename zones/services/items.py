@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from zones.errors import Conflict, NotFound, ValidationFailed
+from zones.errors import Conflict, NotFound, Problem, ValidationFailed
 from zones.schema import Badge, Employee, Helmet, Visit, Visitor
 from zones.services._common import get_or_404, normalise_card, record_change, utcnow
 
@@ -19,15 +19,15 @@ def issue_badge(session: Session, visit_id: int, card: str, *, now: datetime | N
     card = normalise_card(card)
     visit = get_or_404(session, Visit, visit_id, "visit")
     if visit.state == "closed":
-        raise Conflict("the visit is closed", [f"visit {visit.id}"])
+        raise Conflict(Problem("visit-closed"), [f"visit {visit.id}"])
     if session.scalar(select(Employee.id).where(Employee.card == card)) is not None:
-        raise Conflict(f"card {card} is an employee's card", [f"card {card}"])
+        raise Conflict(Problem("employee-card", card=card), [f"card {card}"])
     held = session.scalar(select(Badge.card).where(Badge.card == card, Badge.state == "active"))
     if held is not None:
-        raise Conflict(f"card {card} is already issued", [f"card {card}"])
+        raise Conflict(Problem("card-issued", card=card), [f"card {card}"])
     mine = session.scalar(select(Badge.card).where(Badge.visitor_id == visit.visitor_id, Badge.state == "active"))
     if mine is not None:
-        raise Conflict(f"the visitor already holds badge {mine} (R3: one active badge)", [f"badge {mine}"])
+        raise Conflict(Problem("holds-badge", card=mine), [f"badge {mine}"])
     badge = Badge(card=card, visitor_id=visit.visitor_id, visit_id=visit.id, state="active", issued_at=now or utcnow())
     session.add(badge)
     record_change(session, visit.visitor_id, "badge")
@@ -35,7 +35,7 @@ def issue_badge(session: Session, visit_id: int, card: str, *, now: datetime | N
         session.commit()
     except IntegrityError as err:  # a concurrent issue of the same card won the race
         session.rollback()
-        raise Conflict(f"card {card} is already issued", [f"card {card}"]) from err
+        raise Conflict(Problem("card-issued", card=card), [f"card {card}"]) from err
     return badge
 
 
@@ -43,7 +43,7 @@ def _active_badge(session: Session, card: str) -> Badge:
     card = normalise_card(card)
     badge = session.scalar(select(Badge).where(Badge.card == card, Badge.state == "active"))
     if badge is None:
-        raise NotFound(f"no active badge with card {card}")
+        raise NotFound(Problem("no-badge", card=card))
     return badge
 
 
@@ -72,13 +72,13 @@ def issue_helmet(session: Session, visitor_id: int, helmet_no: str, *, now: date
     the visitor holds one."""
     helmet_no = helmet_no.strip()
     if not helmet_no:
-        raise ValidationFailed([("helmet_no", "must not be empty")])
+        raise ValidationFailed([("helmet_no", Problem("empty"))])
     get_or_404(session, Visitor, visitor_id, "visitor")
     if session.scalar(select(Helmet.id).where(Helmet.helmet_no == helmet_no, Helmet.returned_at.is_(None))):
-        raise Conflict(f"helmet {helmet_no} is already issued", [f"helmet {helmet_no}"])
+        raise Conflict(Problem("helmet-issued", no=helmet_no), [f"helmet {helmet_no}"])
     held = session.scalar(select(Helmet.helmet_no).where(Helmet.visitor_id == visitor_id, Helmet.returned_at.is_(None)))
     if held is not None:
-        raise Conflict(f"the visitor already holds helmet {held}", [f"helmet {held}"])
+        raise Conflict(Problem("holds-helmet", no=held), [f"helmet {held}"])
     visit_id = session.scalar(select(Visit.id).where(Visit.visitor_id == visitor_id, Visit.state != "closed"))
     helmet = Helmet(helmet_no=helmet_no, visitor_id=visitor_id, visit_id=visit_id, issued_at=now or utcnow())
     session.add(helmet)
@@ -87,7 +87,7 @@ def issue_helmet(session: Session, visitor_id: int, helmet_no: str, *, now: date
         session.commit()
     except IntegrityError as err:
         session.rollback()
-        raise Conflict(f"helmet {helmet_no} is already issued", [f"helmet {helmet_no}"]) from err
+        raise Conflict(Problem("helmet-issued", no=helmet_no), [f"helmet {helmet_no}"]) from err
     return helmet
 
 
@@ -96,7 +96,7 @@ def return_helmet(session: Session, visitor_id: int, helmet_no: str, *, now: dat
     helmet = session.scalar(select(Helmet).where(
         Helmet.visitor_id == visitor_id, Helmet.helmet_no == helmet_no.strip(), Helmet.returned_at.is_(None)))
     if helmet is None:
-        raise NotFound(f"visitor {visitor_id} does not hold helmet {helmet_no}")
+        raise NotFound(Problem("not-holding-helmet", visitor=visitor_id, no=helmet_no))
     helmet.returned_at = now or utcnow()
     record_change(session, visitor_id, "helmet")
     session.commit()

@@ -11,7 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from zones.errors import Conflict, NotFound, ValidationFailed
+from zones.errors import Conflict, NotFound, Problem, ValidationFailed
 from zones.idcard import validate_resident_id
 from zones.schema import (
     ID_TYPES,
@@ -58,9 +58,9 @@ def create_user(
     """
     problems = []
     if not name.strip():
-        problems.append(("name", "must not be empty"))
+        problems.append(("name", Problem("empty")))
     if role not in ROLES:
-        problems.append(("role", f"expected one of {', '.join(ROLES)}"))
+        problems.append(("role", Problem("one-of", choices=", ".join(ROLES))))
     if problems:
         raise ValidationFailed(problems)
     escort = check_zone_ids(list(escort_zones), "escort_zones", zones)
@@ -68,7 +68,7 @@ def create_user(
     if card is not None:
         card = normalise_card(card)
         if _card_in_use(session, card):
-            raise Conflict(f"card {card} is already issued", [f"card {card}"])
+            raise Conflict(Problem("card-issued", card=card), [f"card {card}"])
     emp = Employee(
         name=name.strip(), role=role, department=department or None, card=card, phone=phone,
         password_hash=_hasher.hash(password) if password else None, language=language,
@@ -95,11 +95,11 @@ def update_employee(
     ``card=""`` removes the card."""
     emp = session.get(Employee, employee_id)
     if emp is None:
-        raise NotFound(f"no employee with id {employee_id}")
+        raise NotFound(Problem("no-such", what="employee", id=employee_id))
     if card is not None:
         new = normalise_card(card) if card else None
         if new and _card_in_use(session, new, except_employee=emp.id):
-            raise Conflict(f"card {new} is already issued", [f"card {new}"])
+            raise Conflict(Problem("card-issued", card=new), [f"card {new}"])
         emp.card = new
     for attr, value in (("on_duty", on_duty), ("dispatch_room", dispatch_room), ("active", active), ("phone", phone)):
         if value is not None:
@@ -146,7 +146,7 @@ def create_token(session: Session, employee_id: int) -> str:
 def revoke_token(session: Session, token: str) -> None:
     row = session.scalar(select(ApiToken).where(ApiToken.hash == _token_hash(token)))
     if row is None:
-        raise NotFound("no such token")
+        raise NotFound(Problem("no-token"))
     row.revoked_at = utcnow()
     session.commit()
 
@@ -163,7 +163,7 @@ def authenticate_token(session: Session, token: str) -> Employee | None:
 
 def set_password(session: Session, employee_id: int, password: str) -> None:
     if len(password) < 8:
-        raise ValidationFailed([("password", "at least 8 characters")])
+        raise ValidationFailed([("password", Problem("password-short"))])
     employee(session, employee_id).password_hash = _hasher.hash(password)
     session.commit()
 
@@ -195,27 +195,27 @@ def register_visitor(
     """
     problems: list[tuple[str, str]] = []
     if not name.strip():
-        problems.append(("name", "must not be empty"))
+        problems.append(("name", Problem("empty")))
     if id_type not in ID_TYPES:
-        problems.append(("id_type", f"expected one of {', '.join(ID_TYPES)}"))
+        problems.append(("id_type", Problem("one-of", choices=", ".join(ID_TYPES))))
     number = normalise_id_number(id_number)
     if not number:
-        problems.append(("id_number", "must not be empty"))
+        problems.append(("id_number", Problem("empty")))
     elif id_type == "resident_id":
         try:
             derived = validate_resident_id(number)
         except ValueError as err:
-            problems.append(("id_number", str(err)))
+            problems.append(("id_number", err.args[0] if isinstance(err.args[0], Problem) else str(err)))
         else:
             if birth_date is not None and birth_date != derived:
-                problems.append(("birth_date", "does not match the birth date in the resident id"))
+                problems.append(("birth_date", Problem("birth-date-mismatch")))
             birth_date = derived
     if problems:
         raise ValidationFailed(problems)
     existing = session.scalar(select(Visitor).where(Visitor.id_type == id_type, Visitor.id_number == number))
     if existing is not None:
         if existing.name.strip().casefold() != name.strip().casefold():
-            raise Conflict("this identity document is registered to another name", [f"visitor {existing.id}"])
+            raise Conflict(Problem("document-other-name"), [f"visitor {existing.id}"])
         existing.organisation = organisation or existing.organisation
         existing.phone = phone or existing.phone
         existing.birth_date = existing.birth_date or birth_date

@@ -6,16 +6,17 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from zones.errors import ValidationFailed
+from zones.errors import Problem, ValidationFailed
+from zones.languages import LANGUAGES, normalise_language
 from zones.services._common import employee
-
-LANGUAGES = ("en", "zh")
 
 
 def set_language(session: Session, employee_id: int, language: str) -> None:
-    """Remember ``language`` ("en" or "zh") for the employee's pages.
-    Raises ValidationFailed for another language, NotFound for an unknown employee."""
-    if language not in LANGUAGES:
-        raise ValidationFailed([("language", f"expected one of {', '.join(LANGUAGES)}")])
-    employee(session, employee_id).language = language
+    """Remember ``language`` ("en" or "zh"; zh-CN, zh_CN and zh-Hans mean zh) for the
+    employee's pages. Raises ValidationFailed for another language, NotFound for an unknown
+    employee."""
+    lang = normalise_language(language)
+    if lang is None:
+        raise ValidationFailed([("language", Problem("one-of", choices=", ".join(LANGUAGES)))])
+    employee(session, employee_id).language = lang
     session.commit()

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from zones.errors import ValidationFailed
+from zones.errors import Problem, ValidationFailed
 from zones.schema import Breach, Education, Event, Visit
 from zones.services._common import aware
 
@@ -34,7 +34,7 @@ def query_events(
     ``(events, next_cursor)``: pass next_cursor back as ``cursor`` for the next (older) page;
     it is None on the last page."""
     if not 1 <= limit <= MAX_LIMIT:
-        raise ValidationFailed([("limit", f"expected 1-{MAX_LIMIT}")])
+        raise ValidationFailed([("limit", Problem("limit-range", max=MAX_LIMIT))])
     q = select(Event)
     if since is not None:
         q = q.where(Event.at >= aware(since, "since"))
@@ -59,7 +59,7 @@ def month_bounds(month: str, timezone: str = "UTC") -> tuple[datetime, datetime]
     """The start and end (exclusive) of ``YYYY-MM`` in the site's timezone, as aware times."""
     m = _MONTH.match(month)
     if not m:
-        raise ValidationFailed([("month", "expected YYYY-MM")])
+        raise ValidationFailed([("month", Problem("month"))])
     year, mon = int(m.group(1)), int(m.group(2))
     tz = ZoneInfo(timezone)
     start = datetime(year, mon, 1, tzinfo=tz)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from zones.errors import NotFound, ValidationFailed
+from zones.errors import NotFound, Problem, ValidationFailed
 from zones.schema import Employee, Person, Presence, SiteState
 from zones.services._common import employee, record_change, require_role, utcnow
 
@@ -32,10 +32,10 @@ def set_emergency(
         source = f"employee:{by}"
     else:
         if not by.strip():
-            raise ValidationFailed([("by", "name who or what raised the emergency")])
+            raise ValidationFailed([("by", Problem("emergency-by"))])
         source = by.strip()
     if active and not reason.strip():
-        raise ValidationFailed([("reason", "say why (fire, gas alarm, drill, ...)")])
+        raise ValidationFailed([("reason", Problem("emergency-reason"))])
     state = _site_state(session)
     now = now or utcnow()
     if active and not state.emergency_active:
@@ -56,7 +56,7 @@ def reset_passback(session: Session, person_id: int, zone: str, by: int) -> bool
     enter again. Returns whether there was a record to clear."""
     require_role(employee(session, by), ("safety_officer", "admin"), "an anti-passback reset (R15)")
     if session.get(Person, person_id) is None:
-        raise NotFound(f"no person with id {person_id}")
+        raise NotFound(Problem("no-such", what="person", id=person_id))
     row = session.scalar(select(Presence).where(Presence.person_id == person_id, Presence.zone == zone))
     if row is not None:
         session.delete(row)
@@ -69,7 +69,7 @@ def mark_accounted(session: Session, person_id: int, accounted: bool = True) -> 
     """R16: mark a person on the muster list as seen at the assembly point."""
     row = session.get(Presence, person_id)
     if row is None:
-        raise NotFound(f"person {person_id} is not recorded inside any zone")
+        raise NotFound(Problem("not-inside", person=person_id))
     row.accounted = accounted
     session.commit()
     return row

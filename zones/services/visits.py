@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from zones.errors import Conflict, ValidationFailed
+from zones.errors import Conflict, Problem, ValidationFailed
 from zones.schema import Badge, Ban, Helmet, Visit, Visitor
 from zones.services._common import aware, employee, get_or_404, record_change, require_role, utcnow
 from zones.services.people import normalise_id_number
@@ -23,10 +23,10 @@ def book_visit(
     get_or_404(session, Visitor, visitor_id, "visitor")
     employee(session, host_id, "host")
     if not purpose.strip():
-        raise ValidationFailed([("purpose", "must not be empty")])
+        raise ValidationFailed([("purpose", Problem("empty"))])
     open_visit = session.scalar(select(Visit.id).where(Visit.visitor_id == visitor_id, Visit.state != "closed"))
     if open_visit is not None:
-        raise Conflict(f"the visitor already has open visit {open_visit}", [f"visit {open_visit}"])
+        raise Conflict(Problem("open-visit", visit=open_visit), [f"visit {open_visit}"])
     visit = Visit(visitor_id=visitor_id, host_id=host_id, purpose=purpose.strip(),
                   expected_at=aware(expected_at, "expected_at") if expected_at else None,
                   state="booked", booked_ahead=booked_ahead, created_at=now or utcnow())
@@ -42,9 +42,9 @@ def walk_in_exception(session: Session, visit_id: int, approver_id: int, reason:
     approver = employee(session, approver_id, "approver")
     require_role(approver, ("safety_officer",), "a walk-in exception (R1)")
     if not reason.strip():
-        raise ValidationFailed([("reason", "a walk-in exception needs its reason (R1)")])
+        raise ValidationFailed([("reason", Problem("walk-in-reason"))])
     if visit.state == "closed":
-        raise Conflict("the visit is closed", [f"visit {visit.id}"])
+        raise Conflict(Problem("visit-closed"), [f"visit {visit.id}"])
     visit.walk_in_approved_by = approver.id
     visit.walk_in_reason = reason.strip()
     record_change(session, visit.visitor_id, "visit")
@@ -65,12 +65,12 @@ def check_in(session: Session, visit_id: int, id_number: str, *, now: datetime |
     assert visitor is not None
     now = now or utcnow()
     if normalise_id_number(id_number) != visitor.id_number:
-        raise ValidationFailed([("id_number", "does not match the identity document registered for this visit (R2)")])
+        raise ValidationFailed([("id_number", Problem("id-mismatch"))])
     if visit.state != "booked":
-        raise Conflict(f"the visit is {visit.state}, not booked", [f"visit {visit.id}"])
+        raise Conflict(Problem("visit-not-booked", state=visit.state), [f"visit {visit.id}"])
     ban = active_ban(session, visitor.id, now.date())
     if ban is not None:
-        raise Conflict(f"the visitor is banned until {ban.until.isoformat()} (R17)", [f"ban until {ban.until}"])
+        raise Conflict(Problem("banned", date=ban.until.isoformat()), [f"ban until {ban.until}"])
     visit.state = "on-site"
     visit.arrived_at = now
     record_change(session, visitor.id, "visit")
@@ -80,9 +80,9 @@ def check_in(session: Session, visit_id: int, id_number: str, *, now: datetime |
 
 def items_out(session: Session, visitor_id: int) -> list[str]:
     """What the visitor still holds: active badge, unreturned helmet (R3, R12)."""
-    out = [f"badge {c}" for c in session.scalars(
+    out = [Problem("badge", card=c) for c in session.scalars(
         select(Badge.card).where(Badge.visitor_id == visitor_id, Badge.state == "active"))]
-    out += [f"helmet {h}" for h in session.scalars(
+    out += [Problem("helmet", no=h) for h in session.scalars(
         select(Helmet.helmet_no).where(Helmet.visitor_id == visitor_id, Helmet.returned_at.is_(None)))]
     return out
 
@@ -92,12 +92,12 @@ def check_out(session: Session, visit_id: int, *, now: datetime | None = None) -
     badge or helmet has not been handed back; the visit is flagged instead (R12)."""
     visit = get_or_404(session, Visit, visit_id, "visit")
     if visit.state == "closed":
-        raise Conflict("the visit is already closed", [f"visit {visit.id}"])
+        raise Conflict(Problem("visit-already-closed"), [f"visit {visit.id}"])
     out = items_out(session, visit.visitor_id)
     if out:
         visit.flagged = "check-out refused, still out: " + ", ".join(out)
         session.commit()
-        raise Conflict("return these before check-out (R12): " + ", ".join(out), out)
+        raise Conflict(Problem("still-out", items=", ".join(out)), out)
     _close(session, visit, now or utcnow())
     session.commit()
     return visit
