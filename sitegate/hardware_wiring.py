@@ -44,6 +44,8 @@ SIM = "sim"
 
 @dataclass
 class GateHardware:
+    """What ``build_gate_hardware`` built, by gate id, and everything ``close`` stops."""
+
     readers: dict[str, CardReader] = field(default_factory=dict)
     io: dict[str, IoModule] = field(default_factory=dict)
     alarm_io: IoModule | None = None
