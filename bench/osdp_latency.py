@@ -27,9 +27,9 @@ from pathlib import Path
 
 from bench._wait import wait
 from hardware.base import CardRead
-from hardware.osdp_reader import SETTLE_S, OsdpCardReader, _buses
+from hardware.osdp_bus import OsdpLines
+from hardware.osdp_reader import SETTLE_S, OsdpCardReader
 from hardware.sim_osdp import OsdpReaderSim
-from zones.config import ReaderSection
 
 KEY = "00112233445566778899AABBCCDDEEFF"
 
@@ -56,12 +56,15 @@ def reader_latency(n: int, key: str | None) -> list[str]:
         got.set()
 
     sim = OsdpReaderSim(address=1, scbk=key).start()
-    reader = OsdpCardReader("bench", ReaderSection(protocol="osdp", port=sim.port, address=1, scbk=key))
+    lines = OsdpLines()
+    reader = OsdpCardReader("bench", sim.port, lines, address=1, scbk=bytes.fromhex(key) if key else None)
     delivered, callback = [], []
     try:
         reader.start(on_card)
         wait(lambda: settled(reader))
-        channel = _buses[sim.port].channel
+        bus = lines.bus(sim.port)
+        assert bus is not None
+        channel = bus.channel
         p0, t0 = channel.packets_sent, time.monotonic()
         time.sleep(2.0)                                   # idle: only libosdp's polls
         poll_ms = (time.monotonic() - t0) * 1000 / max(1, channel.packets_sent - p0)
@@ -110,13 +113,15 @@ def full_path(n: int, key: str | None) -> list[str]:
             create_user(s, f"Worker {i}", "guard", department="steelmaking", card=card,
                         access_zones=["smelting"], zones=config.zone_map())
         s.commit()
-    section = config.gate("smelting-east").reader.model_copy(update={"scbk": key})
-    reader = OsdpCardReader("smelting-east", section, sim=sim)
+    section = config.gate("smelting-east").reader
+    reader = OsdpCardReader("smelting-east", section.port, OsdpLines(), baud=section.baud,
+                            address=section.address, scbk=bytes.fromhex(key) if key else None)
     io = ModbusIoModule(turnstile.url, 1)
     runtime = ControllerRuntime(config, engine, {"smelting-east": reader}, {"smelting-east": io},
                                 controller_id="bench", journal_path=tmp / "journal.db",
                                 gate_ids=["smelting-east"])
     latencies: list[float] = []
+    sim.start()
     runtime.start()
     try:
         gate = runtime.gates["smelting-east"]
@@ -134,6 +139,7 @@ def full_path(n: int, key: str | None) -> list[str]:
         denied = gate.counters["denied"]
     finally:
         runtime.stop()
+        sim.shutdown()
         io.close()
         turnstile.stop()
         engine.dispose()

@@ -1,6 +1,7 @@
 """OSDP card readers (``reader.protocol = "osdp"``): one libosdp PD per reader, seen
-through the control panel of its line (``OsdpBus`` in osdp_channel.py, shared by every
-reader on the same ``port``: RS-485 multi-drop, addresses 0-126).
+through the control panel of its line (``OsdpBus`` in osdp_bus.py, shared by every
+reader on the same ``port``: RS-485 multi-drop, addresses 0-126). The readers of one
+process find their lines through the ``OsdpLines`` they are given.
 
 Feedback is libosdp LED / buzzer commands: granted = green + 1 beep, denied = red + 3
 beeps, waiting (R10 escort window) = amber flashing until idle / granted / denied.
@@ -13,9 +14,9 @@ online, is discarded as "stale" and counted. Why 2 s: the PD answers each poll w
 queued event and the CP polls every ~100 ms, so a backlog of a dozen reads drains in
 about a second, while a person who really presents a card at that moment only has to
 present it again. "Online" is libosdp's view *and* a reply heard within
-``LINK_TIMEOUT_S`` (osdp_channel.SerialChannel.last_reply), so a link cut for more than
-2 s counts as an outage even before libosdp notices (it takes ~8 s), and reads queued
-during it are discarded too.
+``LINK_TIMEOUT_S`` (``SerialChannel.last_reply`` in osdp_channel.py), so a link cut for
+more than 2 s counts as an outage even before libosdp notices (it takes ~8 s), and reads
+queued during it are discarded too.
 """
 
 from __future__ import annotations
@@ -25,18 +26,12 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from osdp import Command, CommandLEDColor, Event, EventNotification, LibFlag, StatusReportType
 
 from hardware.base import CardRead, CardReader, Feedback
-from hardware.osdp_channel import OsdpBus, _buses, join, leave
-from zones.config import ReaderSection
-
-if TYPE_CHECKING:
-    from hardware.sim_osdp import OsdpReaderSim
-
-__all__ = ["OsdpBus", "OsdpCardReader", "_buses", "card_number", "make_osdp_reader"]
+from hardware.osdp_bus import OsdpBus, OsdpLines
 
 log = logging.getLogger(__name__)
 
@@ -85,22 +80,25 @@ def card_number(event: dict[str, Any]) -> str:
 
 
 class OsdpCardReader(CardReader):
-    """One OSDP reader (a PD at ``section.address`` on ``section.port``)."""
+    """One OSDP reader: the PD at ``address`` on ``port`` (a device path or pyserial URL),
+    on the bus ``lines`` keeps for that port. ``scbk``: the secure channel base key (16
+    bytes), None for a reader without secure channel. ``install_mode``: let a new reader
+    take ``scbk`` once (see the README)."""
 
-    def __init__(self, reader_id: str, section: ReaderSection,
-                 sim: OsdpReaderSim | None = None) -> None:
+    def __init__(self, reader_id: str, port: str, lines: OsdpLines, *, baud: int = 9600,
+                 address: int = 0, scbk: bytes | None = None, install_mode: bool = False) -> None:
         self.reader_id = reader_id
-        self.port = section.port
-        self.baud = section.baud
-        self.address = section.address
-        self.scbk = bytes.fromhex(section.scbk) if section.scbk else None
-        self.install_mode = section.install_mode
+        self.port = port
+        self.baud = baud
+        self.address = address
+        self.scbk = scbk
+        self.install_mode = install_mode
         # EnforceSecure: never fall back to the default key or to plain text. Install
         # mode leaves it off so a new reader can take our key once (see the README).
         self.flags = [LibFlag.EnableNotification]
         if self.scbk is not None and not self.install_mode:
             self.flags.append(LibFlag.EnforceSecure)
-        self.sim = sim
+        self._lines = lines
         self._bus: OsdpBus | None = None
         self._on_card: Callable[[CardRead], None] | None = None
         self._lock = threading.Lock()
@@ -117,15 +115,8 @@ class OsdpCardReader(CardReader):
     def start(self, on_card: Callable[[CardRead], None]) -> None:
         if self._bus is not None:
             return
-        if self.sim is not None:
-            self.sim.start()
         self._on_card = on_card
-        try:
-            self._bus = join(self)
-        except BaseException:
-            if self.sim is not None:
-                self.sim.shutdown()
-            raise
+        self._bus = self._lines.join(self)
         log.info("osdp reader %s: address %d on %s (%s)", self.reader_id, self.address,
                  self.port, "secure" if self.scbk else "plain")
 
@@ -133,10 +124,8 @@ class OsdpCardReader(CardReader):
         bus, self._bus = self._bus, None
         try:
             if bus is not None:
-                leave(self)
+                self._lines.leave(self)
         finally:
-            if self.sim is not None:
-                self.sim.shutdown()
             self._reset_link()
 
     def feedback(self, what: Feedback) -> None:
@@ -254,17 +243,3 @@ class OsdpCardReader(CardReader):
         except Exception:  # noqa: BLE001 - the contract: log, keep the reader running
             log.exception("osdp reader %s: on_card failed", self.reader_id)
 
-
-def make_osdp_reader(gate_id: str, section: ReaderSection, sim: bool) -> OsdpCardReader:
-    """The reader for one gate. With ``sim`` (``port = "sim"``) it also builds a simulated
-    reader (``reader.sim``, an OsdpReaderSim with the same address and key) on a fresh
-    pty and points the reader at it; both start with ``reader.start`` and stop with
-    ``reader.stop``. No thread starts here (the sim's pty is created)."""
-    if not sim:
-        return OsdpCardReader(gate_id, section)
-    from hardware.sim_osdp import OsdpReaderSim
-
-    simulated = OsdpReaderSim(address=section.address, scbk=section.scbk,
-                              install_mode=section.install_mode)
-    return OsdpCardReader(gate_id, section.model_copy(update={"port": simulated.port}),
-                          sim=simulated)

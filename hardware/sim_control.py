@@ -1,8 +1,9 @@
 """The control socket of a running ``sitegate serve``'s simulators, for a second terminal.
 
-A unix-domain socket (mode 0600: only the user running ``serve`` may drive its gates) at
-``sim_socket_path(config)``: ``sim.sock`` in the directory of the SQLite database file,
-or ``var/sim.sock`` for PostgreSQL. One JSON object per line in, one per line out::
+A unix-domain socket (mode 0600: only the user running ``serve`` may drive its gates) at a
+path the wiring chooses (``sitegate.hardware_wiring.sim_socket_path``: ``sim.sock`` next
+to the SQLite database file, or ``var/sim.sock`` for PostgreSQL). ``SimSet`` holds the
+simulators it drives. One JSON object per line in, one per line out::
 
     {"op": "present", "gate": "smelting-east", "card": "0A00C0FFEE"}
         -> {"ok": true, "gate": ..., "card": ...}      the frame is written into the gate's pty
@@ -25,24 +26,24 @@ import os
 import socket
 import socketserver
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from sqlalchemy.engine import make_url
-
-from zones.config import SiteConfig
 
 log = logging.getLogger(__name__)
 
 
-def sim_socket_path(config: SiteConfig) -> Path:
-    """Where ``serve`` listens and ``sitegate sim`` connects: next to the SQLite file,
-    else ``var/`` (relative paths resolve against the working directory, like SQLite's)."""
-    url = make_url(config.site.database)
-    db = url.database or ""
-    if url.get_backend_name() == "sqlite" and db and db != ":memory:" and not db.startswith("file:"):
-        return Path(db).parent / "sim.sock"
-    return Path("var") / "sim.sock"
+@dataclass
+class SimSet:
+    """The simulators behind simulated gates (empty when everything is real)."""
+
+    readers: dict[str, Any] = field(default_factory=dict)    # gate id -> PtyReaderSim / OsdpReaderSim
+    turnstile: Any | None = None                               # TurnstileSim
+    gates: dict[str, tuple[int, int]] = field(default_factory=dict)  # gate -> (coil, input) on the sim
+    alarm_input: int | None = None                             # alarm contact on the sim
+
+    def __bool__(self) -> bool:
+        return bool(self.readers) or self.turnstile is not None
 
 
 def request(path: str | Path, message: dict[str, Any], timeout: float = 5.0) -> dict[str, Any]:
@@ -84,9 +85,9 @@ class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 
 
 class SimControlServer:
-    """Serves the control socket for ``sims`` (a hardware.factory.SimSet) in a thread."""
+    """Serves the control socket for ``sims`` in a thread."""
 
-    def __init__(self, path: str | Path, sims: Any) -> None:
+    def __init__(self, path: str | Path, sims: SimSet) -> None:
         self.path = Path(path)
         self.sims = sims
         self._server: _Server | None = None

@@ -3,8 +3,7 @@
 Usage::
 
     with OsdpReaderSim(address=1, scbk="00112233445566778899AABBCCDDEEFF") as sim:
-        reader = OsdpCardReader("gate-1", ReaderSection(protocol="osdp", port=sim.port,
-                                address=1, scbk=...))
+        reader = OsdpCardReader("gate-1", sim.port, OsdpLines(), address=1, scbk=...)
         sim.present("0A00C0FFEE")      # a card read, Wiegand format, 40 bits
         sim.commands                   # LED / buzzer commands the control panel sent
         sim.close(); sim.reopen()      # pull the reader's cable out and plug it back in
@@ -17,11 +16,10 @@ PeripheralDevice keeps running, so card reads presented meanwhile queue up insid
 come out late when the cable is back (libosdp issue #133). It does not model baud timing
 (a pty is memory speed), collisions, line noise or bus echo.
 
-Life cycle: nothing runs until ``start()`` (``OsdpCardReader.start`` starts the sim it was
-given); ``shutdown()`` stops the PD thread and frees the pty (libosdp's threads are not
-daemons: an unstopped sim keeps the process alive). On a running sim ``close()`` is the
-unplug, not the clean-up; on a sim that is not running it frees the pty, so code that
-closes every reader simulator when it is done (hardware.factory) leaks nothing.
+Life cycle: nothing runs until ``start()``; ``shutdown()`` stops the PD thread and frees
+the pty (libosdp's threads are not daemons: an unstopped sim keeps the process alive). On
+a running sim ``close()`` is the unplug, not the clean-up; on a sim that is not running it
+frees the pty, so closing a sim that never started leaks nothing either.
 """
 
 from __future__ import annotations
@@ -212,8 +210,7 @@ class OsdpReaderSim:
     def close(self) -> None:
         """Unplug: cut this reader's cable. The PD keeps running and queues card reads;
         ``reopen()`` plugs it back. On a sim that is not running (never started, or shut
-        down) there is no cable to cut and close() frees the pty instead, so the
-        hardware factory's clean-up (which closes every reader sim) leaks nothing."""
+        down) there is no cable to cut and close() frees the pty instead."""
         if not self._started or self._stopped:
             self.shutdown()
             return

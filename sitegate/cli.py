@@ -1,6 +1,7 @@
 """The ``sitegate`` command line (contract.md). Each subcommand lives in its own module under
-``sitegate.commands`` and is imported only when run, so ``sitegate check-config`` stays fast
-and a missing optional part cannot break the others."""
+``sitegate.commands``; only the module of the subcommand being run is imported (the others
+appear in ``--help`` from the table below), so ``sitegate check-config`` does not load the
+web, database or driver libraries the other subcommands need."""
 
 from __future__ import annotations
 
@@ -21,23 +22,28 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def _chosen(argv: list[str]) -> str | None:
+    """The subcommand named on the command line, if any (before full parsing)."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--config")
+    pre.add_argument("command", nargs="?")
+    known, _ = pre.parse_known_args(argv)
+    return known.command if known.command in COMMANDS else None
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    chosen = _chosen(argv)
     parser = argparse.ArgumentParser(prog="sitegate", description="SiteGate site-access safety control")
     parser.add_argument("--config", default="config.toml", help="path of config.toml (default ./config.toml)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text)
         p.add_argument("--config", default=argparse.SUPPRESS, help="path of config.toml")
-        p.set_defaults(_module=module)
-        try:
-            mod = importlib.import_module(f"sitegate.commands.{module}")
-        except ModuleNotFoundError as err:
-            if err.name != f"sitegate.commands.{module}":
-                raise
-            continue  # subcommand not built yet
-        mod.add_arguments(p)
+        if name == chosen:
+            importlib.import_module(f"sitegate.commands.{module}").add_arguments(p)
     args = parser.parse_args(argv)
-    mod = importlib.import_module(f"sitegate.commands.{args._module}")
+    mod = importlib.import_module(f"sitegate.commands.{COMMANDS[args.command][0]}")
     return int(mod.run(args) or 0)
 
 

@@ -1,6 +1,8 @@
-"""The one place that reads config.toml and wires the parts together for the commands.
+"""The one place that reads config.toml and wires the parts together for the commands
+(the gates' hardware: sitegate.hardware_wiring).
 
-Nothing here runs at import; each function builds what one command needs.
+Nothing here runs at import, and the database, controller and driver modules are imported
+by the functions that need them, so a command that only reads config.toml stays fast.
 """
 
 from __future__ import annotations
@@ -11,12 +13,12 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy.engine import Engine
+from typing import TYPE_CHECKING, Any
 
 from zones.config import ConfigError, SiteConfig, load_config
-from zones.db import make_engine, upgrade
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 
 def load_or_exit(path: str) -> SiteConfig:
@@ -31,6 +33,8 @@ def load_or_exit(path: str) -> SiteConfig:
 
 def open_database(config: SiteConfig) -> Engine:
     """The database config.toml names, created or migrated to the current schema."""
+    from zones.db import make_engine, upgrade
+
     engine = make_engine(config.site.database)
     upgrade(engine)
     return engine
@@ -47,7 +51,7 @@ def controllers(config: SiteConfig, engine: Engine, gate_ids: list[str] | None =
     """Start the hardware (real or simulated) and a ControllerRuntime for ``gate_ids``;
     stop both on exit."""
     from controller.runtime import ControllerRuntime
-    from hardware.factory import build_gate_hardware
+    from sitegate.hardware_wiring import build_gate_hardware
 
     hardware = build_gate_hardware(config, gate_ids=gate_ids)
     runtime = ControllerRuntime(config, engine, hardware.readers, hardware.io, alarm_io=hardware.alarm_io,

@@ -22,7 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hardware.sim_control import request, sim_socket_path
+from hardware.sim_control import request
+from sitegate.hardware_wiring import sim_socket_path
 from sitegate.wiring import load_or_exit
 
 POLL_S = 0.1

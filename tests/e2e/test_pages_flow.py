@@ -197,7 +197,8 @@ def test_officer_prepares_a_visitor_and_escort_sees_allowed(site: Site, desk: An
 
 def pass_the_gate(site: Site, gate: str, *cards: str) -> None:
     """Present ``cards`` in order at a simulated gate of the running serve (its control socket)."""
-    from hardware.sim_control import request, sim_socket_path
+    from hardware.sim_control import request
+    from sitegate.hardware_wiring import sim_socket_path
     from zones.config import load_config
 
     path = sim_socket_path(load_config(site.config_path))

@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 
-from hardware import osdp_reader
 from hardware.base import CardRead
-from hardware.osdp_reader import SETTLE_S, OsdpCardReader, make_osdp_reader
+from hardware.osdp_bus import OsdpLines
+from hardware.osdp_reader import SETTLE_S, OsdpCardReader
 from hardware.sim_osdp import OsdpReaderSim, SimLine, wiegand26
+from sitegate.hardware_wiring import GateHardware, build_reader
 from zones.config import ReaderSection
 
 pytestmark = pytest.mark.usefixtures("no_thread_leak")
@@ -50,14 +51,19 @@ class Decider:
             pytest.fail(f"no decision within {timeout} s; reader health {self.reader.health()}")
 
 
-def section(port: str, address: int = 0, scbk: str | None = None,
-            install_mode: bool = False) -> ReaderSection:
-    return ReaderSection(protocol="osdp", port=port, address=address, scbk=scbk,
-                         install_mode=install_mode)
+def osdp_reader(reader_id: str, port: str, lines: OsdpLines, address: int = 0,
+                scbk: str | None = None, install_mode: bool = False) -> OsdpCardReader:
+    return OsdpCardReader(reader_id, port, lines, address=address,
+                          scbk=bytes.fromhex(scbk) if scbk else None, install_mode=install_mode)
 
 
 @pytest.fixture
-def rig() -> Iterator[Callable[..., tuple[OsdpReaderSim, OsdpCardReader, Decider]]]:
+def lines() -> OsdpLines:
+    return OsdpLines()
+
+
+@pytest.fixture
+def rig(lines: OsdpLines) -> Iterator[Callable[..., tuple[OsdpReaderSim, OsdpCardReader, Decider]]]:
     """``rig(address=0, sim_key=None, reader_key=None, ...)`` -> (sim, reader, decider),
     both started; everything stopped afterwards (reader first: it is the one polling)."""
     made: list[tuple[OsdpReaderSim, OsdpCardReader]] = []
@@ -68,7 +74,7 @@ def rig() -> Iterator[Callable[..., tuple[OsdpReaderSim, OsdpCardReader, Decider
              ) -> tuple[OsdpReaderSim, OsdpCardReader, Decider]:
         if sim is None:
             sim = OsdpReaderSim(address=address, scbk=sim_key, install_mode=sim_install).start()
-        reader = OsdpCardReader(reader_id, section(sim.port, address, reader_key, reader_install))
+        reader = osdp_reader(reader_id, sim.port, lines, address, reader_key, reader_install)
         made.append((sim, reader))
         decider = Decider()
         decider.reader = reader
@@ -82,7 +88,7 @@ def rig() -> Iterator[Callable[..., tuple[OsdpReaderSim, OsdpCardReader, Decider
             reader.stop()
         for sim, _ in made:
             sim.shutdown()
-        assert not osdp_reader._buses, "a bus outlived its readers"
+        assert not lines, "a bus outlived its readers"
 
 
 def ready(reader: OsdpCardReader, wait_until: Callable[..., Any], secure: bool = False) -> None:
@@ -168,11 +174,11 @@ def test_wrong_scbk_never_comes_online_and_never_decides(rig, wait_until):
     assert reader.health()["frames"] == 0 and decider.decisions.empty()
 
 
-def test_port_gone_makes_the_reader_offline_and_is_reported(wait_until):
+def test_port_gone_makes_the_reader_offline_and_is_reported(lines, wait_until):
     """The other way to unplug: the serial device itself disappears (USB adapter pulled)."""
     line = SimLine()
     sim = OsdpReaderSim(address=8, line=line).start()
-    reader = OsdpCardReader("gate-u", section(line.port, 8))
+    reader = osdp_reader("gate-u", line.port, lines, 8)
     try:
         reader.start(lambda read: None)
         wait_until(lambda: reader.health()["online"], timeout=10, what="reader online")
@@ -221,14 +227,15 @@ def test_reads_queued_while_offline_are_ignored_after_reconnect(rig, wait_until)
     _stale_reads_are_ignored(rig, wait_until, wait_for_pd_offline=True)
 
 
-def test_multidrop_readers_share_one_control_panel(rig, wait_until):
+def test_multidrop_readers_share_one_control_panel(rig, lines, wait_until):
     line = SimLine()
     sims = [OsdpReaderSim(address=a, scbk=k, line=line).start() for a, k in ((1, KEY), (2, None))]
     try:
         (_, r1, d1), (_, r2, d2) = (
             rig(sim=sims[0], address=1, reader_key=KEY, reader_id="gate-a"),
             rig(sim=sims[1], address=2, reader_id="gate-b"))
-        assert osdp_reader._buses[line.port].readers == {1: r1, 2: r2}
+        bus = lines.bus(line.port)
+        assert bus is not None and bus.readers == {1: r1, 2: r2}
         ready(r1, wait_until, secure=True)
         ready(r2, wait_until)
         t0 = time.monotonic()
@@ -243,7 +250,7 @@ def test_multidrop_readers_share_one_control_panel(rig, wait_until):
         assert not [c for c in sims[1].leds() if c["at"] > t0 and c["color"] == "red"]
         assert d1.decisions.empty() and d2.decisions.empty()
         r2.stop()                    # the line keeps running for the other reader
-        assert osdp_reader._buses[line.port].readers == {1: r1}
+        assert lines.bus(line.port) is bus and bus.readers == {1: r1}
         ready(r1, wait_until, secure=True)
         sims[0].present(GRANTED_CARD)
         assert d1.next()[0].card == GRANTED_CARD
@@ -266,20 +273,26 @@ def test_install_mode_pairs_a_new_reader_then_secure_only(rig, wait_until):
     assert decider.next()[1] is True
 
 
-def test_factory_builds_a_simulated_reader_for_port_sim(wait_until):
-    reader = make_osdp_reader("smelting-east", section("sim", 3, KEY), sim=True)
+def test_wiring_builds_a_simulated_reader_for_port_sim(wait_until):
+    hw = GateHardware()
+    section = ReaderSection(protocol="osdp", port="sim", address=3, scbk=KEY)
+    reader = build_reader("smelting-east", section, hw)
+    hw.readers["smelting-east"] = reader
     decider = Decider()
+    assert isinstance(reader, OsdpCardReader)
     decider.reader = reader
     try:
-        assert reader.sim is not None and reader.port == reader.sim.port
+        sim = hw.sims.readers["smelting-east"]
+        assert isinstance(sim, OsdpReaderSim) and reader.port == sim.port
+        assert (sim.address, sim.scbk) == (3, bytes.fromhex(KEY))
         reader.start(decider)
         ready(reader, wait_until, secure=True)
-        reader.sim.present(GRANTED_CARD)
+        sim.present(GRANTED_CARD)
         read, allowed = decider.next()
         assert (read.reader_id, allowed) == ("smelting-east", True)
     finally:
-        reader.stop()
-    assert not osdp_reader._buses
+        hw.close()
+    assert not hw.osdp_lines
 
 
 def test_gate_end_to_end_over_osdp(tmp_path, make_turnstile_sim, wait_until):
@@ -295,13 +308,14 @@ def test_gate_end_to_end_over_osdp(tmp_path, make_turnstile_sim, wait_until):
     sim = OsdpReaderSim(address=0, scbk=KEY)
     config = plant_config(url, turnstile.url, protocol="osdp", in_port=sim.port)
     People(engine, config)
-    gate_section = config.gate("smelting-east")
-    reader = OsdpCardReader("smelting-east", gate_section.reader.model_copy(update={"scbk": KEY}),
-                            sim=sim)
+    section = config.gate("smelting-east").reader
+    reader = OsdpCardReader("smelting-east", section.port, OsdpLines(), baud=section.baud,
+                            address=section.address, scbk=bytes.fromhex(KEY))
     io = ModbusIoModule(turnstile.url, 1)
     runtime = ControllerRuntime(config, engine, {"smelting-east": reader}, {"smelting-east": io},
                                 controller_id="osdp-test", journal_path=tmp_path / "journal.db",
                                 gate_ids=["smelting-east"])
+    sim.start()
     runtime.start()
     try:
         gate = runtime.gates["smelting-east"]
@@ -319,17 +333,18 @@ def test_gate_end_to_end_over_osdp(tmp_path, make_turnstile_sim, wait_until):
         wait_until(lambda: gate.health()["reader"]["online"] is False, timeout=8,
                    what="gate health shows the reader offline")
     finally:
-        runtime.stop()     # stops the reader, which shuts its sim down
+        runtime.stop()     # stops the reader
+        sim.shutdown()
         io.close()
         engine.dispose()
 
 
-def test_missing_port_is_reported_not_raised_and_addresses_are_unique(tmp_path, wait_until):
+def test_missing_port_is_reported_not_raised_and_addresses_are_unique(lines, tmp_path, wait_until):
     from hardware.base import HardwareInitError
 
     missing = str(tmp_path / "ttyUSB9")
-    reader = OsdpCardReader("gate-x", section(missing, 1))
-    twin = OsdpCardReader("gate-y", section(missing, 1))
+    reader = osdp_reader("gate-x", missing, lines, 1)
+    twin = osdp_reader("gate-y", missing, lines, 1)
     try:
         reader.start(lambda read: None)          # contract: never raises for a missing port
         wait_until(lambda: "cannot open" in str(reader.health()["last_error"]),
@@ -337,8 +352,9 @@ def test_missing_port_is_reported_not_raised_and_addresses_are_unique(tmp_path, 
         assert reader.health()["online"] is False
         with pytest.raises(HardwareInitError, match="address 1"):
             twin.start(lambda read: None)
-        assert osdp_reader._buses[missing].readers == {1: reader}
+        bus = lines.bus(missing)
+        assert bus is not None and bus.readers == {1: reader}
     finally:
         twin.stop()
         reader.stop()
-    assert not osdp_reader._buses
+    assert not lines

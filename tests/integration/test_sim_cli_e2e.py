@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from hardware.sim_control import request, sim_socket_path
+from hardware.sim_control import request
 from sitegate.cli import main
+from sitegate.hardware_wiring import sim_socket_path
 from sitegate.wiring import controllers
 from zones.config import load_config
 from zones.db import make_engine, upgrade

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from hardware.base import CardRead, HardwareError
-from hardware.factory import GateHardware, build_gate_hardware
 from hardware.serial_reader import SerialCardReader
-from hardware.sim_control import request, sim_socket_path
+from hardware.sim_control import request
 from sitegate.cli import main
+from sitegate.hardware_wiring import GateHardware, build_gate_hardware, sim_socket_path
 from zones.config import SiteConfig, parse_config
 
 pytestmark = pytest.mark.usefixtures("no_thread_leak")
@@ -87,7 +87,7 @@ def test_socket_sits_next_to_the_sqlite_database(config: SiteConfig, tmp_path: P
     assert sim_socket_path(pg) == Path("var/sim.sock")
 
 
-def test_factory_builds_real_drivers_on_simulators(hardware: GateHardware, config: SiteConfig) -> None:
+def test_wiring_builds_real_drivers_on_simulators(hardware: GateHardware, config: SiteConfig) -> None:
     assert set(hardware.readers) == {"smelting-east", "smelting-exit"}
     assert all(isinstance(r, SerialCardReader) for r in hardware.readers.values())
     assert hardware.sims.turnstile is not None and hardware.sims.turnstile.turnstiles() == {2: 2, 3: 3}
@@ -166,7 +166,7 @@ def test_cli_without_serve_says_so(config_file: Path, capsys: pytest.CaptureFixt
     assert "no running `sitegate serve`" in capsys.readouterr().out
 
 
-def test_osdp_sim_gate_is_built_by_the_osdp_module_and_driven_by_the_socket(
+def test_osdp_sim_gate_reads_from_its_simulator_driven_by_the_socket(
     tmp_path: Path, wait_until: Callable[..., Any]
 ) -> None:
     text = CONFIG.format(db=tmp_path / "var" / "sitegate.db").replace(
@@ -176,7 +176,9 @@ def test_osdp_sim_gate_is_built_by_the_osdp_module_and_driven_by_the_socket(
     try:
         reader = hw.readers["smelting-exit"]
         assert type(reader).__name__ == "OsdpCardReader"
-        assert hw.sims.readers["smelting-exit"] is getattr(reader, "sim")
+        sim = hw.sims.readers["smelting-exit"]
+        assert type(sim).__name__ == "OsdpReaderSim"
+        assert reader.health()["port"] == sim.port
         q: queue.Queue[CardRead] = queue.Queue()
         reader.start(q.put)
         wait_until(lambda: reader.health()["online"], timeout=10, what="osdp reader online")

@@ -78,3 +78,17 @@ def test_check_config_as_a_process_exits_2_with_errors_on_stderr(tmp_path):
     ok = subprocess.run([sys.executable, "-m", "sitegate.cli", "--config", str(ROOT / "config.toml"), "check-config"],
                         capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert ok.returncode == 0, ok.stderr
+
+
+def test_check_config_loads_none_of_the_heavy_libraries():
+    """The CLI imports only the subcommand being run: checking a file must not pay for the
+    web panel, the database or the drivers (that would take seconds on a slow machine)."""
+    heavy = ("flask", "sqlalchemy", "pymodbus", "osdp", "serial")
+    probe = (
+        "import sys\n"
+        "from sitegate.cli import main\n"
+        f"code = main(['check-config', '--config', {str(ROOT / 'config.toml')!r}])\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules), code)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert result.stdout.splitlines()[-1] == "[] 0", result.stderr

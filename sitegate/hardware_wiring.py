@@ -1,4 +1,5 @@
-"""Builds every gate's card reader and I/O module from config.toml, real or simulated.
+"""Builds every gate's card reader and I/O module from config.toml, real or simulated: the
+one place that turns config sections into driver arguments.
 
 Usage (``sitegate serve`` / ``sitegate controller`` through sitegate.wiring)::
 
@@ -9,28 +10,32 @@ Usage (``sitegate serve`` / ``sitegate controller`` through sitegate.wiring)::
     hw.sims.readers["smelting-east"].present("0A00C0FFEE")   # only for port = "sim"
     hw.close()                                         # readers, modules, simulators
 
-``port = "sim"``: a PtyReaderSim per gate, whose tty the real SerialCardReader opens.
-``modbus = "sim"``: one TurnstileSim (a real pymodbus TCP server on a free loopback port)
-shared by every simulated gate and the simulated alarm, each gate's release_coil /
-passage_input registered as a turnstile; the real ModbusIoModule talks to it. When any
-simulator exists, a control socket (hardware.sim_control, ``var/sim.sock``) lets
-``sitegate sim ...`` drive them from a second terminal.
+``port = "sim"``: a simulated reader per gate on a fresh pty, which the real driver opens:
+a PtyReaderSim for ``em4100`` / ``line``, a running OsdpReaderSim (libosdp PD with the
+gate's address and key) for ``osdp``. ``modbus = "sim"``: one TurnstileSim (a real
+pymodbus TCP server on a free loopback port) shared by every simulated gate and the
+simulated alarm, each gate's release_coil / passage_input registered as a turnstile; the
+real ModbusIoModule talks to it. When any simulator exists, a control socket
+(hardware.sim_control, ``sim_socket_path``) lets ``sitegate sim ...`` drive them from a
+second terminal.
 
-Protocol ``osdp`` is built by ``hardware.osdp_reader.make_osdp_reader(gate_id, reader
-section, sim: bool)``. If the reader it returns has a ``.sim`` with ``present(card)`` and
-``close()``, that simulator is driven by ``sitegate sim present`` like the serial ones.
+Driver modules (pymodbus, libosdp) are imported when a gate needs them, not with this module.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hardware.base import CardReader, IoModule
-from zones.config import GateSection, SiteConfig
+from hardware.sim_control import SimControlServer, SimSet
+from zones.config import GateSection, ReaderSection, SiteConfig
+
+if TYPE_CHECKING:
+    from hardware.osdp_bus import OsdpLines
 
 log = logging.getLogger(__name__)
 
@@ -38,25 +43,16 @@ SIM = "sim"
 
 
 @dataclass
-class SimSet:
-    """The simulators behind simulated gates (empty when everything is real)."""
-
-    readers: dict[str, Any] = field(default_factory=dict)    # gate id -> PtyReaderSim (or OSDP sim)
-    turnstile: Any | None = None                               # TurnstileSim
-    gates: dict[str, tuple[int, int]] = field(default_factory=dict)  # gate -> (coil, input) on the sim
-    alarm_input: int | None = None                             # alarm contact on the sim
-
-    def __bool__(self) -> bool:
-        return bool(self.readers) or self.turnstile is not None
-
-
-@dataclass
 class GateHardware:
+    """What ``build_gate_hardware`` built, by gate id, and everything ``close`` stops."""
+
     readers: dict[str, CardReader] = field(default_factory=dict)
     io: dict[str, IoModule] = field(default_factory=dict)
     alarm_io: IoModule | None = None
     sims: SimSet = field(default_factory=SimSet)
-    control: Any | None = None      # SimControlServer while simulators exist
+    control: SimControlServer | None = None     # while simulators exist
+    osdp_lines: OsdpLines | None = None         # the OSDP buses, once a gate speaks OSDP
+    sim_stops: list[Callable[[], None]] = field(default_factory=list)  # reader simulators
 
     def close(self) -> None:
         """Stop readers, close I/O modules, stop the simulators and the control socket.
@@ -67,17 +63,29 @@ class GateHardware:
             _quietly(module.close)
         if self.control is not None:
             _quietly(self.control.close)
-        for sim in self.sims.readers.values():
-            _quietly(sim.close)
+        for stop in self.sim_stops:
+            _quietly(stop)
         if self.sims.turnstile is not None:
             _quietly(self.sims.turnstile.stop)
 
 
-def _quietly(fn: Any) -> None:
+def _quietly(fn: Callable[[], object]) -> None:
     try:
         fn()
     except Exception:  # closing one part must not keep the others open
         log.exception("closing hardware: %r failed", fn)
+
+
+def sim_socket_path(config: SiteConfig) -> Path:
+    """Where ``serve`` listens and ``sitegate sim`` connects: next to the SQLite file,
+    else ``var/`` (relative paths resolve against the working directory, like SQLite's)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(config.site.database)
+    db = url.database or ""
+    if url.get_backend_name() == "sqlite" and db and db != ":memory:" and not db.startswith("file:"):
+        return Path(db).parent / "sim.sock"
+    return Path("var") / "sim.sock"
 
 
 def build_gate_hardware(
@@ -90,9 +98,9 @@ def build_gate_hardware(
 ) -> GateHardware:
     """Readers and I/O modules for the configured gates (all, or ``gate_ids``), plus the
     alarm module. Readers are built, not started (the controller starts them). Starts the
-    turnstile simulator and the sim control socket (default: ``sim_socket_path(config)``)
-    when a gate or the alarm is simulated. Raises ValueError / RuntimeError when a part
-    cannot be built; whatever was built by then is closed first."""
+    simulators and the sim control socket (default: ``sim_socket_path(config)``) when a
+    gate or the alarm is simulated. Raises ValueError / RuntimeError when a part cannot
+    be built; whatever was built by then is closed first."""
     from hardware.modbus_io import module_for
 
     gates = [g for g in config.gates if gate_ids is None or g.id in gate_ids]
@@ -104,7 +112,7 @@ def build_gate_hardware(
         if sim_modbus or alarm_sim:
             sim = hw.sims.turnstile = _start_turnstile_sim(config, sim_modbus, sim_pass_delay_s, sim_pass_probability)
         for g in gates:
-            hw.readers[g.id] = _reader(g, hw.sims)
+            hw.readers[g.id] = build_reader(g.id, g.reader, hw)
             t = g.turnstile
             if t.modbus == SIM:
                 hw.sims.gates[g.id] = (t.release_coil, t.passage_input)
@@ -118,8 +126,6 @@ def build_gate_hardware(
             else:
                 hw.alarm_io = module_for(config.alarm.modbus, config.alarm.unit)
         if hw.sims:
-            from hardware.sim_control import SimControlServer, sim_socket_path
-
             path = Path(control_socket) if control_socket else sim_socket_path(config)
             hw.control = SimControlServer(path, hw.sims)
             hw.control.start()
@@ -147,16 +153,11 @@ def _start_turnstile_sim(config: SiteConfig, sim_gates: list[GateSection],
     return sim
 
 
-def _reader(gate: GateSection, sims: SimSet) -> CardReader:
-    section = gate.reader
+def build_reader(gate_id: str, section: ReaderSection, hw: GateHardware) -> CardReader:
+    """The card reader of one gate, added to nothing yet (the caller keeps it). With
+    ``port = "sim"`` its simulator goes into ``hw.sims`` and stops with ``hw.close()``."""
     if section.protocol == "osdp":
-        # The OSDP engineer's module; imported only when a gate speaks OSDP.
-        osdp = importlib.import_module("hardware.osdp_reader")
-        reader: CardReader = osdp.make_osdp_reader(gate.id, section, section.port == SIM)
-        sim = getattr(reader, "sim", None)
-        if sim is not None:
-            sims.readers[gate.id] = sim
-        return reader
+        return _osdp_reader(gate_id, section, hw)
     from hardware.serial_reader import SerialCardReader
 
     port = section.port
@@ -164,6 +165,28 @@ def _reader(gate: GateSection, sims: SimSet) -> CardReader:
         from hardware.sim_reader import PtyReaderSim
 
         sim_reader = PtyReaderSim(section.protocol)
-        sims.readers[gate.id] = sim_reader
+        hw.sims.readers[gate_id] = sim_reader
+        hw.sim_stops.append(sim_reader.close)
         port = sim_reader.port
-    return SerialCardReader(gate.id, section.protocol, port, section.baud)
+    return SerialCardReader(gate_id, section.protocol, port, section.baud)
+
+
+def _osdp_reader(gate_id: str, section: ReaderSection, hw: GateHardware) -> CardReader:
+    from hardware.osdp_bus import OsdpLines
+    from hardware.osdp_reader import OsdpCardReader
+
+    if hw.osdp_lines is None:
+        hw.osdp_lines = OsdpLines()
+    port = section.port
+    if port == SIM:
+        from hardware.sim_osdp import OsdpReaderSim
+
+        sim_reader = OsdpReaderSim(address=section.address, scbk=section.scbk,
+                                   install_mode=section.install_mode)
+        hw.sim_stops.append(sim_reader.shutdown)
+        sim_reader.start()
+        hw.sims.readers[gate_id] = sim_reader
+        port = sim_reader.port
+    return OsdpCardReader(gate_id, port, hw.osdp_lines, baud=section.baud, address=section.address,
+                          scbk=bytes.fromhex(section.scbk) if section.scbk else None,
+                          install_mode=section.install_mode)
