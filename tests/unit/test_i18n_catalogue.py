@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from web.errors import PAGE_TITLES as ERROR_TITLES
 from web.i18n import ENUM_LABELS, translate
 from web.i18n_zh import ZH
 from web.panel.common import PANEL_NAV, ROLE_LABELS
 from web.panel.education import PROHIBITIONS, TOPICS
-from web.panel.errors import _TITLES as ERROR_TITLES
 
 # messages web.auth hands to the pages (login error, flash), translated by the templates
 FROM_OTHER_PARTS = {"Wrong user name or password.", "Signed out."}
