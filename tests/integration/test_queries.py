@@ -15,7 +15,7 @@ from zones.services import (
 )
 from zones.services.queries.education import expiring_education
 from zones.services.queries.visitors import escort_visitors, is_own_visitor, search_visitors
-from zones.services.queries.visits import count_visits, visits
+from zones.services.queries.visits import count_open_visits, open_visits
 
 NOW = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
 
@@ -60,8 +60,8 @@ def test_an_escort_s_lists_are_complete_whatever_the_others_have(session: Any, d
                          delivered_at=NOW - timedelta(days=85), educator_id=demo_staff.officer_steel.id,
                          notification_signed=True)
 
-    assert [r.visit.id for r in visits(session, own_visitors_of=eve, limit=2)] == [my_visit.id]
-    assert len(visits(session, limit=2)) == 2 and count_visits(session) == 5
+    assert [r.visit.id for r in open_visits(session, own_visitors_of=eve, limit=2)] == [my_visit.id]
+    assert len(open_visits(session, limit=2)) == 2 and count_open_visits(session) == 5
     assert [v.id for v in search_visitors(session, own_visitors_of=eve, limit=2)] == [mine.id]
     expiring = expiring_education(session, date(2026, 3, 1), 30, own_visitors_of=eve)
     assert [r.visitor.id for r in expiring] == [mine.id]

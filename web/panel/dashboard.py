@@ -17,7 +17,7 @@ from web.panel.common import FormErrors, actor, domain_errors, safe_local_path
 from zones.services import preferences
 from zones.services.queries.gates import gate_health
 from zones.services.queries.presence import occupancy
-from zones.services.queries.visits import count_visits
+from zones.services.queries.visits import count_open_visits
 from zones.services.site import mark_accounted, read_emergency, set_emergency
 from zones.services.site import muster as muster_list
 
@@ -51,7 +51,7 @@ def index() -> Any:
         now = datetime.now(UTC)
         gates = [(g, (now - g.updated_at).total_seconds()) for g in gate_health(db_session()).values()]
         missing_gates = sorted({g.id for g in sitegate().config.gates} - {g.gate_id for g, _ in gates})
-    open_visits = count_visits(db_session()) if who.can("visitors.read") else None
+    open_visits = count_open_visits(db_session()) if who.can("visitors.read") else None
     return render_template("panel/dashboard.html", zones=zones, total=total, gates=gates,
                            missing_gates=missing_gates, open_visits=open_visits, emergency=read_emergency(db_session()))
 

@@ -27,7 +27,7 @@ from zones.services import items
 from zones.services import visits as svc
 from zones.services.queries.people import employees
 from zones.services.queries.visitors import search_visitors
-from zones.services.queries.visits import visits as visit_rows
+from zones.services.queries.visits import open_visits
 
 
 def _back(default: str = "panel.visits") -> Response:
@@ -37,7 +37,7 @@ def _back(default: str = "panel.visits") -> Response:
 @bp.get("/visits")
 @require("visitors.read")
 def visits() -> Any:
-    rows = visit_rows(db_session(), own_visitors_of=own_visitors_of())
+    rows = open_visits(db_session(), own_visitors_of=own_visitors_of())
     return render_template("panel/visits.html", rows=rows, errors=FormErrors())
 
 

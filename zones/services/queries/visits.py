@@ -1,4 +1,4 @@
-"""Queries about visits: the open visits with what each visitor has out."""
+"""Queries about visits: the open ones (booked or on site), with what each visitor has out."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from zones.schema import Badge, Helmet, Visit, Visitor
 from zones.services.queries.people import names
 from zones.services.queries.visitors import own_visitor
 
-OPEN_STATES = ("booked", "on-site")
-
 
 @dataclass
 class VisitRow:
@@ -23,12 +21,12 @@ class VisitRow:
     helmet: str | None      # the helmet out (R12)
 
 
-def visits(session: Session, *, states: tuple[str, ...] = OPEN_STATES, own_visitors_of: int | None = None,
-           limit: int = 200) -> list[VisitRow]:
-    """Visits in ``states`` with their visitor, host, active badge and helmet out; newest
-    first. ``own_visitors_of`` (an employee id) keeps only that employee's own visitors."""
+def open_visits(session: Session, *, own_visitors_of: int | None = None, limit: int = 200) -> list[VisitRow]:
+    """Visits booked or on site with their visitor, host, active badge and helmet out;
+    newest first. ``own_visitors_of`` (an employee id) keeps only that employee's own
+    visitors."""
     q = (select(Visit, Visitor).join(Visitor, Visitor.id == Visit.visitor_id)
-         .where(Visit.state.in_(states)).order_by(Visit.id.desc()).limit(limit))
+         .where(Visit.state != "closed").order_by(Visit.id.desc()).limit(limit))
     if own_visitors_of is not None:
         q = q.where(own_visitor(Visit.visitor_id, own_visitors_of))
     rows = session.execute(q).all()
@@ -42,6 +40,6 @@ def visits(session: Session, *, states: tuple[str, ...] = OPEN_STATES, own_visit
             for visit, visitor in rows]
 
 
-def count_visits(session: Session, *, states: tuple[str, ...] = OPEN_STATES) -> int:
-    """How many visits are in ``states`` (the dashboard's open visits)."""
-    return int(session.scalar(select(func.count()).select_from(Visit).where(Visit.state.in_(states))) or 0)
+def count_open_visits(session: Session) -> int:
+    """How many visits are booked or on site."""
+    return int(session.scalar(select(func.count()).select_from(Visit).where(Visit.state != "closed")) or 0)
