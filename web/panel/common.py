@@ -1,8 +1,9 @@
-"""Helpers every page (panel and handheld) shares: the template context, form parsing,
-turning domain errors into form messages, and times shown in the site's timezone.
+"""Helpers every page (panel and handheld) shares: the signed-in employee and which
+visitors they may see, the template context, form parsing, turning domain errors into form
+messages, and times shown in the site's timezone.
 
-Views stay thin (style.md): they parse the form with these helpers, call a service in
-zones.services and render; they never query.
+Views stay thin (style.md): they parse the form with these helpers, call a service or a
+query in zones.services and render; they build no SQL themselves.
 """
 
 from __future__ import annotations
