@@ -2,66 +2,24 @@
 pages, sign-in and the JSON API onto one database.
 
 Importing this module does no work. ``create_app`` reads the secret key (generating it on
-first run, web.secret), builds or takes the SQLAlchemy engine, and keeps what every request
-needs in ``app.extensions["sitegate"]`` (a ``SiteGate``). Each request gets one database
-session (``db_session()``), closed at teardown; services commit, views never query.
+first run, web.secret), builds or takes the SQLAlchemy engine and installs the site's shared
+state (web.context), which every view reads; nothing imports this module back.
 """
 
 from __future__ import annotations
 
-import importlib
-import logging
 import os
-from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
+from web import context
 from zones.config import SiteConfig
 from zones.db import session_factory
-from zones.facts import Policy, Zone
-
-log = logging.getLogger(__name__)
-
-# the pages engineer's blueprints; missing modules must not break the API
-_PAGE_BLUEPRINTS = ("web.panel.views", "web.handheld.views")
 
 csrf = CSRFProtect()
-
-
-@dataclass
-class SiteGate:
-    """What the web needs of the site, shared by every request (app.extensions["sitegate"])."""
-
-    config: SiteConfig
-    engine: Engine
-    sessions: sessionmaker[Session]
-    zones: dict[str, Zone]
-    policy: Policy
-    language: str
-
-
-def sitegate() -> SiteGate:
-    """The current app's SiteGate state."""
-    state: SiteGate = current_app.extensions["sitegate"]
-    return state
-
-
-def db_session() -> Session:
-    """The request's database session, opened on first use and closed at teardown."""
-    if "db_session" not in g:
-        g.db_session = sitegate().sessions()
-    session: Session = g.db_session
-    return session
-
-
-def _close_session(_exc: BaseException | None) -> None:
-    session: Session | None = g.pop("db_session", None)
-    if session is not None:
-        session.close()  # rolls back anything a failed request left uncommitted
 
 
 def _make_engine(config: SiteConfig) -> Engine:
@@ -82,7 +40,9 @@ def create_app(config: SiteConfig, *, engine: Engine | None = None, testing: boo
     database (tests pass theirs); when None the database named in config is opened and
     migrated. ``testing``: Flask testing mode (CSRF stays ON: tests fetch the token like a
     browser). ``overrides``: extra Flask config keys (e.g. ``SESSION_COOKIE_SECURE``,
-    ``RATELIMIT_ENABLED``). ``pages``: False builds the API and sign-in only (API tests).
+    ``RATELIMIT_ENABLED``). ``pages``: False leaves out the panel and handheld pages, an
+    app with the API and sign-in only, which the API tests build (sign-in then uses its
+    standalone layout).
     """
     from web.secret import load_or_create_secret
 
@@ -90,10 +50,9 @@ def create_app(config: SiteConfig, *, engine: Engine | None = None, testing: boo
     app.config.update(
         SECRET_KEY=load_or_create_secret(config.site.secret_key_file),
         TESTING=testing,
-        # secure cookies (issue part 2): HttpOnly and SameSite=Lax always; Secure when the
-        # site is served over https (behind a TLS proxy): SITEGATE_HTTPS=1 or overrides
-        # {"HTTPS": True}. `serve` itself speaks plain http on 127.0.0.1, where a Secure
-        # cookie would never come back.
+        # HttpOnly and SameSite=Lax always; Secure when the site is served over https
+        # (behind a TLS proxy): SITEGATE_HTTPS=1 or overrides {"HTTPS": True}. `serve`
+        # itself speaks plain http on 127.0.0.1, where a Secure cookie would never come back.
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=False,
@@ -110,15 +69,14 @@ def create_app(config: SiteConfig, *, engine: Engine | None = None, testing: boo
 
     if engine is None:
         engine = _make_engine(config)
-    app.extensions["sitegate"] = SiteGate(
+    context.install(app, context.SiteGate(
         config=config,
         engine=engine,
         sessions=session_factory(engine),
         zones=config.zone_map(),
         policy=config.policy(),
         language=config.site.language,
-    )
-    app.teardown_appcontext(_close_session)
+    ))
 
     from web import auth
     from web.api import bp as api_bp
@@ -131,17 +89,9 @@ def create_app(config: SiteConfig, *, engine: Engine | None = None, testing: boo
     csrf.exempt(api_bp)  # the JSON API authenticates by bearer token, not by cookie
     app.register_blueprint(api_bp)
     if pages:
-        _register_pages(app)
+        from web.handheld.views import bp as handheld_bp
+        from web.panel.views import bp as panel_bp
+
+        app.register_blueprint(panel_bp)
+        app.register_blueprint(handheld_bp)
     return app
-
-
-def _register_pages(app: Flask) -> None:
-    for module_name in _PAGE_BLUEPRINTS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as err:
-            if err.name is None or not module_name.startswith(err.name):
-                raise  # a real import error inside the pages, not a missing part
-            log.info("pages %s not installed; skipping", module_name)
-            continue
-        app.register_blueprint(module.bp)

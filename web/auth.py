@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, Flask, abort, current_app, flash, g, redirect, render_template,
-                   request, url_for)
+from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from web.context import db_session
 from web.i18n import N_
 from web.permissions import allowed
 
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
-LOGIN_LIMIT = "5/minute"   # per IP + user name (issue part 2)
+LOGIN_LIMIT = "5/minute"   # per IP + user name
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -86,7 +86,6 @@ def current_actor() -> Actor | None:
     actor = None
     token = _bearer_token()
     if token is not None:
-        from web.app import db_session
         from zones.services import people
 
         employee = people.authenticate_token(db_session(), token)
@@ -178,7 +177,6 @@ def _home() -> str:
 def login() -> Any:
     error = None
     if request.method == "POST":
-        from web.app import db_session
         from zones.services import people
 
         name = request.form.get("username", "").strip()
@@ -201,7 +199,7 @@ def logout() -> Response:
 
 
 def _has_base_layout() -> bool:
-    # base.html (pages engineer) links to the panel's endpoints; use it only when they exist
+    # base.html links to the panel's endpoints; an app built without the pages has none
     return "panel" in current_app.blueprints
 
 
@@ -210,7 +208,6 @@ def _limit_key() -> str:
 
 
 def _load_user(user_id: str) -> Actor | None:
-    from web.app import db_session
     from zones.errors import NotFound
     from zones.services._common import employee
 

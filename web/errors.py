@@ -1,10 +1,11 @@
-"""The one error helper: every API error leaves in the contract's shape.
+"""The one error map of the web: which HTTP status each domain error (zones.errors) is,
+and how an error leaves, as the contract's JSON for the API or as an error page.
 
-contract.md: 400 malformed JSON, 401 no/invalid token, 403 role not allowed, 404 unknown
-id, 409 conflict, 422 ``{"error": "validation", "fields": [{"field", "message"}]}``.
+API (contract.md): 400 malformed JSON, 401 no/invalid token, 403 role not allowed, 404
+unknown id, 409 conflict, 422 ``{"error": "validation", "fields": [{"field", "message"}]}``.
 Every body carries ``error`` (a stable code) and, except 422, a ``message`` a person can
-read. Domain errors (zones.errors) raised by services map here for ``/api/`` paths; for
-pages they become the matching HTTP error, which the pages' own handlers render.
+read. Pages: the panel and handheld blueprints render ``error.html`` in the page's language
+and layout (``register_page_errors``); other paths (sign-in) get werkzeug's plain page.
 """
 
 from __future__ import annotations
@@ -13,15 +14,20 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Blueprint, Flask, Response, abort, jsonify, render_template, request
 from pydantic import ValidationError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, default_exceptions
 
+from web.i18n import N_, translate
 from zones import errors as domain
 
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
+
+# the HTTP status of each deliberate refusal a service raises
+DOMAIN_STATUS: dict[type[domain.DomainError], int] = {
+    domain.ValidationFailed: 422, domain.NotFound: 404, domain.Conflict: 409, domain.NotAllowed: 403}
 
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
           405: "method_not_allowed", 409: "conflict", 415: "unsupported_media_type",
@@ -68,17 +74,21 @@ def pydantic_fields(err: ValidationError, *, prefix: str = "") -> list[dict[str,
     return out
 
 
-def _domain_error(err: Exception) -> Response:
+def domain_status(err: domain.DomainError) -> int:
+    """The HTTP status for a domain error (DOMAIN_STATUS)."""
+    return next(status for cls, status in DOMAIN_STATUS.items() if isinstance(err, cls))
+
+
+def _domain_error(err: domain.DomainError) -> Response:
     if isinstance(err, domain.ValidationFailed):
         return validation_response(_fields_of(err))
-    if isinstance(err, domain.NotFound):
-        return error_response(404, str(err) or "not found")
+    status = domain_status(err)
     if isinstance(err, domain.Conflict):
-        return error_response(409, str(err) or "conflict", items=list(getattr(err, "items", []) or []))
+        return error_response(status, str(err) or "conflict", items=list(getattr(err, "items", []) or []))
     if isinstance(err, domain.NotAllowed):
         # "not_allowed": a domain rule refused (e.g. R5 department); "forbidden" is the role table
-        return error_response(403, str(err) or "not allowed", error="not_allowed")
-    raise err
+        return error_response(status, str(err) or "not allowed", error="not_allowed")
+    return error_response(status, str(err) or "not found")
 
 
 def _fields_of(err: Exception) -> list[dict[str, str]]:
@@ -93,21 +103,16 @@ def _fields_of(err: Exception) -> list[dict[str, str]]:
     return out or [{"field": "body", "message": str(err)}]
 
 
-_DOMAIN_STATUS = {"ValidationFailed": 422, "NotFound": 404, "Conflict": 409, "NotAllowed": 403}
-
-
 def register_error_handlers(app: Flask) -> None:
-    """JSON errors for /api/ paths; domain errors become HTTP errors for pages."""
+    """JSON errors for /api/ paths; elsewhere a domain error becomes its HTTP error."""
 
-    def on_domain_error(err: Exception) -> Any:
+    def on_domain_error(err: domain.DomainError) -> Any:
         if is_api_request():
             return _domain_error(err)
-        from flask import abort
-        status = next(s for name, s in _DOMAIN_STATUS.items() if isinstance(err, getattr(domain, name)))
-        abort(status, description=str(err))
+        abort(domain_status(err), description=str(err))
 
-    for name in _DOMAIN_STATUS:
-        app.register_error_handler(getattr(domain, name), on_domain_error)
+    for cls in DOMAIN_STATUS:
+        app.register_error_handler(cls, on_domain_error)
 
     @app.errorhandler(HTTPException)
     def on_http_error(err: HTTPException) -> Any:
@@ -127,3 +132,31 @@ def register_error_handlers(app: Flask) -> None:
             raise err
         log.exception("response model failed validation")
         return error_response(500, "internal error: response did not validate", error="internal")
+
+
+# ---- error pages (panel and handheld) ---------------------------------------------------
+
+PAGE_TITLES = {400: N_("The request could not be used"), 403: N_("Not allowed"), 404: N_("Not found"),
+               405: N_("Not allowed"), 409: N_("Conflict"), 422: N_("Please check the input")}
+
+
+def _error_page(err: HTTPException) -> Any:
+    status = err.code or 500
+    title = translate(PAGE_TITLES.get(status, N_("Error")))
+    return render_template("error.html", status=status, title=title, description=err.description or ""), status
+
+
+def _domain_error_page(err: domain.DomainError) -> Any:
+    # a domain error the view did not turn into a form message (e.g. an unknown id in the URL)
+    status = domain_status(err)
+    return _error_page(default_exceptions[status](description=str(err)))
+
+
+def register_page_errors(bp: Blueprint) -> None:
+    """Error pages in the page's language and layout for ``bp``'s views (403, 404, 400 such
+    as a missing CSRF token, and domain errors). Registered per page blueprint, so the API
+    keeps the contract's JSON errors."""
+    for status in PAGE_TITLES:
+        bp.register_error_handler(status, _error_page)
+    for cls in DOMAIN_STATUS:
+        bp.register_error_handler(cls, _domain_error_page)

@@ -4,8 +4,9 @@ Every view (page or API) names one permission from ``PERMISSIONS`` through
 ``web.auth.require``; nothing else in the web decides by role. Row-level limits that a
 role table cannot express live beside it here as small predicates:
 
-- an escort sees only their own visitors (visitors on forms or visits where they are the
-  escort or the host) -- enforced by the visitor services, asked through ``own_visitors_only``;
+- an escort sees only their own visitors (the escort named on a contact form that is not
+  revoked, or the host of a visit): ``own_visitors_only`` says who is limited, and the
+  queries filter by zones.services.queries.visitors.own_visitor;
 - identity and phone numbers are masked for every role except ``safety_officer`` (R20:
   "shown masked outside the safety officer's own views"). Admin stays masked on purpose:
   an administrator manages accounts and configuration, not visitors, and R20 names only
@@ -21,7 +22,7 @@ ROLES: tuple[Role, ...] = get_args(Role)
 
 
 def _roles(*names: Role) -> frozenset[Role]:
-    # admin may do everything (issue text: "admin (users, everything)")
+    # admin manages users and may do everything
     return frozenset(names) | {"admin"}
 
 
@@ -67,7 +68,7 @@ def can_see_identity(role: str | None) -> bool:
 
 
 def own_visitors_only(role: str | None) -> bool:
-    """An escort reads only visitors they escort or host (issue text, part 2)."""
+    """An escort reads only their own visitors: those they escort or host."""
     return role == "escort"
 
 

@@ -100,7 +100,8 @@ def test_R16_emergency_is_set_by_officer_or_alarm_and_clears_accounted_marks(ses
         True, "fire in smelting", f"employee:{demo_staff.officer_steel.id}")
     assert session.get(Presence, visitor.id).accounted is False
     listed = muster(session)
-    assert [(p.zone, person.name, esc) for p, person, esc in listed] == [("smelting", "Li Lei", None)]
+    assert [(p.zone, person.name, esc) for p, person, esc in listed.rows] == [("smelting", "Li Lei", None)]
+    assert listed.emergency.emergency_active and [r.person.name for r in listed.missing] == ["Li Lei"]
     mark_accounted(session, visitor.id)
     assert session.get(Presence, visitor.id).accounted is True
     set_emergency(session, False, "", "alarm:smelting-east")

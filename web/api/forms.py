@@ -5,8 +5,8 @@ from __future__ import annotations
 from web.api import models as m
 from web.api.present import form_out
 from web.api.registry import api_route
-from web.app import db_session, sitegate
 from web.auth import current_actor
+from web.context import db_session, sitegate
 from zones import services
 
 

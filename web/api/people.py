@@ -5,9 +5,10 @@ from __future__ import annotations
 from web.api import models as m
 from web.api.present import employee_out
 from web.api.registry import api_route
-from web.app import db_session
 from web.auth import current_actor
-from zones.services import _common, web_queries
+from web.context import db_session
+from zones.services import _common
+from zones.services.queries.people import employees as active_employees
 
 
 @api_route("GET", "/me", permission=None, response=m.EmployeeOut)
@@ -22,6 +23,5 @@ def me() -> m.EmployeeOut:
            response=m.EmployeeOut, many=True)
 def employees(query: m.EmployeeQuery) -> list[m.EmployeeOut]:
     """Active employees, filtered by card, role and department."""
-    rows = web_queries.list_employees(db_session(), card=query.card, role=query.role,
-                                      department=query.department)
+    rows = active_employees(db_session(), card=query.card, role=query.role, department=query.department)
     return [employee_out(e) for e in rows]

@@ -12,6 +12,7 @@ from web.api import models as m
 from web.api import site_models
 from web.auth import current_actor
 from web.permissions import can_see_identity
+from zones.facts import PersonFacts
 from zones.idcard import mask
 
 
@@ -24,6 +25,13 @@ def person_ref(person: Any | None) -> m.PersonRef | None:
     if person is None:
         return None
     return m.PersonRef(id=person.id, name=person.name, kind=person.kind)
+
+
+def facts_ref(facts: PersonFacts | None) -> m.PersonRef | None:
+    """The person a zone check found for a card (zones.facts.PersonFacts)."""
+    if facts is None:
+        return None
+    return m.PersonRef(id=facts.person_id, name=facts.name, kind=facts.kind)
 
 
 def employee_out(emp: Any) -> m.EmployeeOut:

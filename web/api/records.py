@@ -9,11 +9,11 @@ from web.api import models
 from web.api import site_models as m
 from web.api.present import person_ref
 from web.api.registry import api_route
-from web.app import db_session, sitegate
 from web.auth import current_actor
+from web.context import db_session, sitegate
 from zones import services
 from zones.errors import ValidationFailed
-from zones.services import web_queries
+from zones.services.queries.people import people_by_id
 
 
 @api_route("POST", "/breaches", permission="breaches.write", body=models.BreachIn, response=models.BreachOut,
@@ -51,7 +51,7 @@ def events(query: m.EventsQuery) -> m.EventsOut:
         session, since=query.since, until=query.until, gate=query.gate, zone=query.zone,
         allowed=query.allowed, limit=query.limit,
         cursor=decode_cursor(query.cursor) if query.cursor else None)
-    people = web_queries.people_by_id(session, (r["person_id"] for r in rows))
+    people = people_by_id(session, (r["person_id"] for r in rows))
     return m.EventsOut(
         events=[m.EventOut(id=r["id"], at=r["at"], kind=r["kind"], gate=r["gate"], zone=r["zone"],
                            card=r["card"], person=person_ref(people.get(r["person_id"])) if r["person_id"] else None,

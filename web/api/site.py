@@ -6,16 +6,15 @@ entries lock). It never drives a turnstile itself.
 
 from __future__ import annotations
 
-from typing import Any
-
 from web.api import site_models as m
 from web.api.present import person_ref, sees_identity
 from web.api.registry import api_route
-from web.app import db_session, sitegate
 from web.auth import current_actor
+from web.context import db_session, sitegate
 from zones import services
 from zones.idcard import mask
-from zones.services import web_queries
+from zones.services.queries.gates import gate_health
+from zones.services.site import MusterRow
 
 
 @api_route("POST", "/emergency", permission="emergency.write", body=m.EmergencyIn, response=m.EmergencyOut)
@@ -29,7 +28,8 @@ def emergency(body: m.EmergencyIn) -> m.EmergencyOut:
                           reason=state.emergency_reason)
 
 
-def _muster_person(presence: Any, person: Any, escort: Any, clear: bool) -> m.MusterPerson:
+def _muster_person(row: MusterRow, clear: bool) -> m.MusterPerson:
+    presence, person, escort = row
     return m.MusterPerson(
         person=person_ref(person), zone=presence.zone, escort=person_ref(escort),  # type: ignore[arg-type]
         phone_masked=mask(person.phone) if person.phone else None,
@@ -40,16 +40,14 @@ def _muster_person(presence: Any, person: Any, escort: Any, clear: bool) -> m.Mu
 def muster() -> m.MusterOut:
     """Who is inside each zone with their escort and (masked) phone, and who is still
     missing from the assembly point (R16)."""
-    session = db_session()
-    state = services.read_emergency(session)
+    muster_list = services.muster(db_session())
     clear = sees_identity()
     zones = sitegate().zones
-    by_zone: dict[str, list[m.MusterPerson]] = {z: [] for z in zones}
-    for presence, person, escort in services.muster(session):
-        by_zone.setdefault(presence.zone, []).append(_muster_person(presence, person, escort, clear))
-    out_zones = [m.MusterZone(zone=z, name=zones[z].name if z in zones else z, people=people)
-                 for z, people in by_zone.items()]
+    out_zones = [m.MusterZone(zone=z, name=zones[z].name if z in zones else z,
+                              people=[_muster_person(r, clear) for r in rows])
+                 for z, rows in muster_list.by_zone(zones).items()]
     missing = [p for z in out_zones for p in z.people if not p.accounted]
+    state = muster_list.emergency
     return m.MusterOut(active=state.emergency_active, since=state.emergency_since, zones=out_zones,
                        missing=missing)
 
@@ -66,7 +64,7 @@ def accounted(person_id: int, body: m.AccountedIn) -> m.AccountedOut:
 def gates() -> list[m.GateOut]:
     """Extension: every configured gate with its controller's latest health report."""
     site = sitegate()
-    health = web_queries.gate_health(db_session())
+    health = gate_health(db_session())
     out = []
     for gate in site.config.gates:
         h = health.get(gate.id)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from web.api import models as m
 from web.api.present import form_out, visitor_fields, visitor_out
 from web.api.registry import api_route
-from web.app import db_session
 from web.auth import current_actor
+from web.context import db_session
 from web.permissions import own_visitors_only
 from zones import services
 from zones.errors import NotAllowed
-from zones.services import page_queries, web_queries
+from zones.services.queries.visitors import is_own_visitor, visitor_record
 
 
 @api_route("POST", "/visitors", permission="visitors.write", body=m.VisitorIn, response=m.VisitorOut,
@@ -30,8 +30,8 @@ def get_visitor(visitor_id: int) -> m.VisitorDetailOut:
     session = db_session()
     actor = current_actor()
     assert actor is not None
-    record = page_queries.visitor_record(session, visitor_id)   # 404 first: ids are not secret
-    if own_visitors_only(actor.role) and not web_queries.is_own_visitor(session, actor.id, visitor_id):
+    record = visitor_record(session, visitor_id)   # 404 first: ids are not secret
+    if own_visitors_only(actor.role) and not is_own_visitor(session, actor.id, visitor_id):
         raise NotAllowed("an escort sees only the visitors they escort or host")
     return m.VisitorDetailOut(
         **visitor_fields(record.visitor),

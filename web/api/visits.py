@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from web.api import models as m
 from web.api.registry import api_route
-from web.app import db_session
+from web.context import db_session
 from zones import services
 
 

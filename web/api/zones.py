@@ -1,25 +1,20 @@
-"""API: zone checks (the handheld lookup), occupants and anti-passback resets (R15).
-
-The check runs the very rules engine the controllers run (zones.rules.decide) on facts
-built for that one card by the snapshot's code, and never opens anything: the web does
-not talk to hardware.
-"""
+"""API: zone checks (the handheld lookup's question, zones.services.card_check),
+occupants and anti-passback resets (R15)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from web.api import site_models as m
-from web.api.present import person_ref, reason_out
+from web.api.present import facts_ref, person_ref, reason_out
 from web.api.registry import api_route
-from web.app import db_session, sitegate
 from web.auth import current_actor
+from web.context import db_session, sitegate
 from zones import services
-from zones.calendar import local
 from zones.errors import NotFound
 from zones.facts import Zone
-from zones.rules import decide
-from zones.services import web_queries
+from zones.services.card_check import check_card
+from zones.services.queries.presence import occupants as zone_occupants
 
 
 def _zone(zone_id: str) -> Zone:
@@ -35,20 +30,12 @@ def check_zone(zone_id: str, query: m.ZoneCheckQuery) -> m.ZoneCheckOut:
     """Would this card (with this escort card) be let into the zone now (or ``at``)? Lists
     every failing rule; opens nothing."""
     zone = _zone(zone_id)
-    policy = sitegate().policy
     at = (query.at or datetime.now(UTC)).astimezone(UTC)
-    session = db_session()
-    request = web_queries.entry_request(session, zone.id, query.card, query.escort_card, at,
-                                        local(at, policy.timezone).date())
-    decision = decide(request, zone, policy)
-    people = web_queries.people_by_id(session, [
-        request.person.person_id if request.person else None,
-        request.escort.person_id if request.escort else None])
+    check = check_card(db_session(), [zone], query.card, query.escort_card, sitegate().policy, at)[0]
     return m.ZoneCheckOut(
-        zone=zone.id, allowed=decision.allowed, reasons=[reason_out(r) for r in decision.reasons],
-        person=person_ref(people.get(request.person.person_id)) if request.person else None,
-        escort=person_ref(people.get(request.escort.person_id)) if request.escort else None,
-        needs_escort=decision.needs_escort, at=at)
+        zone=zone.id, allowed=check.decision.allowed, reasons=[reason_out(r) for r in check.decision.reasons],
+        person=facts_ref(check.person), escort=facts_ref(check.escort),
+        needs_escort=check.decision.needs_escort, at=at)
 
 
 @api_route("GET", "/zones/<zone_id>/occupants", permission="occupancy.read", response=m.OccupantOut,
@@ -58,7 +45,7 @@ def occupants(zone_id: str) -> list[m.OccupantOut]:
     zone = _zone(zone_id)
     return [m.OccupantOut(person=person_ref(person), kind=person.kind, entered_at=p.entered_at,  # type: ignore[arg-type]
                           escort=person_ref(escort), accounted=p.accounted)
-            for p, person, escort in web_queries.occupants(db_session(), zone.id)]
+            for p, person, escort in zone_occupants(db_session(), zone.id)]
 
 
 @api_route("POST", "/zones/<zone_id>/passback-reset", permission="passback.reset", body=m.PassbackResetIn,

@@ -1,1 +1,1 @@
-"""The escorts' handheld pages (issue part 4): blueprint ``bp`` in web.handheld.views."""
+"""The escorts' handheld pages: blueprint ``bp`` in web.handheld.views."""

@@ -12,18 +12,17 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from web.auth import require, require_login
-from web.panel import errors
-from web.panel.common import FormErrors, actor, db, domain_errors, init_pages, site
-from zones.calendar import local
-from zones.rules import decide
-from zones.services import page_queries as q
-from zones.services import web_queries
-from zones.services.site import mark_accounted, read_emergency
-from zones.services.site import muster as muster_rows
+from web.context import db_session, sitegate
+from web.errors import register_page_errors
+from web.panel.common import FormErrors, actor, domain_errors, init_pages
+from zones.services.card_check import check_card
+from zones.services.queries.visitors import escort_visitors
+from zones.services.site import mark_accounted
+from zones.services.site import muster as muster_list
 
 bp = Blueprint("handheld", __name__, url_prefix="/m")
 bp.record_once(lambda state: init_pages(state.app))
-errors.register(bp)
+register_page_errors(bp)
 
 
 @bp.get("/")
@@ -40,32 +39,24 @@ def lookup() -> Any:
     card is given (a guard checking a pair). Opens nothing."""
     card = request.args.get("card", "").strip().upper()
     escort_card = request.args.get("escort", "").strip().upper() or actor().card
-    results = []
-    person = None
+    checks = []
     if card:
-        now = datetime.now(UTC)
-        policy = site().policy
-        today = local(now, policy.timezone).date()
-        for zone in site().zones.values():
-            req = web_queries.entry_request(db(), zone.id, card, escort_card, now, today)
-            person = req.person
-            results.append((zone, decide(req, zone, policy)))
-    return render_template("handheld/lookup.html", card=card, results=results, person=person,
-                           escort_card=escort_card, own_card=actor().card)
+        site = sitegate()
+        checks = check_card(db_session(), site.zones.values(), card, escort_card, site.policy, datetime.now(UTC))
+    return render_template("handheld/lookup.html", card=card, results=[(c.zone, c.decision) for c in checks],
+                           person=checks[0].person if checks else None, escort_card=escort_card,
+                           own_card=actor().card)
 
 
 @bp.get("/visitors")
 @require("visitors.read")
 def my_visitors() -> Any:
-    return render_template("handheld/my_visitors.html", rows=q.escort_visitors(db(), actor().id))
+    return render_template("handheld/my_visitors.html", rows=escort_visitors(db_session(), actor().id))
 
 
 def _muster_context() -> dict[str, Any]:
-    rows = muster_rows(db())
-    # the missing first, per zone: that is who the escort is looking for
-    rows.sort(key=lambda r: (r[0].accounted, r[0].zone, r[1].name))
-    missing = sum(1 for p, _, _ in rows if not p.accounted)
-    return {"rows": rows, "missing": missing, "state": read_emergency(db())}
+    m = muster_list(db_session())
+    return {"rows": m.missing_first(), "missing": len(m.missing), "state": m.emergency}
 
 
 @bp.get("/muster")
@@ -85,5 +76,5 @@ def muster_live() -> Any:
 @require("muster.mark")
 def muster_mark(person_id: int) -> Response:
     with domain_errors(FormErrors()):
-        mark_accounted(db(), person_id, request.form.get("accounted", "1") == "1")
+        mark_accounted(db_session(), person_id, request.form.get("accounted", "1") == "1")
     return redirect(url_for("handheld.muster") + f"#person-{person_id}")

@@ -1,1 +1,1 @@
-"""The safety officers' web panel (issue part 3): blueprint ``bp`` in web.panel.views."""
+"""The safety officers' web panel: blueprint ``bp`` in web.panel.views."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, redirect, url_for
 from werkzeug.wrappers import Response
 
-from web.panel import errors
+from web.errors import register_page_errors
 from web.panel.common import init_pages
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")
@@ -24,4 +24,4 @@ def _setup(app: Flask) -> None:
 
 
 bp.record_once(lambda state: _setup(state.app))
-errors.register(bp)
+register_page_errors(bp)

@@ -1,8 +1,9 @@
-"""Helpers every page (panel and handheld) shares: the template context, form parsing,
-turning domain errors into form messages, and times shown in the site's timezone.
+"""Helpers every page (panel and handheld) shares: the signed-in employee and which
+visitors they may see, the template context, form parsing, turning domain errors into form
+messages, and times shown in the site's timezone.
 
-Views stay thin (style.md): they parse the form with these helpers, call a service in
-zones.services and render; they never query.
+Views stay thin (style.md): they parse the form with these helpers, call a service or a
+query in zones.services and render; they build no SQL themselves.
 """
 
 from __future__ import annotations
@@ -13,13 +14,17 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, flash, request, url_for
+from flask import Flask, flash, request, url_for
 from werkzeug.datastructures import MultiDict
 
+from web.auth import Actor, current_actor
+from web.context import db_session, sitegate
 from web.i18n import N_, error_text, translate
 from web.permissions import can_see_identity, own_visitors_only, permissions_of
-from zones.errors import Conflict, DomainError, NotAllowed, NotFound, ValidationFailed
+from zones.errors import DomainError, ValidationFailed
 from zones.idcard import mask
+from zones.services.queries.visitors import is_own_visitor
+from zones.services.site import read_emergency
 
 # (endpoint, label, permission or None, endpoint prefix(es) that mark the entry active)
 PANEL_NAV: list[tuple[str, str, str | None, str | tuple[str, ...]]] = [
@@ -39,38 +44,30 @@ ROLE_LABELS = {"admin": N_("Administrator"), "safety_officer": N_("Safety office
                "reception": N_("Reception"), "escort": N_("Escort"), "guard": N_("Guard")}
 
 
-def actor() -> Any:
-    """The signed-in employee (web.auth.Actor); views run behind ``require`` so never None."""
-    from web.auth import current_actor
-
-    return current_actor()
-
-
-def db() -> Any:
-    from web.app import db_session
-
-    return db_session()
+def actor() -> Actor:
+    """The signed-in employee; page views run behind ``require``, so there is one."""
+    who = current_actor()
+    assert who is not None, "page view without web.auth.require"
+    return who
 
 
-def site() -> Any:
-    from web.app import sitegate
+def own_visitors_of() -> int | None:
+    """The employee id whose own visitors this viewer is limited to (an escort:
+    web.permissions.own_visitors_only), or None for roles that see every visitor."""
+    who = actor()
+    return who.id if own_visitors_only(who.role) else None
 
-    return sitegate()
 
-
-def own_visitor_ids() -> set[int] | None:
-    """None for roles that see every visitor; an escort's own visitors' ids otherwise
-    (web.permissions.own_visitors_only)."""
-    from zones.services.page_queries import escort_visitor_ids
-
-    a = actor()
-    return escort_visitor_ids(db(), a.id) if own_visitors_only(a.role) else None
+def may_see_visitor(visitor_id: int) -> bool:
+    """Whether this viewer may open the visitor's record and cards."""
+    escort = own_visitors_of()
+    return escort is None or is_own_visitor(db_session(), escort, visitor_id)
 
 
 def shows_identity() -> bool:
     """R20: identity and phone numbers in clear only in the safety officer's views."""
-    a = actor()
-    return a is not None and can_see_identity(a.role)
+    who = current_actor()
+    return who is not None and can_see_identity(who.role)
 
 
 def personal(value: str | None) -> str:
@@ -83,7 +80,7 @@ def personal(value: str | None) -> str:
 # ---- times -----------------------------------------------------------------------------
 
 def site_tz() -> ZoneInfo:
-    return ZoneInfo(site().config.site.timezone)
+    return ZoneInfo(sitegate().config.site.timezone)
 
 
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -154,15 +151,11 @@ def domain_errors(errors: FormErrors) -> Iterator[None]:
     try:
         yield
     except ValidationFailed as err:
-        db().rollback()
+        db_session().rollback()
         errors.add(err.fields)
         flash(translate("Please correct the marked fields."), "error")
-    except (Conflict, NotAllowed, NotFound) as err:
-        db().rollback()
-        errors["_"] = error_text(err)
-        flash(errors["_"], "error")
-    except DomainError as err:  # any other deliberate refusal
-        db().rollback()
+    except DomainError as err:  # Conflict, NotAllowed, NotFound: what is in the way
+        db_session().rollback()
         errors["_"] = error_text(err)
         flash(errors["_"], "error")
 
@@ -185,21 +178,14 @@ def form_data() -> MultiDict[str, str]:
 # ---- template context ------------------------------------------------------------------
 
 def _context() -> dict[str, Any]:
-    from web.auth import current_actor
-
     who = current_actor() if request else None
-    state = current_app.extensions.get("sitegate")
-    emergency = False
-    if who is not None and state is not None:
-        from zones.services.site import read_emergency
-
-        emergency = bool(read_emergency(db()).emergency_active)
+    emergency = who is not None and bool(read_emergency(db_session()).emergency_active)
     home = url_for("auth.login")
     if who is not None:
         home = url_for("handheld.index" if who.role in ("escort", "guard") else "panel.index")
     muster_endpoint = "handheld.muster" if who is not None and who.role in ("escort", "guard") else "panel.muster"
     return {
-        "site_name": state.config.site.name if state else "SiteGate",
+        "site_name": sitegate().config.site.name,
         "home_url": home,
         "logout_url": url_for("auth.logout"),
         "role_label": lambda role: translate(ROLE_LABELS.get(role, role or "")),
@@ -215,7 +201,7 @@ def _context() -> dict[str, Any]:
 
 
 def zone_name(zone_id: str | None) -> str:
-    zone = site().zones.get(zone_id or "")
+    zone = sitegate().zones.get(zone_id or "")
     return zone.name if zone else (zone_id or "")
 
 

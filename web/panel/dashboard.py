@@ -10,26 +10,29 @@ from flask import flash, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from web.auth import current_actor, require, require_login
+from web.context import db_session, sitegate
 from web.i18n import LANGUAGES, translate
 from web.panel.blueprint import bp
-from web.panel.common import FormErrors, actor, db, domain_errors, safe_local_path, site
-from zones.services import page_queries as q
+from web.panel.common import FormErrors, actor, domain_errors, safe_local_path
 from zones.services import preferences
 from zones.languages import normalise_language
+from zones.services.queries.gates import gate_health
+from zones.services.queries.presence import occupancy
+from zones.services.queries.visits import count_open_visits
 from zones.services.site import mark_accounted, read_emergency, set_emergency
-from zones.services.site import muster as muster_rows
+from zones.services.site import muster as muster_list
 
 
 @bp.post("/language")
 def set_language() -> Response:
-    """The header's language switch (part 5): saved as the signed-in employee's language,
+    """The header's language switch: saved as the signed-in employee's language,
     and for this browser session (also before sign-in, on the login page)."""
     lang = normalise_language(request.form.get("lang", ""))
     if lang in LANGUAGES:
         session["lang"] = lang
         who = current_actor()
         if who is not None:
-            preferences.set_language(db(), who.id, lang)
+            preferences.set_language(db_session(), who.id, lang)
     return redirect(safe_local_path(request.form.get("next")) or url_for("panel.index"))
 
 
@@ -42,28 +45,28 @@ def index() -> Any:
     # each block only for a role holding its permission (reception sees neither)
     zones, total, gates, missing_gates = None, 0, None, []
     if who.can("occupancy.read"):
-        counts = q.occupancy(db())
-        zones = [(z, counts.get(z.id, 0)) for z in site().zones.values()]
+        counts = occupancy(db_session())
+        zones = [(z, counts.get(z.id, 0)) for z in sitegate().zones.values()]
         total = sum(counts.values())
     if who.can("gates.read"):
         now = datetime.now(UTC)
-        gates = [(g, (now - g.updated_at).total_seconds()) for g in q.gate_health(db())]
-        missing_gates = sorted({g.id for g in site().config.gates} - {g.gate_id for g, _ in gates})
-    open_visits = len(q.visits(db())) if who.can("visitors.read") else None
+        gates = [(g, (now - g.updated_at).total_seconds()) for g in gate_health(db_session()).values()]
+        missing_gates = sorted({g.id for g in sitegate().config.gates} - {g.gate_id for g, _ in gates})
+    open_visits = count_open_visits(db_session()) if who.can("visitors.read") else None
     return render_template("panel/dashboard.html", zones=zones, total=total, gates=gates,
-                           missing_gates=missing_gates, open_visits=open_visits, emergency=read_emergency(db()))
+                           missing_gates=missing_gates, open_visits=open_visits, emergency=read_emergency(db_session()))
 
 
 @bp.route("/emergency", methods=["GET", "POST"])
 @require("emergency.write")
 def emergency() -> Any:
     """GET: the confirmation page. POST: start (active=1, with a reason) or end it (R16)."""
-    state = read_emergency(db())
+    state = read_emergency(db_session())
     errors = FormErrors()
     if request.method == "POST":
         active = request.form.get("active") == "1"
         with domain_errors(errors):
-            set_emergency(db(), active, request.form.get("reason", ""), actor().id)
+            set_emergency(db_session(), active, request.form.get("reason", ""), actor().id)
             if active:
                 flash(translate("Emergency declared: entries locked, exits released."), "error")
                 return redirect(url_for("panel.muster"))
@@ -73,12 +76,8 @@ def emergency() -> Any:
 
 
 def _muster_context() -> dict[str, Any]:
-    rows = muster_rows(db())
-    by_zone: dict[str, list[Any]] = {}
-    for presence, person, escort in rows:
-        by_zone.setdefault(presence.zone, []).append((presence, person, escort))
-    missing = sum(1 for p, _, _ in rows if not p.accounted)
-    return {"by_zone": by_zone, "missing": missing, "total": len(rows), "state": read_emergency(db())}
+    m = muster_list(db_session())
+    return {"by_zone": m.by_zone(), "missing": len(m.missing), "total": len(m.rows), "state": m.emergency}
 
 
 @bp.get("/muster")
@@ -99,5 +98,5 @@ def muster_live() -> Any:
 def muster_mark(person_id: int) -> Response:
     errors = FormErrors()
     with domain_errors(errors):
-        mark_accounted(db(), person_id, request.form.get("accounted", "1") == "1")
+        mark_accounted(db_session(), person_id, request.form.get("accounted", "1") == "1")
     return redirect(url_for("panel.muster"))

@@ -8,12 +8,22 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from web.auth import require
+from web.context import db_session, sitegate
 from web.i18n import N_, translate
 from web.panel.blueprint import bp
-from web.panel.common import (FormErrors, actor, db, domain_errors, form_data, local_now, own_visitor_ids, parse_int,
-                              parse_local_datetime, site)
-from zones.services import page_queries as q
+from web.panel.common import (
+    FormErrors,
+    actor,
+    domain_errors,
+    form_data,
+    local_now,
+    may_see_visitor,
+    parse_int,
+    parse_local_datetime,
+)
 from zones.services.education import record_education
+from zones.services.queries.education import education_with_card
+from zones.services.queries.visitors import search_visitors
 
 # R6: what education covers; the codes are stored, the labels shown (and translated)
 TOPICS: list[tuple[str, str]] = [
@@ -59,19 +69,19 @@ def education_new() -> Any:
         errors.add(problems)
         if not problems:
             assert visitor_id is not None
-            rules = site().config.rules
+            rules = sitegate().config.rules
             with domain_errors(errors):
                 edu = record_education(
-                    db(), visitor_id=visitor_id, department=f.get("department", ""), method=f.get("method", ""),
+                    db_session(), visitor_id=visitor_id, department=f.get("department", ""), method=f.get("method", ""),
                     topics=f.getlist("topics"), delivered_at=delivered, educator_id=actor().id,
                     notification_signed=signature is not None, signature=signature,
                     valid_months=rules.education_valid_months, retention_months=rules.notification_retention_months,
-                    timezone=site().config.site.timezone)
+                    timezone=sitegate().config.site.timezone)
                 flash(translate("Education recorded; the card is valid until {date}.", date=edu.valid_until), "success")
                 return redirect(url_for("panel.education_card", education_id=edu.id))
-    departments = sorted({z.department for z in site().zones.values()})
+    departments = sorted({z.department for z in sitegate().zones.values()})
     return render_template(
-        "panel/education_new.html", errors=errors, form=form_data(), visitors=q.search_visitors(db()),
+        "panel/education_new.html", errors=errors, form=form_data(), visitors=search_visitors(db_session()),
         departments=departments, topics=TOPICS, preselect=request.args.get("visitor_id", ""),
         default_department=actor().department or "", now=local_now().strftime("%Y-%m-%dT%H:%M"))
 
@@ -79,9 +89,8 @@ def education_new() -> Any:
 @bp.get("/education/<int:education_id>/card")
 @require("visitors.read")
 def education_card(education_id: int) -> Any:
-    edu, visitor, card, educator = q.education_with_card(db(), education_id)
-    own = own_visitor_ids()
-    if own is not None and visitor.id not in own:
+    edu, visitor, card, educator = education_with_card(db_session(), education_id)
+    if not may_see_visitor(visitor.id):
         abort(404)   # an escort sees only their own visitors' cards
     labels = dict(TOPICS)
     return render_template("panel/education_card.html", edu=edu, visitor=visitor, card=card, educator=educator,

@@ -11,11 +11,14 @@ from flask import flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from web.auth import require
+from web.context import db_session, sitegate
 from web.i18n import translate
 from web.panel.blueprint import bp
-from web.panel.common import FormErrors, actor, db, domain_errors, form_data, local_now, parse_int, parse_local_datetime, site
+from web.panel.common import FormErrors, actor, domain_errors, form_data, local_now, parse_int, parse_local_datetime
 from zones.services import forms as svc
-from zones.services import page_queries as q
+from zones.services.queries.forms import contact_forms
+from zones.services.queries.people import employees
+from zones.services.queries.visitors import search_visitors
 
 
 @bp.get("/forms")
@@ -24,8 +27,8 @@ def forms() -> Any:
     state = request.args.get("state", "pending")
     if state not in ("pending", "approved", "revoked"):
         state = "pending"
-    departments = {z.id: z.department for z in site().zones.values()}
-    queue = q.contact_forms(db(), departments, state=state)
+    departments = {z.id: z.department for z in sitegate().zones.values()}
+    queue = contact_forms(db_session(), departments, state=state)
     mine = actor().department
     # the officer's own department first: that is the queue they can act on (R5)
     ordered = sorted(queue.items(), key=lambda kv: (kv[0] != mine, kv[0]))
@@ -52,24 +55,24 @@ def form_new() -> Any:
             assert visitor_id is not None and escort_id is not None and valid_from and valid_until
             with domain_errors(errors):
                 form = svc.create_contact_form(
-                    db(), visitor_id=visitor_id, zones=f.getlist("zones"), escort_id=escort_id,
+                    db_session(), visitor_id=visitor_id, zones=f.getlist("zones"), escort_id=escort_id,
                     purpose=f.get("purpose", ""), valid_from=valid_from, valid_until=valid_until,
-                    outside_hours=f.get("outside_hours") == "1", created_by=actor().id, known_zones=site().zones)
+                    outside_hours=f.get("outside_hours") == "1", created_by=actor().id, known_zones=sitegate().zones)
                 flash(translate("Contact form {id} created; it waits for approval.", id=form.id), "success")
                 return redirect(url_for("panel.forms"))
     now = local_now().replace(second=0, microsecond=0)
     defaults = {"valid_from": now.strftime("%Y-%m-%dT%H:%M"),
                 "valid_until": (now + timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M")}
     return render_template("panel/form_new.html", errors=errors, form=form_data(), defaults=defaults,
-                           visitors=q.search_visitors(db()), escorts=[e for e in q.employees(db()) if e.escort_zone_ids],
-                           zones=list(site().zones.values()), preselect=request.args.get("visitor_id", ""))
+                           visitors=search_visitors(db_session()), escorts=employees(db_session(), escorts_only=True),
+                           zones=list(sitegate().zones.values()), preselect=request.args.get("visitor_id", ""))
 
 
 @bp.post("/forms/<int:form_id>/approve")
 @require("forms.approve")
 def form_approve(form_id: int) -> Response:
     with domain_errors(FormErrors()):
-        svc.approve_contact_form(db(), form_id, actor().id, site().zones)
+        svc.approve_contact_form(db_session(), form_id, actor().id, sitegate().zones)
         flash(translate("Contact form {id} approved.", id=form_id), "success")
     return redirect(url_for("panel.forms"))
 
@@ -78,6 +81,6 @@ def form_approve(form_id: int) -> Response:
 @require("forms.approve")
 def form_revoke(form_id: int) -> Response:
     with domain_errors(FormErrors()):
-        svc.revoke_contact_form(db(), form_id, actor().id, request.form.get("reason", ""))
+        svc.revoke_contact_form(db_session(), form_id, actor().id, request.form.get("reason", ""))
         flash(translate("Contact form {id} revoked.", id=form_id), "success")
     return redirect(url_for("panel.forms", state=request.form.get("state", "pending")))

@@ -9,14 +9,26 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 
 from web.auth import require
+from web.context import db_session, sitegate
 from web.i18n import translate
 from web.panel.blueprint import bp
 from web.panel.chart import bar_chart
-from web.panel.common import (FormErrors, actor, day_start, db, domain_errors, local_now, own_visitor_ids, parse_date,
-                              parse_int, site)
+from web.panel.common import (
+    FormErrors,
+    actor,
+    day_start,
+    domain_errors,
+    local_now,
+    own_visitors_of,
+    parse_date,
+    parse_int,
+)
 from zones.schema import SEVERITIES
-from zones.services import page_queries as q
 from zones.services.breaches import record_breach
+from zones.services.queries.breaches import active_bans
+from zones.services.queries.breaches import breaches as breach_rows
+from zones.services.queries.education import expiring_education
+from zones.services.queries.people import names, people_on_site
 from zones.services.reports import monthly_stats, query_events
 
 EXPIRING_DAYS = 14
@@ -26,10 +38,7 @@ RULE_IDS = [f"R{i}" for i in range(1, 21)]
 @bp.get("/expiring")
 @require("visitors.read")
 def expiring() -> Any:
-    rows = q.expiring_education(db(), local_now().date(), EXPIRING_DAYS)
-    own = own_visitor_ids()
-    if own is not None:
-        rows = [r for r in rows if r.visitor.id in own]
+    rows = expiring_education(db_session(), local_now().date(), EXPIRING_DAYS, own_visitors_of=own_visitors_of())
     by_escort: dict[str, list[Any]] = {}
     by_host: dict[str, list[Any]] = {}
     for r in rows:
@@ -52,12 +61,13 @@ def events() -> Any:
     errors = FormErrors()
     errors.add(problems)
     rows, next_cursor = query_events(
-        db(), since=day_start(since) if since else None, until=day_start(until + timedelta(days=1)) if until else None,
-        gate=a.get("gate") or None, zone=a.get("zone") or None, allowed=allowed, kind=a.get("kind") or None,
+        db_session(), since=day_start(since) if since else None,
+        until=day_start(until + timedelta(days=1)) if until else None, gate=a.get("gate") or None,
+        zone=a.get("zone") or None, allowed=allowed, kind=a.get("kind") or None,
         card=(a.get("card") or "").strip().upper() or None, limit=100, cursor=cursor)
-    people = q.names(db(), {e["person_id"] for e in rows} | {e["escort_id"] for e in rows})
+    people = names(db_session(), {e["person_id"] for e in rows} | {e["escort_id"] for e in rows})
     return render_template("panel/events.html", rows=rows, next_cursor=next_cursor, people=people, errors=errors,
-                           args=a, gates=[g.id for g in site().config.gates], zone_ids=list(site().zones))
+                           args=a, gates=[g.id for g in sitegate().config.gates], zone_ids=list(sitegate().zones))
 
 
 @bp.route("/breaches", methods=["GET", "POST"])
@@ -73,15 +83,16 @@ def breaches() -> Any:
         if not problems:
             assert person_id is not None
             with domain_errors(errors):
-                record_breach(db(), person_id=person_id, rule=f.get("rule", ""), severity=f.get("severity", ""),
+                record_breach(db_session(), person_id=person_id, rule=f.get("rule", ""), severity=f.get("severity", ""),
                               seen_by=actor().id, note=f.get("note", ""), days=days)
                 flash(translate("Breach recorded (R17)."), "success")
                 return redirect(url_for("panel.breaches"))
     today = local_now().date()
     form = request.form if request.method == "POST" else {"person_id": request.args.get("person_id")}
-    return render_template("panel/breaches.html", errors=errors, rows=q.breaches(db()), bans=q.active_bans(db(), today),
-                           people=q.people_on_site(db()), severities=SEVERITIES, rules=RULE_IDS,
-                           form=form)
+    session = db_session()
+    return render_template("panel/breaches.html", errors=errors, rows=breach_rows(session),
+                           bans=active_bans(session, today), people=people_on_site(session),
+                           severities=SEVERITIES, rules=RULE_IDS, form=form)
 
 
 @bp.get("/stats")
@@ -91,10 +102,10 @@ def stats() -> Any:
     errors = FormErrors()
     data = None
     with domain_errors(errors):
-        data = monthly_stats(db(), month, site().config.site.timezone)
+        data = monthly_stats(db_session(), month, sitegate().config.site.timezone)
     if data is None:
         month = local_now().strftime("%Y-%m")
-        data = monthly_stats(db(), month, site().config.site.timezone)
+        data = monthly_stats(db_session(), month, sitegate().config.site.timezone)
     denials = list(data["denials"]["by_rule"].items())
     denials.sort(key=lambda kv: int(kv[0][1:]) if kv[0][1:].isdigit() else 99)
     chart = bar_chart(denials, title=translate("Denials by rule"))

@@ -9,12 +9,23 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from web.auth import require
+from web.context import db_session
 from web.i18n import translate
 from web.panel.blueprint import bp
-from web.panel.common import FormErrors, actor, db, domain_errors, form_data, local_now, own_visitor_ids, parse_date
+from web.panel.common import (
+    FormErrors,
+    actor,
+    domain_errors,
+    form_data,
+    local_now,
+    may_see_visitor,
+    own_visitors_of,
+    parse_date,
+)
 from zones.schema import ID_TYPES
-from zones.services import page_queries as q
 from zones.services.people import register_visitor
+from zones.services.queries.visitors import search_visitors
+from zones.services.queries.visitors import visitor_record as full_record
 from zones.services.site import reset_passback
 
 
@@ -22,7 +33,7 @@ from zones.services.site import reset_passback
 @require("visitors.read")
 def visitors() -> Any:
     text = request.args.get("q", "")
-    rows = q.search_visitors(db(), text, only_ids=own_visitor_ids())
+    rows = search_visitors(db_session(), text, own_visitors_of=own_visitors_of())
     return render_template("panel/visitors.html", rows=rows, text=text)
 
 
@@ -37,7 +48,7 @@ def visitor_new() -> Any:
         errors.add(problems)
         if not problems:
             with domain_errors(errors):
-                v = register_visitor(db(), name=f.get("name", ""), id_type=f.get("id_type", ""),
+                v = register_visitor(db_session(), name=f.get("name", ""), id_type=f.get("id_type", ""),
                                      id_number=f.get("id_number", ""), organisation=f.get("organisation", "").strip(),
                                      phone=f.get("phone", "").strip() or None, birth_date=birth)
                 flash(translate("Visitor {name} registered.", name=v.name), "success")
@@ -48,10 +59,9 @@ def visitor_new() -> Any:
 @bp.get("/visitors/<int:visitor_id>")
 @require("visitors.read")
 def visitor_record(visitor_id: int) -> Any:
-    own = own_visitor_ids()
-    if own is not None and visitor_id not in own:
+    if not may_see_visitor(visitor_id):
         abort(404)  # an escort sees only their own visitors; do not confirm the id exists
-    record = q.visitor_record(db(), visitor_id)
+    record = full_record(db_session(), visitor_id)
     return render_template("panel/visitor.html", r=record, today=local_now().date())
 
 
@@ -61,6 +71,6 @@ def visitor_passback_reset(visitor_id: int) -> Any:
     """R15: a safety officer clears the visitor's "inside" record so they may enter again."""
     zone = request.form.get("zone", "")
     with domain_errors(FormErrors()):
-        if reset_passback(db(), visitor_id, zone, actor().id):
+        if reset_passback(db_session(), visitor_id, zone, actor().id):
             flash(translate("Anti-passback reset: the visitor may enter again (R15)."), "success")
     return redirect(url_for("panel.visitor_record", visitor_id=visitor_id))

@@ -9,14 +9,25 @@ from flask import flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from web.auth import require
+from web.context import db_session
 from web.i18n import current_language, error_text, translate
 from web.panel.blueprint import bp
-from web.panel.common import (FormErrors, actor, db, domain_errors, form_data, own_visitor_ids, parse_int,
-                              parse_local_datetime, safe_local_path)
+from web.panel.common import (
+    FormErrors,
+    actor,
+    domain_errors,
+    form_data,
+    own_visitors_of,
+    parse_int,
+    parse_local_datetime,
+    safe_local_path,
+)
 from zones.errors import Conflict
 from zones.services import items
-from zones.services import page_queries as q
 from zones.services import visits as svc
+from zones.services.queries.people import employees
+from zones.services.queries.visitors import search_visitors
+from zones.services.queries.visits import open_visits
 
 
 def _back(default: str = "panel.visits") -> Response:
@@ -26,10 +37,7 @@ def _back(default: str = "panel.visits") -> Response:
 @bp.get("/visits")
 @require("visitors.read")
 def visits() -> Any:
-    rows = q.visits(db())
-    own = own_visitor_ids()
-    if own is not None:   # an escort sees only their own visitors
-        rows = [r for r in rows if r.visitor.id in own]
+    rows = open_visits(db_session(), own_visitors_of=own_visitors_of())
     return render_template("panel/visits.html", rows=rows, errors=FormErrors())
 
 
@@ -47,12 +55,12 @@ def visit_new() -> Any:
         if not problems:
             assert visitor_id is not None and host_id is not None
             with domain_errors(errors):
-                svc.book_visit(db(), visitor_id=visitor_id, host_id=host_id, purpose=f.get("purpose", ""),
+                svc.book_visit(db_session(), visitor_id=visitor_id, host_id=host_id, purpose=f.get("purpose", ""),
                                expected_at=expected, booked_ahead=f.get("walk_in") != "1")
                 flash(translate("Visit booked."), "success")
                 return redirect(url_for("panel.visits"))
     return render_template("panel/visit_new.html", errors=errors, form=form_data(),
-                           visitors=q.search_visitors(db()), hosts=q.employees(db()),
+                           visitors=search_visitors(db_session()), hosts=employees(db_session()),
                            preselect=request.args.get("visitor_id", ""))
 
 
@@ -61,7 +69,7 @@ def visit_new() -> Any:
 def visit_check_in(visit_id: int) -> Response:
     errors = FormErrors()
     with domain_errors(errors):
-        svc.check_in(db(), visit_id, request.form.get("id_number", ""))
+        svc.check_in(db_session(), visit_id, request.form.get("id_number", ""))
         flash(translate("Checked in."), "success")
     if "id_number" in errors:
         flash(translate("The identity number does not match the one registered (R2)."), "error")
@@ -72,9 +80,9 @@ def visit_check_in(visit_id: int) -> Response:
 @require("visits.write")
 def visit_check_out(visit_id: int) -> Response:
     try:
-        svc.check_out(db(), visit_id)
+        svc.check_out(db_session(), visit_id)
     except Conflict as err:
-        db().rollback()
+        db_session().rollback()
         if err.items:   # R12: what must come back first
             sep = "，" if current_language() == "zh" else ", "
             flash(translate("Cannot check out yet; still out: {items}",
@@ -90,7 +98,7 @@ def visit_check_out(visit_id: int) -> Response:
 @require("forms.approve")
 def visit_walk_in(visit_id: int) -> Response:
     with domain_errors(FormErrors()):
-        svc.walk_in_exception(db(), visit_id, actor().id, request.form.get("reason", ""))
+        svc.walk_in_exception(db_session(), visit_id, actor().id, request.form.get("reason", ""))
         flash(translate("Walk-in exception recorded (R1)."), "success")
     return _back()
 
@@ -99,7 +107,7 @@ def visit_walk_in(visit_id: int) -> Response:
 @require("badges.write")
 def visit_badge(visit_id: int) -> Response:
     with domain_errors(FormErrors()):
-        b = items.issue_badge(db(), visit_id, request.form.get("card", ""))
+        b = items.issue_badge(db_session(), visit_id, request.form.get("card", ""))
         flash(translate("Badge {card} issued.", card=b.card), "success")
     return _back()
 
@@ -109,10 +117,10 @@ def visit_badge(visit_id: int) -> Response:
 def badge_action(card: str, action: str) -> Response:
     with domain_errors(FormErrors()):
         if action == "return":
-            items.return_badge(db(), card)
+            items.return_badge(db_session(), card)
             flash(translate("Badge {card} returned.", card=card), "success")
         else:
-            items.report_badge_lost(db(), card)
+            items.report_badge_lost(db_session(), card)
             flash(translate("Badge {card} reported lost: blocked at every reader (R3).", card=card), "success")
     return _back()
 
@@ -127,9 +135,9 @@ def helmet_action(action: str) -> Response:
     if visitor_id is not None:
         with domain_errors(errors):
             if action == "issue":
-                items.issue_helmet(db(), visitor_id, helmet_no)
+                items.issue_helmet(db_session(), visitor_id, helmet_no)
                 flash(translate("Helmet {no} issued (R12).", no=helmet_no.strip()), "success")
             else:
-                items.return_helmet(db(), visitor_id, helmet_no)
+                items.return_helmet(db_session(), visitor_id, helmet_no)
                 flash(translate("Helmet {no} returned.", no=helmet_no.strip()), "success")
     return _back()

@@ -1,6 +1,9 @@
 """Domain services the web and the CLI call. Each takes a SQLAlchemy Session first,
 validates its input, raises a zones.errors.DomainError subclass on refusal, and commits its
-own transaction (adding a ``changes`` row whenever a gate decision could change)."""
+own transaction (adding a ``changes`` row whenever a gate decision could change).
+
+The read side lives beside them: zones.services.queries (lists and records for the pages
+and the API) and zones.services.card_check (would this card be let into a zone now?)."""
 
 from zones.services.breaches import record_breach
 from zones.services.education import notification_card, purge_notification_cards, record_education

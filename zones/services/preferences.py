@@ -1,5 +1,5 @@
 """An employee's own preferences that no gate decision depends on: the language of the
-pages (issue part 5). Kept apart from people.py because nothing here touches the change
+pages. Kept apart from people.py because nothing here touches the change
 sequence: the controllers do not care which language a user reads."""
 
 from __future__ import annotations

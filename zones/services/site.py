@@ -1,9 +1,12 @@
 """Site-wide state the web writes for the controllers: the emergency (R16), anti-passback
-resets (R15) and the muster list's "accounted for" marks (R16)."""
+resets (R15), and the muster list (R16) with its "accounted for" marks."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -76,13 +79,49 @@ def mark_accounted(session: Session, person_id: int, accounted: bool = True) -> 
 
 
 def read_emergency(session: Session) -> SiteState:
+    """The site's emergency state (R16)."""
     return _site_state(session)
 
 
-def muster(session: Session) -> list[tuple[Presence, Person, Employee | None]]:
-    """Who is inside which zone, with their escort (R16): (presence, person, escort)."""
+class MusterRow(NamedTuple):
+    """One person inside a zone, with the escort in whose charge they entered (if any)."""
+
+    presence: Presence
+    person: Person
+    escort: Employee | None
+
+
+@dataclass(frozen=True)
+class Muster:
+    """The muster list (R16): everyone recorded inside a zone, by zone then name, and the
+    site's emergency state."""
+
+    emergency: SiteState
+    rows: list[MusterRow]
+
+    @property
+    def missing(self) -> list[MusterRow]:
+        """Those not yet accounted for at the assembly point."""
+        return [r for r in self.rows if not r.presence.accounted]
+
+    def missing_first(self) -> list[MusterRow]:
+        """Every row, the missing first (that is who an escort is looking for), then by zone
+        and name."""
+        return sorted(self.rows, key=lambda r: (r.presence.accounted, r.presence.zone, r.person.name))
+
+    def by_zone(self, zones: Iterable[str] = ()) -> dict[str, list[MusterRow]]:
+        """Zone id -> its rows; ``zones`` are listed first, even when nobody is inside."""
+        out: dict[str, list[MusterRow]] = {z: [] for z in zones}
+        for row in self.rows:
+            out.setdefault(row.presence.zone, []).append(row)
+        return out
+
+
+def muster(session: Session) -> Muster:
+    """Who is inside which zone with their escort, and the emergency (R16)."""
     rows = session.execute(select(Presence, Person).join(Person, Person.id == Presence.person_id)
                            .order_by(Presence.zone, Person.name)).all()
     escorts = {e.id: e for e in session.scalars(
         select(Employee).where(Employee.id.in_({p.escort_id for p, _ in rows if p.escort_id})))}
-    return [(p, person, escorts.get(p.escort_id) if p.escort_id else None) for p, person in rows]
+    return Muster(_site_state(session), [MusterRow(p, person, escorts.get(p.escort_id) if p.escort_id else None)
+                                         for p, person in rows])

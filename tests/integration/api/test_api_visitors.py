@@ -180,3 +180,14 @@ def test_escort_reads_only_own_visitors(api: Api) -> None:
     assert "Theirs" not in resp.text
     assert api.call("GET", f"/visitors/{theirs.visitor_id}", token=other_token).status_code == 200
     assert api.call("GET", f"/visitors/{mine.visitor_id}", token=other_token).status_code == 403
+
+
+def test_a_revoked_form_no_longer_makes_the_visitor_the_escort_s_own(api: Api) -> None:
+    """The API and the pages share one "own visitors" predicate: a revoked form does not count."""
+    from zones.services import revoke_contact_form
+
+    seeded = api.seed_visitor(name="Was Mine")   # Eve escorts; reception hosts the visit
+    assert api.call("GET", f"/visitors/{seeded.visitor_id}", role="escort").status_code == 200
+    revoke_contact_form(api.session, seeded.form_id, api.staff.officer_steel.id, "visit cancelled")
+    resp = api.call("GET", f"/visitors/{seeded.visitor_id}", role="escort")
+    assert resp.status_code == 403 and resp.json["error"] == "not_allowed"
