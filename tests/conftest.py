@@ -47,6 +47,17 @@ SITEGATE_THREAD_PREFIXES = (
 )
 
 
+# Idle workers of an event loop's default executor (Playwright's loop lives for the whole
+# run and starts them lazily, during whichever browser test comes first).
+EVENT_LOOP_WORKER_PREFIX = "asyncio_"
+
+
+def _must_stop(thread: threading.Thread) -> bool:
+    if thread.name.startswith(SITEGATE_THREAD_PREFIXES):
+        return True
+    return not thread.daemon and not thread.name.startswith(EVENT_LOOP_WORKER_PREFIX)
+
+
 @pytest.fixture(autouse=True)
 def no_thread_leak() -> Iterator[None]:
     """Fail a test that leaves a new non-daemon or SiteGate thread running (3 s grace to stop)."""
@@ -54,11 +65,7 @@ def no_thread_leak() -> Iterator[None]:
     yield
 
     def leaked() -> list[threading.Thread]:
-        return [
-            t
-            for t in threading.enumerate()
-            if t not in before and t.is_alive() and (not t.daemon or t.name.startswith(SITEGATE_THREAD_PREFIXES))
-        ]
+        return [t for t in threading.enumerate() if t not in before and t.is_alive() and _must_stop(t)]
 
     deadline = time.monotonic() + 3.0
     while leaked() and time.monotonic() < deadline:
