@@ -24,8 +24,14 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_HOST, PG_PORT = "127.0.0.1", 5432
@@ -106,7 +112,7 @@ def pg_admin(sql: str) -> None:
     import psycopg
 
     with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(sql)  # type: ignore[arg-type]
+        conn.execute(sql)
 
 
 def require_postgres() -> None:
@@ -167,7 +173,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def engine(db_url: str):  # type: ignore[no-untyped-def]
+def engine(db_url: str) -> Iterator[Engine]:
     """An engine on ``db_url``, migrated to head (alembic, as every command does)."""
     from zones.db import make_engine, upgrade
 
@@ -180,7 +186,7 @@ def engine(db_url: str):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def session(engine):  # type: ignore[no-untyped-def]
+def session(engine: Engine) -> Iterator[Session]:
     """A Session on the migrated ``engine``; closed (and rolled back) after the test."""
     from zones.db import session_factory
 
@@ -195,14 +201,12 @@ def demo_zones() -> dict:
 
 
 @pytest.fixture
-def demo_staff(session):  # type: ignore[no-untyped-def]
+def demo_staff(session: Session) -> SimpleNamespace:
     """Employees of the demo plant, created through zones.services.create_user:
     admin, reception, guard, a safety officer of each demo department (assembly,
     steelmaking), the head of steelmaking, and an escort for both zones (with a card).
     Returns a SimpleNamespace of Employee rows; ``.tokens`` maps attribute name -> API token.
     Only ``admin`` has a panel password (``DEMO_PASSWORD``)."""
-    from types import SimpleNamespace
-
     from zones.services import create_user, set_department_head
 
     ns = SimpleNamespace(tokens={})
