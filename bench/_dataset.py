@@ -74,7 +74,7 @@ turnstile = { modbus = "sim", unit = 1, release_coil = 0, passage_input = 0 }
 """
 
 
-def site_config():  # type: ignore[no-untyped-def]
+def site_config():
     return parse_config(CONFIG, "bench.toml")
 
 
@@ -214,7 +214,7 @@ def _bulk_visitors(db: sqlite3.Connection, pop: Population, t: Times, first_pid:
                " escort INTEGER)")
     n_esc = len(escorts)
 
-    def rows():  # type: ignore[no-untyped-def]
+    def rows():
         for i in range(pop.visitors):
             idno, birth = visitor_values(i, today)
             yield i + 1, first_pid + i, profile(i), idno, birth.isoformat(), escorts[i % n_esc]

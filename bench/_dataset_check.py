@@ -49,35 +49,62 @@ def generate_with_services(path: Path, pop: Population, now: datetime) -> None:
     today = local(t.now, TIMEZONE).date()
     with session_factory(engine)() as s:
         for n in range(pop.employees):
-            name, dept, access, escort = employee_values(n)
+            name, dept, access, escort_zones = employee_values(n)
             pid = officer + len(escorts) + 1 + n
-            emp, _ = create_user(s, name, "escort", department=dept, escort_zones=escort, card=card_of(pid),
-                                 access_zones=access, zones=zones)
+            emp, _ = create_user(
+                s,
+                name,
+                "escort",
+                department=dept,
+                escort_zones=escort_zones,
+                card=card_of(pid),
+                access_zones=access,
+                zones=zones,
+            )
             assert emp.id == pid
         for i in range(pop.visitors):
             pid, prof = officer + len(escorts) + pop.employees + 1 + i, profile(i)
             card, (idno, _birth), escort = card_of(pid), visitor_values(i, today), escorts[i % len(escorts)]
-            v = register_visitor(s, name=f"Visitor {card}", id_type="resident_id", id_number=idno,
-                                 organisation=ORGANISATION, phone=PHONE)
+            v = register_visitor(
+                s, name=f"Visitor {card}", id_type="resident_id", id_number=idno, organisation=ORGANISATION, phone=PHONE
+            )
             assert v.id == pid
-            visit = book_visit(s, visitor_id=pid, host_id=escort, purpose=PURPOSE, booked_ahead=prof != "walk-in",
-                               now=t.now)
+            visit = book_visit(
+                s, visitor_id=pid, host_id=escort, purpose=PURPOSE, booked_ahead=prof != "walk-in", now=t.now
+            )
             if prof != "not-checked-in":
                 check_in(s, visit.id, idno, now=t.now)
             issue_badge(s, visit.id, card, now=t.now)
             if prof == "lost-badge":
                 report_badge_lost(s, card, now=t.now)
-            form = create_contact_form(s, visitor_id=pid, zones=[ZONE], escort_id=escort, purpose=PURPOSE,
-                                       valid_from=t.form_from, valid_until=t.form_until, known_zones=zones, now=t.now)
+            form = create_contact_form(
+                s,
+                visitor_id=pid,
+                zones=[ZONE],
+                escort_id=escort,
+                purpose=PURPOSE,
+                valid_from=t.form_from,
+                valid_until=t.form_until,
+                known_zones=zones,
+                now=t.now,
+            )
             if prof != "form-pending":
                 approve_contact_form(s, form.id, officer, zones, now=t.now)
             if prof == "form-revoked":
                 revoke_contact_form(s, form.id, officer, REVOKE_REASON, now=t.now)
             signed = prof != "unsigned"
-            record_education(s, visitor_id=pid, department=DEPARTMENT, method="video", topics=["hazards", "evacuation"],
-                             delivered_at=t.educated_expired if prof == "education-expired" else t.educated,
-                             educator_id=officer, notification_signed=signed, signature=SIGNATURE if signed else None,
-                             timezone=TIMEZONE)
+            record_education(
+                s,
+                visitor_id=pid,
+                department=DEPARTMENT,
+                method="video",
+                topics=["hazards", "evacuation"],
+                delivered_at=t.educated_expired if prof == "education-expired" else t.educated,
+                educator_id=officer,
+                notification_signed=signed,
+                signature=SIGNATURE if signed else None,
+                timezone=TIMEZONE,
+            )
             if prof != "no-helmet":
                 issue_helmet(s, pid, f"H-{card}", now=t.now)
     engine.dispose()
@@ -96,16 +123,24 @@ def _dump(path: Path) -> dict[str, list[tuple[Any, ...]]]:
             cols = [r[1] for r in db.execute(f"PRAGMA table_info({table})")]
             rows = []
             for row in db.execute(f"SELECT * FROM {table}"):
-                rows.append(tuple(
-                    "".join("h" if c in "0123456789abcdef" else c for c in str(v))
-                    if (table, col) in _SHAPE_ONLY else (type(v).__name__, v) for col, v in zip(cols, row)))
+                rows.append(
+                    tuple(
+                        "".join("h" if c in "0123456789abcdef" else c for c in str(v))
+                        if (table, col) in _SHAPE_ONLY
+                        else (type(v).__name__, v)
+                        for col, v in zip(cols, row, strict=True)
+                    )
+                )
             out[table] = sorted(rows, key=repr)
         return out
     finally:
         db.close()
 
 
-def verify(directory: Path, pop: Population = Population(visitors=200, employees=12, escorts=3)) -> list[str]:
+VERIFY_POPULATION = Population(visitors=200, employees=12, escorts=3)
+
+
+def verify(directory: Path, pop: Population = VERIFY_POPULATION) -> list[str]:
     """Build ``pop`` with the services and with ``generate``; the differences (empty when
     the bulk rows are what the services write), one line per differing table."""
     now = datetime.now(UTC)
@@ -120,6 +155,7 @@ def verify(directory: Path, pop: Population = Population(visitors=200, employees
     for table in sorted(set(want) | set(got)):
         w, g = want.get(table, []), got.get(table, [])
         if w != g:
-            first = next((f"services {x!r} vs bulk {y!r}" for x, y in zip(w, g) if x != y), "")
+            # The lists may differ in length: the first differing pair of the common prefix.
+            first = next((f"services {x!r} vs bulk {y!r}" for x, y in zip(w, g, strict=False) if x != y), "")
             problems.append(f"{table}: {len(w)} rows by services, {len(g)} by bulk; {first}")
     return problems

@@ -31,7 +31,7 @@ from zones.db import make_engine, session_factory, upgrade
 from zones.services.people import create_user
 
 
-def _config(db_url: str, modbus_url: str):  # type: ignore[no-untyped-def]
+def _config(db_url: str, modbus_url: str):
     from tests.integration.plant import plant_config
 
     return plant_config(db_url, modbus_url, max_occupancy=1_000_000)

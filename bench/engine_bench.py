@@ -45,7 +45,7 @@ from zones.snapshot import build_snapshot
 UNKNOWN_SHARE, NO_ESCORT_SHARE = 0.01, 0.05
 
 
-def _read_stream(snap, escort_cards: list[str], n: int, rng: random.Random) -> list[tuple[CardRead, str | None]]:  # type: ignore[no-untyped-def]
+def _read_stream(snap, escort_cards: list[str], n: int, rng: random.Random) -> list[tuple[CardRead, str | None]]:
     visitor_cards = [c for c, f in snap.by_card.items() if f.kind == "visitor"]
     reads = []
     for k in range(n):
@@ -55,7 +55,7 @@ def _read_stream(snap, escort_cards: list[str], n: int, rng: random.Random) -> l
     return reads
 
 
-def _during_rebuild(url: str, today, one, reads, seconds: float) -> tuple[list[int], list[float]]:  # type: ignore[no-untyped-def]
+def _during_rebuild(url: str, today, one, reads, seconds: float) -> tuple[list[int], list[float]]:
     """Decisions timed one by one (about 400 reads/s) while another thread rebuilds the
     snapshot from the database again and again, as the controller's sync thread does after
     a change that names nobody. Returns (sorted latencies in ns, build times in s)."""
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         reads = _read_stream(snap, [e.card for e in escorts if e.card], args.reads, rng)
         by_card = snap.by_card
 
-        def one(read: CardRead, escort_card: str | None):  # type: ignore[no-untyped-def]
+        def one(read: CardRead, escort_card: str | None):
             person = by_card.get(read.card)
             escort = by_card.get(escort_card) if escort_card is not None else None
             return gate._decide(read, person, escort)

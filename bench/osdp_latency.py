@@ -156,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mode", choices=["plain", "secure", "both"], default="both")
     ap.add_argument("--full", action="store_true", help="also card -> release coil via the controller")
     args = ap.parse_args(argv)
-    keys = {"plain": [None], "secure": [KEY], "both": [None, KEY]}[args.mode]
+    modes: dict[str, list[str | None]] = {"plain": [None], "secure": [KEY], "both": [None, KEY]}
+    keys = modes[args.mode]
     print("OSDP reader latency (libosdp 3.2.9 CP <-> PD over a pty; both refresh every 20 ms):")
     for key in keys:
         for line in reader_latency(args.reads, key):

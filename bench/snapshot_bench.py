@@ -78,6 +78,7 @@ def _toggle(url: str, facts: list[Any]) -> None:
                 from zones.schema import Helmet
                 helmet_no = s.scalar(select(Helmet.helmet_no).where(Helmet.visitor_id == f.person_id,
                                                                     Helmet.returned_at.is_(None)))
+                assert helmet_no is not None, "the snapshot says this visitor holds a helmet"
                 return_helmet(s, f.person_id, helmet_no)
             else:
                 issue_helmet(s, f.person_id, f"H-{f.card}")

@@ -7,6 +7,10 @@
 - ``engine`` is migrated with ``zones.db.upgrade`` (alembic upgrade head, never create_all);
   ``session`` is a Session on it.
 - ``make_zones()`` / ``demo_zones``: the demo plant's zones from config.toml.
+- Every test (autouse): fails when it leaves a new non-daemon thread or a SiteGate thread
+  (gate, controller, housekeeping, card reader, OSDP, simulator) running (``no_thread_leak``,
+  pymodbus's ``system_health_check`` idea); new passwords are hashed with argon2's cheapest
+  parameters (the tests check who may sign in, not what a hash costs).
 
 Keep this file generic; parts add their own fixtures in tests/<kind>/conftest.py.
 """
@@ -16,15 +20,72 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 PG_ADMIN_DSN = f"host={PG_HOST} port={PG_PORT} user=postgres dbname=postgres"
 DEMO_PASSWORD = "correct horse battery"
+
+
+# Names of the threads SiteGate and its simulators start (controller/, hardware/, sitegate/):
+# daemon or not, a test must not leave one running.
+SITEGATE_THREAD_PREFIXES = (
+    "gate-",
+    "controller-",
+    "housekeeping",
+    "reader-",
+    "osdp",
+    "turnstile-sim",
+    "pty-bridge",
+    "sim-control",
+)
+
+
+# Idle workers of an event loop's default executor (Playwright's loop lives for the whole
+# run and starts them lazily, during whichever browser test comes first).
+EVENT_LOOP_WORKER_PREFIX = "asyncio_"
+
+
+def _must_stop(thread: threading.Thread) -> bool:
+    if thread.name.startswith(SITEGATE_THREAD_PREFIXES):
+        return True
+    return not thread.daemon and not thread.name.startswith(EVENT_LOOP_WORKER_PREFIX)
+
+
+@pytest.fixture(autouse=True)
+def no_thread_leak() -> Iterator[None]:
+    """Fail a test that leaves a new non-daemon or SiteGate thread running (3 s grace to stop)."""
+    before = set(threading.enumerate())
+    yield
+
+    def leaked() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t not in before and t.is_alive() and _must_stop(t)]
+
+    deadline = time.monotonic() + 3.0
+    while leaked() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not leaked(), f"threads left running: {[t.name for t in leaked()]}"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> None:
+    from argon2.profiles import CHEAPEST
+
+    from zones.services.people import configure_password_hashing
+
+    configure_password_hashing(CHEAPEST)
 
 
 def make_zones() -> dict:  # dict[str, zones.facts.Zone]
@@ -51,7 +112,7 @@ def pg_admin(sql: str) -> None:
     import psycopg
 
     with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(sql)  # type: ignore[arg-type]
+        conn.execute(sql)
 
 
 def require_postgres() -> None:
@@ -112,7 +173,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def engine(db_url: str):  # type: ignore[no-untyped-def]
+def engine(db_url: str) -> Iterator[Engine]:
     """An engine on ``db_url``, migrated to head (alembic, as every command does)."""
     from zones.db import make_engine, upgrade
 
@@ -125,7 +186,7 @@ def engine(db_url: str):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def session(engine):  # type: ignore[no-untyped-def]
+def session(engine: Engine) -> Iterator[Session]:
     """A Session on the migrated ``engine``; closed (and rolled back) after the test."""
     from zones.db import session_factory
 
@@ -140,14 +201,12 @@ def demo_zones() -> dict:
 
 
 @pytest.fixture
-def demo_staff(session):  # type: ignore[no-untyped-def]
+def demo_staff(session: Session) -> SimpleNamespace:
     """Employees of the demo plant, created through zones.services.create_user:
     admin, reception, guard, a safety officer of each demo department (assembly,
     steelmaking), the head of steelmaking, and an escort for both zones (with a card).
     Returns a SimpleNamespace of Employee rows; ``.tokens`` maps attribute name -> API token.
-    Only ``admin`` has a panel password (``DEMO_PASSWORD``): argon2 hashing is slow on purpose."""
-    from types import SimpleNamespace
-
+    Only ``admin`` has a panel password (``DEMO_PASSWORD``)."""
     from zones.services import create_user, set_department_head
 
     ns = SimpleNamespace(tokens={})
@@ -160,8 +219,15 @@ def demo_staff(session):  # type: ignore[no-untyped-def]
         ("head_steel", "Hank Head", "escort", "steelmaking", (), "E0000003"),
         ("escort", "Eve Escort", "escort", "steelmaking", ("assembly", "smelting"), "E0000004"),
     ]:
-        emp, token = create_user(session, name, role, department=dept, escort_zones=escort, card=card,
-                                 password=DEMO_PASSWORD if role == "admin" else None)
+        emp, token = create_user(
+            session,
+            name,
+            role,
+            department=dept,
+            escort_zones=escort,
+            card=card,
+            password=DEMO_PASSWORD if role == "admin" else None,
+        )
         setattr(ns, attr, emp)
         ns.tokens[attr] = token
     set_department_head(session, "steelmaking", ns.head_steel.id)

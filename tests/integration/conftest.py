@@ -13,15 +13,11 @@ Reusable by any integration test (no import needed, pytest injects them):
   ``.url``, ``.coil(a)``, ``.coil_history(a)``, ``.set_input(a, v)``, ``.input(a)``.
 - ``make_turnstile_sim(**kwargs)``: the same with your own TurnstileSim arguments and
   ``turnstiles=[(coil, input), ...]``; stopped afterwards.
-- ``no_thread_leak``: fails a test that leaves new non-daemon or driver threads running
-  (pymodbus's ``system_health_check`` idea); opt in with
-  ``pytestmark = pytest.mark.usefixtures("no_thread_leak")``.
 """
 
 from __future__ import annotations
 
 import queue
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -111,24 +107,3 @@ def make_turnstile_sim() -> Iterator[Callable[..., Any]]:
 @pytest.fixture
 def turnstile_sim(make_turnstile_sim: Callable[..., Any]) -> Any:
     return make_turnstile_sim(turnstiles=[(i, i) for i in range(4)], pass_delay_s=0.2)
-
-
-_DRIVER_THREAD_PREFIXES = ("reader-", "turnstile-sim", "pty-bridge", "sim-control")
-
-
-@pytest.fixture
-def no_thread_leak() -> Iterator[None]:
-    before = set(threading.enumerate())
-    yield
-
-    def leaked() -> list[threading.Thread]:
-        return [
-            t for t in threading.enumerate()
-            if t not in before and t.is_alive()
-            and (not t.daemon or t.name.startswith(_DRIVER_THREAD_PREFIXES))
-        ]
-
-    deadline = time.monotonic() + 3.0
-    while leaked() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert not leaked(), f"threads left running: {[t.name for t in leaked()]}"

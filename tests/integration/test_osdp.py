@@ -174,6 +174,7 @@ def test_wrong_scbk_never_comes_online_and_never_decides(rig, wait_until):
     assert reader.health()["frames"] == 0 and decider.decisions.empty()
 
 
+@pytest.mark.slow
 def test_port_gone_makes_the_reader_offline_and_is_reported(lines, wait_until):
     """The other way to unplug: the serial device itself disappears (USB adapter pulled)."""
     line = SimLine()
@@ -218,11 +219,13 @@ def _stale_reads_are_ignored(rig, wait_until, wait_for_pd_offline: bool) -> None
     assert (read.card, allowed) == (GRANTED_CARD, True)
 
 
+@pytest.mark.slow
 def test_unplugged_reader_goes_offline_within_8_s_and_its_queued_reads_are_ignored(
         rig, wait_until):
     _stale_reads_are_ignored(rig, wait_until, wait_for_pd_offline=False)
 
 
+@pytest.mark.slow
 def test_reads_queued_while_offline_are_ignored_after_reconnect(rig, wait_until):
     _stale_reads_are_ignored(rig, wait_until, wait_for_pd_offline=True)
 

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import date
 
-from argon2 import PasswordHasher
+from argon2 import Parameters, PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,7 +26,14 @@ from zones.schema import (
 )
 from zones.services._common import check_zone_ids, employee, normalise_card, record_change, utcnow
 
-_hasher = PasswordHasher()
+_hasher = PasswordHasher()  # argon2-cffi's defaults: RFC 9106's low-memory profile
+
+
+def configure_password_hashing(parameters: Parameters) -> None:
+    """Hash new passwords with these argon2 parameters (e.g. ``argon2.profiles.CHEAPEST`` in
+    tests). Stored hashes keep verifying: each carries the parameters it was made with."""
+    global _hasher
+    _hasher = PasswordHasher.from_parameters(parameters)
 
 
 def _token_hash(token: str) -> str:
