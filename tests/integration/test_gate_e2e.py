@@ -155,7 +155,7 @@ def test_R10_no_escort_within_window_denies_and_coil_never_written(plant: Plant)
 @pytest.mark.parametrize("rule, visitor_kwargs", [
     ("R5", {"form": False}),
     ("R8", {"educated_on": datetime.now(timezone.utc) - timedelta(days=120)}),
-    ("R9", {"notification": False}),
+    ("R7", {"notification": False}),  # R7: every zone needs the signed card
     ("R11", {"born": date.today().replace(year=date.today().year - 17) - timedelta(days=2)}),
     ("R12", {"helmet": False}),
 ])
