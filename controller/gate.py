@@ -43,7 +43,7 @@ class GateController:
 
     def __init__(self, section: GateSection, zone: Zone, site: SiteContext,
                  reader: CardReader, io: IoModule):
-        self.section, self.zone, self.site = section, zone, site
+        self.zone, self.site = zone, site
         self.gate_id, self.direction = section.id, section.direction
         self.reader = reader
         self.events = GateEvents(site.journal, site.controller_id, section.id, zone.id, section.direction)
