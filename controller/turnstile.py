@@ -19,14 +19,17 @@ so a wiring mistake shows up in tests.
     emergency  recovered     emergency  hold
 
 pulse: set the release coil for ``pulse_ms`` and watch the passage input; it ends with
-the event ``passed``, ``timeout`` (nobody within ``pass_timeout_s``, or an emergency
-began) or ``fault`` (the I/O module did not answer). record_*: journal the passage (passed
-or not), the fault, the recovery or the emergency. hold: free egress (R16), exit
-turnstiles held open and entries held locked; release_hold: the coil back to rest.
+the event ``passed``, ``timeout`` (nobody within ``pass_timeout_s``, an emergency began
+or the controller stops) or ``fault`` (the I/O module did not answer). record_*: journal
+the passage (passed or not), the fault, the recovery or the emergency. hold: free egress
+(R16), exit turnstiles held open and entries held locked; release_hold: the coil back to
+rest.
+
 ``recovered`` comes from the worker's probe of a faulted gate's I/O module, and in an
-emergency at every probe, so that a module that restarted with its coils at rest is held
-again. A release is an event only when the turnstile is ready: in any other state the
-worker records the passage without one (R16: in an emergency, exits count as passed).
+emergency from every probe, so that a module that restarted with its coils at rest is
+held again. ``released`` meets ``emergency`` only when a worker error cut a pulse short.
+A release is an event only when the turnstile is ready: in any other state the worker
+records the passage without one (R16: in an emergency, exits count as passed).
 """
 
 from __future__ import annotations
