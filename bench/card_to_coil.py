@@ -37,8 +37,6 @@ def _config(db_url: str, modbus_url: str):
     return plant_config(db_url, modbus_url, max_occupancy=1_000_000)
 
 
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--presentations", type=int, default=1000)

@@ -33,14 +33,13 @@ from pathlib import Path
 from bench import _dataset
 from controller.gate import GateController
 from controller.journal import Journal
-from controller.presence import Inside
-from controller.runtime import SiteContext
+from controller.site import SiteContext
 from hardware.base import CardRead
 from zones.calendar import local
 from zones.db import make_engine, session_factory, upgrade
 from zones.facts import EntryRequest
 from zones.rules import decide
-from zones.snapshot import build_snapshot
+from zones.snapshot import PresenceFact, build_snapshot
 
 UNKNOWN_SHARE, NO_ESCORT_SHARE = 0.01, 0.05
 
@@ -126,8 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         visitors = [f for f in snap.by_card.values() if f.kind == "visitor" and f.badge == "active"]
         for seq, person in enumerate(rng.sample(visitors, 2 * len(escorts)), 1):
             escort = escorts[seq % len(escorts)]
-            site.presence.entered(person.person_id, Inside(zone.id, datetime.now(UTC), escort.person_id, "visitor"),
-                                  seq)
+            site.presence.entered(PresenceFact(person.person_id, zone.id, datetime.now(UTC), escort.person_id,
+                                               "visitor"), seq)
         reads = _read_stream(snap, [e.card for e in escorts if e.card], args.reads, rng)
         by_card = snap.by_card
 

@@ -1,11 +1,8 @@
-"""The turnstile cycle of a gate, run in the gate's own worker thread: pulse the release
-coil, wait for the passage, record it; hold exits open and entries locked in an emergency
-(R16); fault the gate when its I/O module is unreachable and recover by itself.
-
-``TurnstileCycle`` is a mixin of ``controller.gate.GateController``, split out so the
-decision path (reader thread) and the turnstile cycle (worker thread) each read on their
-own. It uses the gate's ``section``, ``zone``, ``site``, ``reader``, ``io``, ``machine``,
-``_jobs``, ``_stop``, ``counters``, ``last_fault``, ``_journal`` and ``_expire_waiting``.
+"""The turnstile cycle of one gate, run in a worker thread of its own so that a slow
+passage never delays the next decision: pulse the release coil, wait for the passage,
+record it; hold exits open and entries locked in an emergency (R16); fault the gate when
+its I/O module is unreachable and recover by itself. Every step is an action of the
+table in ``controller.turnstile``.
 """
 
 from __future__ import annotations
@@ -14,18 +11,16 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
 
-from controller.presence import Inside
+from controller.events import GateEvents
+from controller.presence import PresenceView
 from controller.turnstile import TState, TurnstileMachine
 from hardware.base import CardReader, HardwareError, IoModule
-from zones.config import GateSection
-from zones.facts import PersonFacts, Zone
-
-if TYPE_CHECKING:
-    from controller.runtime import SiteContext
+from zones.config import TurnstileSection
+from zones.facts import PersonFacts
+from zones.snapshot import PresenceFact
 
 log = logging.getLogger(__name__)
 
@@ -40,68 +35,105 @@ class Release:
     card: str
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+class TurnstileWorker:
+    """Drives one turnstile from the jobs its gate queues (``release``, ``set_emergency``).
 
+    ``tick`` is the gate's own periodic work (expiring escort waits), run in this thread
+    after every job and at least every ``TICK_S``. Passages are counted in the gate's
+    ``counters``."""
 
-class TurnstileCycle:
+    TICK_S = 0.05
     PROBE_INTERVAL_S = 0.5   # how often a faulted gate tries its I/O module again
     POLL_S = 0.01            # passage input polling while released
 
-    section: GateSection
-    zone: Zone
-    site: SiteContext
-    reader: CardReader
-    io: IoModule
-    machine: TurnstileMachine
-    gate_id: str
-    direction: str
-    last_fault: str | None
-    counters: dict[str, int]
-    _jobs: queue.Queue[tuple[str, Any]]
-    _stop: threading.Event
+    def __init__(self, turnstile: TurnstileSection, io: IoModule, reader: CardReader, events: GateEvents,
+                 presence: PresenceView, emergency_active: Callable[[], bool], counters: dict[str, int],
+                 tick: Callable[[], None]):
+        self.turnstile, self.io, self.reader, self.events = turnstile, io, reader, events
+        self.presence, self._emergency_active, self.counters, self._tick = presence, emergency_active, counters, tick
+        self.gate_id, self.direction = events.gate_id, events.direction
+        self.machine = TurnstileMachine()
+        self.last_fault: str | None = None
+        self._passage: Release | None = None    # from the release until its record
+        self._jobs: queue.Queue[tuple[str, Release | None]] = queue.Queue()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"gate-{self.gate_id}", daemon=True)
 
-    def _journal(self, kind: str, **fields: Any) -> str:
-        raise NotImplementedError
+    # -- the gate's side -------------------------------------------------------------
+    def start(self) -> None:
+        self._thread.start()
 
-    def _expire_waiting(self) -> None:
-        raise NotImplementedError
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=3)
 
-    def _work(self) -> None:
+    def release(self, rel: Release) -> None:
+        self._jobs.put(("release", rel))
+
+    def set_emergency(self, active: bool) -> None:
+        self._jobs.put(("emergency" if active else "clear", None))
+
+    # -- the worker thread -----------------------------------------------------------
+    def _run(self) -> None:
         next_probe = 0.0
         while not self._stop.is_set():
             try:
-                job, arg = self._jobs.get(timeout=0.05)
+                job, rel = self._jobs.get(timeout=self.TICK_S)
             except queue.Empty:
-                job, arg = "", None
+                job, rel = "", None
             try:
-                if job == "release":
-                    self._release(arg)
-                elif job in ("emergency", "clear"):
-                    self._emergency(job)
-                self._expire_waiting()
+                if rel is not None:
+                    self._release(rel)
+                elif job == "emergency" or (job == "clear" and self.machine.state is TState.EMERGENCY):
+                    self._fire(job, note="emergency")
+                self._tick()
                 if self.machine.state in (TState.FAULTED, TState.EMERGENCY) and time.monotonic() >= next_probe:
                     next_probe = time.monotonic() + self.PROBE_INTERVAL_S
                     self._probe()
             except Exception:   # a bug here must not kill the gate; it is logged and journalled
                 log.exception("gate %s: worker error", self.gate_id)
-                self._journal("fault", detail={"error": "worker exception; see the controller log"})
+                self.events.record("fault", detail={"error": "worker exception; see the controller log"})
 
     def _release(self, rel: Release) -> None:
-        if self.machine.state is TState.EMERGENCY:
+        if self.machine.can("release"):
+            self._passage = rel
+            self._fire("release")
+        elif self.machine.state is TState.EMERGENCY:
             # Exit gates are held open anyway; entries stay locked (R16).
-            self._record_passage(rel, passed=self.direction == "out", note="emergency")
-            return
-        if not self.machine.can("release"):
-            self._record_passage(rel, passed=False, note=f"turnstile {self.machine.state.value}")
-            return
-        self.machine.fire("release")
-        t = self.section.turnstile
+            self._record(rel, passed=self.direction == "out", note="emergency")
+        else:
+            self._record(rel, passed=False, note=f"turnstile {self.machine.state.value}")
+
+    def _fire(self, event: str, note: str | None = None) -> None:
+        """Move the machine by ``event`` and carry out the actions of its table row, in
+        order; ``note`` goes into a passage record."""
+        for action in self.machine.fire(event):
+            match action:
+                case "pulse":
+                    self._pulse()
+                case "record_passed" | "record_not_passed":
+                    rel, self._passage = self._passage, None
+                    assert rel is not None, "a passage is recorded only after its release"
+                    self._record(rel, passed=action == "record_passed", note=note)
+                case "record_fault":
+                    self.events.record("fault", detail={"error": self.last_fault})
+                case "record_recovered":
+                    self.events.record("fault", detail={"recovered": True})
+                case "record_emergency" | "record_clear":
+                    self.events.record("emergency", detail={"active": action == "record_emergency"})
+                case "hold":
+                    self._write_hold(self.direction == "out")
+                case "release_hold":
+                    self._write_hold(False)
+                case _:
+                    raise ValueError(f"turnstile action {action!r} has no meaning here")
+
+    def _pulse(self) -> None:
+        t = self.turnstile
         try:
             self.io.write_coil(t.release_coil, True)
         except HardwareError as err:
-            self._fault(err)
-            self._record_passage(rel, passed=False, note="release failed: I/O module unreachable")
+            self._fault(err, "release failed: I/O module unreachable")
             return
         # Green LED and beep once the coil is set: an OSDP command may wait on libosdp's
         # own refresh cycle, and it must not stand between the decision and the coil.
@@ -123,70 +155,48 @@ class TurnstileCycle:
                         break
                 else:
                     armed = True
-                if now >= deadline or self.site.emergency_active:
+                if now >= deadline or self._emergency_active():
                     break
                 time.sleep(self.POLL_S)
             if coil_on:
                 self.io.write_coil(t.release_coil, False)
         except HardwareError as err:
-            self._fault(err)
-            self._record_passage(rel, passed=False, note="I/O module lost during passage")
+            self._fault(err, "I/O module lost during passage")
             return
-        self.machine.fire("passed" if passed else "timeout")
-        self._record_passage(rel, passed=passed)
+        self._fire("passed" if passed else "timeout")
 
-    def _record_passage(self, rel: Release, passed: bool, note: str | None = None) -> None:
+    def _record(self, rel: Release, passed: bool, note: str | None) -> None:
         person = rel.person
-        at = utcnow()
-        entry = self.site.journal.append({
-            "at": at, "gate": self.gate_id, "zone": self.zone.id, "kind": "passage",
-            "direction": self.direction, "controller": self.site.controller_id, "card": rel.card,
-            "person_id": person.person_id if person else None, "escort_id": rel.escort_id,
-            "passed": passed, "detail": {"decision": rel.decision_key, "note": note},
-        })
+        entry = self.events.record(
+            "passage", card=rel.card, person_id=person.person_id if person else None, escort_id=rel.escort_id,
+            passed=passed, detail={"decision": rel.decision_key, "note": note})
         self.counters["passed" if passed else "not_passed"] += 1
         if person is not None and person.kind == "visitor" and self.direction == "in":
-            self.site.presence.in_flight(rel.escort_id, -1)
+            self.presence.in_flight(rel.escort_id, -1)
         if passed and person is not None:
             if self.direction == "in":
-                self.site.presence.entered(person.person_id, Inside(self.zone.id, at, rel.escort_id, person.kind),
-                                           entry.seq)
+                self.presence.entered(PresenceFact(person.person_id, self.events.zone_id, entry.event["at"],
+                                                   rel.escort_id, person.kind), entry.seq)
             else:
-                self.site.presence.left(person.person_id, entry.seq)
+                self.presence.left(person.person_id, entry.seq)
 
-    def _emergency(self, job: str) -> None:
-        if job == "clear" and self.machine.state is not TState.EMERGENCY:
-            return
-        actions = self.machine.fire(job)
-        self._journal("emergency", detail={"active": job == "emergency"})
-        self._do_hold(actions)
-
-    def _do_hold(self, actions: tuple[str, ...]) -> None:
-        coil = self.section.turnstile.release_coil
+    def _write_hold(self, coil_on: bool) -> None:
         try:
-            if "hold" in actions:
-                # Free egress: exit turnstiles held open; entries held locked.
-                self.io.write_coil(coil, self.direction == "out")
-            if "release_hold" in actions:
-                self.io.write_coil(coil, False)
-        except HardwareError as err:
+            self.io.write_coil(self.turnstile.release_coil, coil_on)
+        except HardwareError as err:   # the probe writes the hold again once the module answers
             self.last_fault = str(err)
             log.warning("gate %s: emergency coil write failed: %s", self.gate_id, err)
 
-    def _fault(self, err: HardwareError) -> None:
+    def _fault(self, err: HardwareError, note: str) -> None:
         self.last_fault = str(err)
         log.warning("gate %s: I/O fault: %s", self.gate_id, err)
-        self.machine.fire("fault")
-        self._journal("fault", detail={"error": str(err)})
+        self._fire("fault", note)
 
     def _probe(self) -> None:
         try:
-            self.io.read_inputs(self.section.turnstile.passage_input, 1)
+            self.io.read_inputs(self.turnstile.passage_input, 1)
         except HardwareError:
             return
         if self.machine.state is TState.FAULTED:
-            self.machine.fire("recovered")
             self.last_fault = None
-            self._journal("fault", detail={"recovered": True})
-        elif self.machine.state is TState.EMERGENCY:
-            self._do_hold(self.machine.fire("recovered"))   # re-assert the hold after a reconnect
+        self._fire("recovered")

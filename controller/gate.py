@@ -2,8 +2,8 @@
 
 The decision path runs in the reader's thread and touches only memory (the snapshot and
 the presence view) and the local journal: it never waits on the database (design.md).
-The turnstile cycle (pulse, wait for the passage, record it) runs in the gate's own worker
-thread so that a slow passage never delays the next decision.
+The turnstile cycle is the gate's ``TurnstileWorker`` (``controller.cycle``), which has a
+thread of its own.
 
 Escort pairing (R10): a visitor whose only missing fact is the escort waits, with the
 reader showing amber, for ``escort_window_s``. An employee's card presented while visitors
@@ -15,22 +15,20 @@ Exit gates release for every card, always (R16: exit is never blocked by softwar
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from controller.cycle import Release, TurnstileCycle, utcnow
-from controller.turnstile import TState, TurnstileMachine
+from controller.cycle import Release, TurnstileWorker
+from controller.events import GateEvents, utcnow
+from controller.site import SiteContext
+from controller.turnstile import TState
 from hardware.base import CardRead, CardReader, IoModule
 from zones.config import GateSection
 from zones.facts import Decision, EntryRequest, PersonFacts, Zone
 from zones.messages import reason
 from zones.rules import decide
-
-if TYPE_CHECKING:
-    from controller.runtime import SiteContext
 
 
 @dataclass(slots=True)
@@ -40,39 +38,36 @@ class _Waiting:
     deadline: float
 
 
-class GateController(TurnstileCycle):
-    """Decides the cards read at one gate and drives its turnstile."""
+class GateController:
+    """Decides the cards read at one gate; its worker drives the turnstile."""
 
     def __init__(self, section: GateSection, zone: Zone, site: SiteContext,
                  reader: CardReader, io: IoModule):
-        self.section, self.zone, self.site = section, zone, site
+        self.zone, self.site = zone, site
         self.gate_id, self.direction = section.id, section.direction
-        self.reader, self.io = reader, io
-        self.machine = TurnstileMachine()
-        self._jobs: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self.reader = reader
+        self.events = GateEvents(site.journal, site.controller_id, section.id, zone.id, section.direction)
         self._lock = threading.Lock()
         self._waiting: list[_Waiting] = []
         self._escorts_seen: list[tuple[PersonFacts, float]] = []
         self._last_read: tuple[str, float] = ("", 0.0)    # card, monotonic time
-        self._stop = threading.Event()
-        self._worker = threading.Thread(target=self._work, name=f"gate-{self.gate_id}", daemon=True)
-        self.last_fault: str | None = None
         self.counters = {"decisions": 0, "granted": 0, "denied": 0, "passed": 0, "not_passed": 0,
                          "stale_reads": 0, "repeat_reads": 0}
+        self.worker = TurnstileWorker(section.turnstile, io, reader, self.events, site.presence,
+                                      lambda: site.emergency_active, self.counters, self._expire_waiting)
 
     # -- life cycle ------------------------------------------------------------------
     def start(self) -> None:
-        self._worker.start()
+        self.worker.start()
         self.reader.start(self.on_card)
 
     def stop(self) -> None:
-        self._stop.set()
+        self.worker.stop()
         self.reader.stop()
-        self._worker.join(timeout=3)
 
     def set_emergency(self, active: bool) -> None:
         """R16 from the alarm input or the web's command; carried out by the worker."""
-        self._jobs.put(("emergency" if active else "clear", None))
+        self.worker.set_emergency(active)
 
     # -- the decision path (reader thread) -------------------------------------------------
     def on_card(self, read: CardRead) -> None:
@@ -80,7 +75,7 @@ class GateController(TurnstileCycle):
         if age > self.site.stale_read_s:
             # libosdp #133 and slow links: a read this old may not be the person at the gate.
             self.counters["stale_reads"] += 1
-            self._journal("read", card=read.card, detail={"ignored": "stale", "age_s": round(age, 3)})
+            self.events.record("read", card=read.card, detail={"ignored": "stale", "age_s": round(age, 3)})
             return
         if self._is_repeat(read):
             return
@@ -99,8 +94,8 @@ class GateController(TurnstileCycle):
         if decision.needs_escort and person is not None:
             with self._lock:
                 self._waiting.append(_Waiting(read, person, time.monotonic() + self.site.policy.escort_window_s))
-            self._journal("read", card=read.card, person_id=person.person_id,
-                          detail={"waiting": "escort", "window_s": self.site.policy.escort_window_s})
+            self.events.record("read", card=read.card, person_id=person.person_id,
+                               detail={"waiting": "escort", "window_s": self.site.policy.escort_window_s})
             self.reader.feedback("waiting")
             return
         self._act(read, person, escort, decision)
@@ -128,7 +123,7 @@ class GateController(TurnstileCycle):
             emergency=self.site.emergency_active,
         )
         decision = decide(request, self.zone, self.site.policy)
-        if decision.allowed and self.machine.state is TState.FAULTED:
+        if decision.allowed and self.worker.machine.state is TState.FAULTED:
             decision = replace(decision, allowed=False, reasons=(reason("gate-fault"),))
         return decision
 
@@ -155,7 +150,7 @@ class GateController(TurnstileCycle):
              decision: Decision) -> None:
         """Journal the decision (durably), then release or refuse."""
         escort_id = escort.person_id if escort is not None else None
-        entry_key = self._journal(
+        entry = self.events.record(
             "decision", card=read.card, person_id=person.person_id if person else None,
             escort_id=escort_id, allowed=decision.allowed,
             reasons=[{"rule": r.rule, "code": r.code, "message": r.message, "params": dict(r.params)}
@@ -168,8 +163,8 @@ class GateController(TurnstileCycle):
             self.counters["granted"] += 1
             if person is not None and person.kind == "visitor":
                 self.site.presence.in_flight(escort_id, +1)
-            self._jobs.put(("release", Release(person, escort_id if person and person.kind == "visitor" else None,
-                                                entry_key, read.card)))
+            self.worker.release(Release(person, escort_id if person and person.kind == "visitor" else None,
+                                        entry.key, read.card))
         else:
             self.counters["denied"] += 1
             self.reader.feedback("denied")
@@ -177,19 +172,15 @@ class GateController(TurnstileCycle):
     def _exit(self, read: CardRead, person: PersonFacts | None) -> None:
         """Exit gates release for anyone (R16): the decision is recorded, never refused."""
         where = self.site.presence.where(person.person_id) if person else None
-        key = self._journal("decision", card=read.card, person_id=person.person_id if person else None,
-                            allowed=True, reasons=[],
-                            detail={"exit": True, "was_inside": where.zone if where else None})
+        entry = self.events.record("decision", card=read.card, person_id=person.person_id if person else None,
+                                   allowed=True, reasons=[],
+                                   detail={"exit": True, "was_inside": where.zone if where else None})
         self.counters["decisions"] += 1
         self.counters["granted"] += 1
-        self._jobs.put(("release", Release(person, where.escort_id if where else None, key, read.card)))
-
-    def _journal(self, kind: str, **fields: Any) -> str:
-        event = {"at": utcnow(), "gate": self.gate_id, "zone": self.zone.id, "kind": kind,
-                 "direction": self.direction, "controller": self.site.controller_id, **fields}
-        return self.site.journal.append(event).key
+        self.worker.release(Release(person, where.escort_id if where else None, entry.key, read.card))
 
     def _expire_waiting(self) -> None:
+        """Run by the worker thread between its jobs."""
         now = time.monotonic()
         with self._lock:
             if not self._waiting or all(w.deadline >= now for w in self._waiting):
@@ -205,7 +196,7 @@ class GateController(TurnstileCycle):
             waiting = len(self._waiting)
         return {
             "gate": self.gate_id, "zone": self.zone.id, "direction": self.direction,
-            "state": self.machine.state.value, "io_connected": self.io.connected,
-            "last_fault": self.last_fault, "waiting_for_escort": waiting,
+            "state": self.worker.machine.state.value, "io_connected": self.worker.io.connected,
+            "last_fault": self.worker.last_fault, "waiting_for_escort": waiting,
             "reader": self.reader.health(), "counters": dict(self.counters),
         }

@@ -116,7 +116,10 @@ class Journal:
         with self._lock:
             return self._last_seq - self._shipped_mark()
 
-    def __len__(self) -> int:
+    @property
+    def last_seq(self) -> int:
+        """The sequence number of the newest entry (0 for a new journal); pruning does not
+        lower it."""
         with self._lock:
             return self._last_seq
 

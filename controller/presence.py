@@ -10,39 +10,32 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from dataclasses import dataclass
-from datetime import datetime
 
-
-@dataclass(frozen=True, slots=True)
-class Inside:
-    zone: str
-    entered_at: datetime
-    escort_id: int | None
-    kind: str
+from zones.snapshot import PresenceFact
 
 
 class PresenceView:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._base: dict[int, Inside] = {}
-        self._overlay: dict[int, tuple[Inside | None, int]] = {}   # person -> (where, journal seq)
-        self._merged: dict[int, Inside] = {}
+        self._base: dict[int, PresenceFact] = {}
+        self._overlay: dict[int, tuple[PresenceFact | None, int]] = {}   # person -> (where, journal seq)
+        self._merged: dict[int, PresenceFact] = {}
         self._occupancy: Counter[str] = Counter()
-        self._charge: Counter[int] = Counter()                      # escort id -> visitors inside
-        self._in_flight: Counter[int] = Counter()                   # released, not yet through
+        self._charge: Counter[int] = Counter()       # escort id -> visitors inside
+        self._in_flight: Counter[int] = Counter()    # released, not yet through
 
     # -- updates ---------------------------------------------------------------------
-    def load_base(self, base: dict[int, Inside], shipped_seq: int) -> None:
-        """Take a new central view; drop overlay entries that the centre already has."""
+    def load_base(self, base: dict[int, PresenceFact], shipped_seq: int) -> None:
+        """Take a new central view (a snapshot's ``presence``, never changed here); drop
+        overlay entries that the centre already has."""
         with self._lock:
             self._base = base
             self._overlay = {p: v for p, v in self._overlay.items() if v[1] > shipped_seq}
             self._rebuild()
 
-    def entered(self, person_id: int, inside: Inside, seq: int) -> None:
+    def entered(self, fact: PresenceFact, seq: int) -> None:
         with self._lock:
-            self._overlay[person_id] = (inside, seq)
+            self._overlay[fact.person_id] = (fact, seq)
             self._rebuild()
 
     def left(self, person_id: int, seq: int) -> None:
@@ -70,7 +63,7 @@ class PresenceView:
                                if i.escort_id is not None and i.kind == "visitor")
 
     # -- queries (the decision path: dictionary lookups only) ------------------------
-    def where(self, person_id: int) -> Inside | None:
+    def where(self, person_id: int) -> PresenceFact | None:
         return self._merged.get(person_id)
 
     def occupancy(self, zone: str) -> int:
@@ -79,5 +72,5 @@ class PresenceView:
     def charge(self, escort_id: int) -> int:
         return self._charge[escort_id] + self._in_flight[escort_id]
 
-    def everyone(self) -> dict[int, Inside]:
+    def everyone(self) -> dict[int, PresenceFact]:
         return dict(self._merged)

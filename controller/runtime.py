@@ -14,7 +14,6 @@ import logging
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from sqlalchemy.engine import Engine
 
 from controller.gate import GateController
 from controller.journal import Entry, Journal
-from controller.presence import Inside, PresenceView
+from controller.site import SiteContext
 from controller.snapshot_cache import CacheWriter
 from controller.snapshot_cache import load as load_cached_snapshot
 from hardware.base import HardwareError, IoModule
@@ -31,43 +30,10 @@ from zones.calendar import local
 from zones.config import SiteConfig
 from zones.db import session_factory
 from zones.facts import Policy
-from zones.snapshot import Snapshot, build_snapshot, refresh_snapshot
+from zones.snapshot import build_snapshot, refresh_snapshot
 from zones import central
 
 log = logging.getLogger(__name__)
-
-
-def empty_snapshot() -> Snapshot:
-    return Snapshot(change_no=-1, built_at=datetime.now(timezone.utc), by_card={}, by_id={},
-                    presence={}, emergency=False, emergency_since=None)
-
-
-@dataclass
-class SiteContext:
-    """What every gate of this process shares. ``snapshot`` is swapped whole by the sync
-    thread; gates read it without locks (an attribute read is atomic)."""
-
-    controller_id: str
-    policy: Policy
-    journal: Journal
-    stale_read_s: float
-    repeat_read_s: float = 1.0
-    presence: PresenceView = field(default_factory=PresenceView)
-    snapshot: Snapshot = field(default_factory=empty_snapshot)
-    snapshot_ok_at: float | None = None       # monotonic time of the last successful refresh
-    alarm_active: bool = False
-    command_active: bool = False
-
-    @property
-    def emergency_active(self) -> bool:
-        return self.alarm_active or self.command_active
-
-    def snapshot_age_s(self) -> float | None:
-        if self.snapshot_ok_at is not None:
-            return time.monotonic() - self.snapshot_ok_at
-        if self.snapshot.change_no >= 0:   # loaded from the disk cache: as old as its build
-            return (datetime.now(timezone.utc) - self.snapshot.built_at).total_seconds()
-        return None
 
 
 def default_journal_path(config: SiteConfig, controller_id: str) -> Path:
@@ -111,7 +77,8 @@ class ControllerRuntime:
     # -- life cycle -----------------------------------------------------------------------
     # CPython hands the GIL to a waiting thread only every switch interval (5 ms by
     # default). A card read waiting behind the sync thread's database work would pay that
-    # several times on its way to the coil; 0.5 ms keeps card-to-coil p99 near 10 ms.
+    # several times on its way to the coil; 0.5 ms keeps card-to-coil p99 within its 10 ms
+    # goal (README, Benchmarks).
     GIL_SWITCH_INTERVAL_S = 0.0005
 
     def start(self) -> None:
@@ -134,7 +101,7 @@ class ControllerRuntime:
             return
         log.warning("deciding from the cached snapshot of %s (change %s) until the database answers",
                     cached.built_at.isoformat(timespec="seconds"), cached.change_no)
-        self.site.presence.load_base(_presence_of(cached), 0)
+        self.site.presence.load_base(cached.presence, 0)
         self.site.snapshot = cached
         self.cache.saved_change_no = cached.change_no
         self._set_command_emergency(bool(cached.emergency))
@@ -172,7 +139,7 @@ class ControllerRuntime:
     def _sync_once(self, full: bool = False, report_health: bool = False) -> None:
         try:
             self._ship()
-            shipped_seq = len(self.site.journal) - self.site.journal.backlog()
+            shipped_seq = self.site.journal.last_seq - self.site.journal.backlog()
             today = today_at_site(self.site.policy)
             with self._sessions() as session:
                 snap = self.site.snapshot
@@ -194,7 +161,7 @@ class ControllerRuntime:
         self.db_ok, self.last_db_error = True, None
         self._full_build_needed = False
         if snap is not self.site.snapshot or full:
-            self.site.presence.load_base(_presence_of(snap), shipped_seq)
+            self.site.presence.load_base(snap.presence, shipped_seq)
             self.site.snapshot = snap
         self.site.snapshot_ok_at = time.monotonic()
         self._set_command_emergency(bool(snap.emergency))
@@ -264,10 +231,6 @@ class ControllerRuntime:
                 "snapshot_age_s": self.site.snapshot_age_s(), "change_no": self.site.snapshot.change_no,
                 "emergency": self.site.emergency_active, "journal_backlog": self.site.journal.backlog(),
                 "gates": {g: gate.health() for g, gate in self.gates.items()}}
-
-
-def _presence_of(snap: Snapshot) -> dict[int, Inside]:
-    return {p: Inside(f.zone, f.entered_at, f.escort_id, f.kind) for p, f in snap.presence.items()}
 
 
 def _central_event(entry: Entry) -> dict[str, Any]:

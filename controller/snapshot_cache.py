@@ -45,7 +45,7 @@ def save(snap: Snapshot, path: Path) -> None:
     with tmp.open("wb") as f:
         header = {"format": FORMAT, "change_no": snap.change_no, "built_at": snap.built_at,
                   "presence": snap.presence, "emergency": snap.emergency,
-                  "emergency_since": snap.emergency_since, "lost_cards": getattr(snap, "lost_cards", {}),
+                  "emergency_since": snap.emergency_since, "lost_cards": snap.lost_cards,
                   "extra": extra}
         pickle.dump(header, f, protocol=pickle.HIGHEST_PROTOCOL)
         persons = list(snap.by_id.values())

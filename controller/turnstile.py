@@ -1,20 +1,35 @@
-"""The turnstile cycle as an explicit state table, and the worker that carries it out.
+"""The turnstile cycle as an explicit state table.
 
 The table does no I/O: ``TurnstileMachine.fire(event)`` moves to the next state and
-returns the actions for the worker to perform. An event that is illegal in a state raises
-``IllegalTransition`` rather than being ignored, so a wiring mistake shows up in tests.
+returns the actions that ``controller.cycle.TurnstileWorker`` carries out, in order. An
+event that is illegal in a state raises ``IllegalTransition`` rather than being ignored,
+so a wiring mistake shows up in tests.
 
-    state       event        -> state       actions
-    ready       release         released    pulse            (coil 1 for pulse_ms, then 0)
-    released    passed          ready       record_passed
-    released    timeout         ready       record_not_passed
-    *           fault           faulted     (entries locked: nothing can be released)
-    faulted     recovered       ready
-    ready       emergency       emergency   hold_open (exit gates) / lock (entry gates)
-    released    emergency       emergency   record_not_passed, hold_open / lock
-    faulted     emergency       emergency   hold_open / lock (tried; exits are mechanical too)
-    emergency   clear           ready       release_hold (exit gates)
-    emergency   fault           emergency   (stays in emergency; the hold is retried)
+    state      event      -> state      actions
+    ready      release       released   pulse
+    released   passed        ready      record_passed
+    released   timeout       ready      record_not_passed
+    released   fault         faulted    record_fault, record_not_passed
+    faulted    recovered     ready      record_recovered
+    ready      emergency     emergency  record_emergency, hold
+    released   emergency     emergency  record_emergency, record_not_passed, hold
+    faulted    emergency     emergency  record_emergency, hold
+    emergency  emergency     emergency  record_emergency, hold
+    emergency  clear         ready      record_clear, release_hold
+    emergency  recovered     emergency  hold
+
+pulse: set the release coil for ``pulse_ms`` and watch the passage input; it ends with
+the event ``passed``, ``timeout`` (nobody within ``pass_timeout_s``, an emergency began
+or the controller stops) or ``fault`` (the I/O module did not answer). record_*: journal
+the passage (passed or not), the fault, the recovery or the emergency. hold: free egress
+(R16), exit turnstiles held open and entries held locked; release_hold: the coil back to
+rest.
+
+``recovered`` comes from the worker's probe of a faulted gate's I/O module, and in an
+emergency from every probe, so that a module that restarted with its coils at rest is
+held again. ``released`` meets ``emergency`` only when a worker error cut a pulse short.
+A release is an event only when the turnstile is ready: in any other state the worker
+records the passage without one (R16: in an emergency, exits count as passed).
 """
 
 from __future__ import annotations
@@ -35,21 +50,18 @@ class IllegalTransition(RuntimeError):
 
 
 _T = TState
-# (state, event) -> (next state, actions); "hold" is resolved per direction by the worker.
+# (state, event) -> (next state, actions)
 TABLE: dict[tuple[TState, str], tuple[TState, tuple[str, ...]]] = {
     (_T.READY, "release"): (_T.RELEASED, ("pulse",)),
     (_T.RELEASED, "passed"): (_T.READY, ("record_passed",)),
     (_T.RELEASED, "timeout"): (_T.READY, ("record_not_passed",)),
-    (_T.READY, "fault"): (_T.FAULTED, ()),
-    (_T.RELEASED, "fault"): (_T.FAULTED, ("record_not_passed",)),
-    (_T.FAULTED, "fault"): (_T.FAULTED, ()),
-    (_T.FAULTED, "recovered"): (_T.READY, ()),
-    (_T.READY, "emergency"): (_T.EMERGENCY, ("hold",)),
-    (_T.RELEASED, "emergency"): (_T.EMERGENCY, ("record_not_passed", "hold")),
-    (_T.FAULTED, "emergency"): (_T.EMERGENCY, ("hold",)),
-    (_T.EMERGENCY, "emergency"): (_T.EMERGENCY, ("hold",)),
-    (_T.EMERGENCY, "clear"): (_T.READY, ("release_hold",)),
-    (_T.EMERGENCY, "fault"): (_T.EMERGENCY, ()),
+    (_T.RELEASED, "fault"): (_T.FAULTED, ("record_fault", "record_not_passed")),
+    (_T.FAULTED, "recovered"): (_T.READY, ("record_recovered",)),
+    (_T.READY, "emergency"): (_T.EMERGENCY, ("record_emergency", "hold")),
+    (_T.RELEASED, "emergency"): (_T.EMERGENCY, ("record_emergency", "record_not_passed", "hold")),
+    (_T.FAULTED, "emergency"): (_T.EMERGENCY, ("record_emergency", "hold")),
+    (_T.EMERGENCY, "emergency"): (_T.EMERGENCY, ("record_emergency", "hold")),
+    (_T.EMERGENCY, "clear"): (_T.READY, ("record_clear", "release_hold")),
     (_T.EMERGENCY, "recovered"): (_T.EMERGENCY, ("hold",)),
 }
 

@@ -43,9 +43,12 @@ _MAX_PARTIAL = 5_000            # more changed persons than this: a full rebuild
 _NO_PERSON_REBUILD = {"presence", "emergency"}   # reloaded on every refresh anyway
 
 
-@dataclass
+@dataclass(frozen=True)
 class PresenceFact:
-    """Where a person is now (R15 anti-passback and occupancy, R16 muster)."""
+    """Where a person is now (R15 anti-passback and occupancy, R10 escort charge, R16
+    muster): built here from the central presence table, and by the controller for the
+    passages it journalled but the centre has not confirmed yet. Not slotted: snapshot
+    caches already on disk hold it pickled with its ``__dict__``."""
 
     person_id: int
     zone: str

@@ -19,6 +19,7 @@ def test_appended_events_survive_reopen_in_order(tmp_path: Path) -> None:
     keys = [j.append(_event(i)).key for i in range(5)]
     j.close()
     j2 = Journal(tmp_path / "j.db")
+    assert j2.last_seq == 5
     assert [e.key for e in j2.unshipped()] == keys
     assert [e.event["card"] for e in j2.unshipped()] == [f"C{i}" for i in range(5)]
     assert j2.append(_event(9)).seq == 6      # the sequence continues after a restart
@@ -81,6 +82,7 @@ def test_prune_removes_only_shipped_old_rows_and_the_chain_still_verifies(tmp_pa
     assert j.prune(datetime(2030, 1, 1, tzinfo=timezone.utc)) == 2
     j.close()
     j2 = Journal(tmp_path / "j.db")            # every row pruned: the sequence and chain go on
+    assert j2.last_seq == 6
     assert j2.append(_event(9)).seq == 7
     assert j2.verify() == (True, 1, "")
 
