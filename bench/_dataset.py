@@ -32,19 +32,27 @@ from zones.db import make_engine, session_factory, upgrade
 from zones.idcard import check_character
 from zones.services.people import create_user
 
-
 TIMEZONE = "Asia/Shanghai"
-ZONE = "smelting"                       # high-risk, helmet, owned by steelmaking
+ZONE = "smelting"  # high-risk, helmet, owned by steelmaking
 DEPARTMENT = "steelmaking"
 DEPARTMENTS = ("steelmaking", "assembly", "rolling", "maintenance", "logistics")
-TOPICS = '["hazards", "evacuation"]'    # json.dumps of the list record_education stores
+TOPICS = '["hazards", "evacuation"]'  # json.dumps of the list record_education stores
 SIGNATURE = "data:image/png;base64,iVBORw0KGgo="
 PHONE, ORGANISATION, PURPOSE = "13800138000", "Acme", "audit"
 REVOKE_REASON = "plans changed"
 # Out of every 100 visitors: 91 fully qualified, 9 denied for one reason each.
-PROFILES = ("no-helmet", "form-pending", "education-expired", "unsigned", "under-age",
-            "lost-badge", "walk-in", "not-checked-in", "form-revoked")
-_ADULT_DAYS = 14_000                    # birth dates 1960-01-01 .. 1998-04 (all adults)
+PROFILES = (
+    "no-helmet",
+    "form-pending",
+    "education-expired",
+    "unsigned",
+    "under-age",
+    "lost-badge",
+    "walk-in",
+    "not-checked-in",
+    "form-revoked",
+)
+_ADULT_DAYS = 14_000  # birth dates 1960-01-01 .. 1998-04 (all adults)
 
 CONFIG = """
 [site]
@@ -81,8 +89,8 @@ def site_config():
 @dataclass(frozen=True)
 class Population:
     visitors: int
-    employees: int = 0     # ordinary staff with their own cards (E1), besides the anchors
-    escorts: int = 50      # escort pool (dispatch room, may escort in smelting), via services
+    employees: int = 0  # ordinary staff with their own cards (E1), besides the anchors
+    escorts: int = 50  # escort pool (dispatch room, may escort in smelting), via services
 
     @property
     def name(self) -> str:
@@ -98,7 +106,7 @@ def profile(i: int) -> str:
 def visitor_values(i: int, today: date) -> tuple[str, date]:
     """(resident id number, birth date) of the i-th visitor; unique for 14M visitors (365k under age)."""
     if profile(i) == "under-age":
-        j = i // 100   # the j-th under-age visitor
+        j = i // 100  # the j-th under-age visitor
         birth = date(today.year - 16, 1, 1) + timedelta(days=j % 365)
         serial = (j // 365) % 1000
     else:
@@ -109,7 +117,7 @@ def visitor_values(i: int, today: date) -> tuple[str, date]:
 
 
 def card_of(person_id: int) -> str:
-    return f"{person_id:010X}"      # em4100-like, upper-case hex as the readers report
+    return f"{person_id:010X}"  # em4100-like, upper-case hex as the readers report
 
 
 def employee_values(n: int) -> tuple[str, str, list[str], list[str]]:
@@ -137,7 +145,7 @@ class Times:
 
     @property
     def educated_expired(self) -> datetime:
-        return self.now - timedelta(days=130)   # R8: 3 months ago and more
+        return self.now - timedelta(days=130)  # R8: 3 months ago and more
 
     @property
     def form_from(self) -> datetime:
@@ -153,12 +161,19 @@ def create_anchors(engine: Engine, pop: Population) -> tuple[int, list[int]]:
     """The safety officer and the escort pool, created by zones.services (few rows)."""
     zones = site_config().zone_map()
     with session_factory(engine)() as s:
-        officer, _ = create_user(s, "Zhao Min", "safety_officer", department=DEPARTMENT, card=card_of(1),
-                                 zones=zones)
+        officer, _ = create_user(s, "Zhao Min", "safety_officer", department=DEPARTMENT, card=card_of(1), zones=zones)
         escorts = []
         for n in range(pop.escorts):
-            emp, _ = create_user(s, f"Escort {n}", "escort", department=DEPARTMENT, escort_zones=[ZONE],
-                                 card=f"E{n:09X}", dispatch_room=True, zones=zones)
+            emp, _ = create_user(
+                s,
+                f"Escort {n}",
+                "escort",
+                department=DEPARTMENT,
+                escort_zones=[ZONE],
+                card=f"E{n:09X}",
+                dispatch_room=True,
+                zones=zones,
+            )
             escorts.append(emp.id)
         return officer.id, escorts
 
@@ -167,8 +182,13 @@ def create_anchors(engine: Engine, pop: Population) -> tuple[int, list[int]]:
 def _connect(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, isolation_level=None)
     # Generator only: no rollback journal, no fsync. The application never runs like this.
-    for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-1000000", "temp_store=MEMORY",
-                   "foreign_keys=OFF"):
+    for pragma in (
+        "journal_mode=OFF",
+        "synchronous=OFF",
+        "cache_size=-1000000",
+        "temp_store=MEMORY",
+        "foreign_keys=OFF",
+    ):
         db.execute(f"PRAGMA {pragma}")
     return db
 
@@ -186,7 +206,9 @@ def _bulk_employees(db: sqlite3.Connection, pop: Population, t: Times, first_pid
     rows = ((first_pid + n, *_flat(employee_values(n))) for n in range(pop.employees))
     db.executemany("INSERT INTO ge VALUES (?, ?, ?, ?, ?)", rows)
     at = _ts(t.now)
-    _script(db, f"""
+    _script(
+        db,
+        f"""
         INSERT INTO persons (id, kind, name, phone) SELECT pid, 'employee', name, NULL FROM ge;
         INSERT INTO employees (id, role, department, card, password_hash, language, on_duty, dispatch_room, active)
             SELECT pid, 'escort', dept, printf('%010X', pid), NULL, NULL, 1, 0, 1 FROM ge;
@@ -197,21 +219,24 @@ def _bulk_employees(db: sqlite3.Connection, pop: Population, t: Times, first_pid
         INSERT INTO api_tokens (hash, employee_id, created) SELECT lower(hex(randomblob(32))), pid, '{at}' FROM ge;
         INSERT INTO changes (person_id, what, at) SELECT pid, 'employee', '{at}' FROM ge ORDER BY pid;
         DROP TABLE ge;
-    """)
+    """,
+    )
 
 
 def _flat(v: tuple[str, str, list[str], list[str]]) -> tuple[str, str, str, str]:
     name, dept, access, escort = v
-    assert len(access) <= 1 and len(escort) <= 1   # one zone row each keeps the SQL simple
+    assert len(access) <= 1 and len(escort) <= 1  # one zone row each keeps the SQL simple
     return name, dept, "".join(access), "".join(escort)
 
 
-def _bulk_visitors(db: sqlite3.Connection, pop: Population, t: Times, first_pid: int, officer: int,
-                   escorts: list[int]) -> None:
+def _bulk_visitors(
+    db: sqlite3.Connection, pop: Population, t: Times, first_pid: int, officer: int, escorts: list[int]
+) -> None:
     """The plant.People.visitor sequence for every visitor, varied by profile."""
     today = local(t.now, TIMEZONE).date()
-    db.execute("CREATE TEMP TABLE gv (i INTEGER PRIMARY KEY, pid INTEGER, prof TEXT, idno TEXT, birth TEXT,"
-               " escort INTEGER)")
+    db.execute(
+        "CREATE TEMP TABLE gv (i INTEGER PRIMARY KEY, pid INTEGER, prof TEXT, idno TEXT, birth TEXT, escort INTEGER)"
+    )
     n_esc = len(escorts)
 
     def rows():
@@ -223,13 +248,26 @@ def _bulk_visitors(db: sqlite3.Connection, pop: Population, t: Times, first_pid:
     ok_on = local(t.educated, TIMEZONE).date()
     old_on = local(t.educated_expired, TIMEZONE).date()
     p: dict[str, Any] = {
-        "at": _ts(t.now), "officer": officer, "revoke": REVOKE_REASON, "phone": PHONE, "org": ORGANISATION, "purpose": PURPOSE,
-        "zone": ZONE, "dept": DEPARTMENT, "topics": TOPICS, "sig": SIGNATURE,
-        "ffrom": _ts(t.form_from), "funtil": _ts(t.form_until),
-        "ed_at": _ts(t.educated), "ed_on": ok_on.isoformat(), "ed_until": add_months(ok_on, 3).isoformat(),
+        "at": _ts(t.now),
+        "officer": officer,
+        "revoke": REVOKE_REASON,
+        "phone": PHONE,
+        "org": ORGANISATION,
+        "purpose": PURPOSE,
+        "zone": ZONE,
+        "dept": DEPARTMENT,
+        "topics": TOPICS,
+        "sig": SIGNATURE,
+        "ffrom": _ts(t.form_from),
+        "funtil": _ts(t.form_until),
+        "ed_at": _ts(t.educated),
+        "ed_on": ok_on.isoformat(),
+        "ed_until": add_months(ok_on, 3).isoformat(),
         "ed_keep": add_months(ok_on, 6).isoformat(),
-        "old_at": _ts(t.educated_expired), "old_on": old_on.isoformat(),
-        "old_until": add_months(old_on, 3).isoformat(), "old_keep": add_months(old_on, 6).isoformat(),
+        "old_at": _ts(t.educated_expired),
+        "old_on": old_on.isoformat(),
+        "old_until": add_months(old_on, 3).isoformat(),
+        "old_keep": add_months(old_on, 6).isoformat(),
     }
     statements = [
         # register_visitor
@@ -271,15 +309,21 @@ def _bulk_visitors(db: sqlite3.Connection, pop: Population, t: Times, first_pid:
     for sql in statements:
         db.execute(sql, {k: v for k, v in p.items() if f":{k}" in sql})
     # One change row per service call, person by person in call order.
-    _script(db, """
+    _script(
+        db,
+        """
         CREATE TEMP TABLE steps (k INTEGER PRIMARY KEY, what TEXT, skip TEXT, only TEXT);
         INSERT INTO steps (what, skip, only) VALUES ('visitor', '', ''), ('visit', '', ''),
             ('visit', 'not-checked-in', ''), ('badge', '', ''), ('badge', '', 'lost-badge'),
             ('form', 'form-pending', ''), ('form', '', 'form-revoked'), ('education', '', ''),
             ('helmet', 'no-helmet', '');
-    """)
-    db.execute("INSERT INTO changes (person_id, what, at) SELECT g.pid, s.what, :at FROM gv AS g CROSS JOIN steps AS s"
-               " WHERE s.skip != g.prof AND (s.only = '' OR s.only = g.prof) ORDER BY g.i, s.k", {"at": p["at"]})
+    """,
+    )
+    db.execute(
+        "INSERT INTO changes (person_id, what, at) SELECT g.pid, s.what, :at FROM gv AS g CROSS JOIN steps AS s"
+        " WHERE s.skip != g.prof AND (s.only = '' OR s.only = g.prof) ORDER BY g.i, s.k",
+        {"at": p["at"]},
+    )
     _script(db, "DROP TABLE steps; DROP TABLE gv")
 
 
@@ -306,7 +350,7 @@ def generate(path: Path, pop: Population, now: datetime | None = None) -> dict[s
         _bulk_visitors(db, pop, t, first_pid + pop.employees, officer, escorts)
         timings["visitors_s"] = time.perf_counter() - mark
         db.execute("COMMIT")
-        db.execute("PRAGMA journal_mode=WAL")   # as the application runs it
+        db.execute("PRAGMA journal_mode=WAL")  # as the application runs it
     finally:
         db.close()
     timings["total_s"] = time.perf_counter() - started

@@ -55,14 +55,28 @@ def main(argv: list[str] | None = None) -> int:
     cards = [f"0E{i:08X}" for i in range(args.presentations)]
     with session_factory(engine)() as s:
         for i, card in enumerate(cards):
-            create_user(s, f"Worker {i}", "guard", department="steelmaking", card=card,
-                        access_zones=["smelting"], zones=config.zone_map())
+            create_user(
+                s,
+                f"Worker {i}",
+                "guard",
+                department="steelmaking",
+                card=card,
+                access_zones=["smelting"],
+                zones=config.zone_map(),
+            )
         s.commit()
     pty = PtyReaderSim(args.protocol)
     reader = SerialCardReader("smelting-east", args.protocol, pty.port)
     io = ModbusIoModule(sim.url, 1)
-    runtime = ControllerRuntime(config, engine, {"smelting-east": reader}, {"smelting-east": io},
-                                controller_id="bench", journal_path=tmp / "journal.db", gate_ids=["smelting-east"])
+    runtime = ControllerRuntime(
+        config,
+        engine,
+        {"smelting-east": reader},
+        {"smelting-east": io},
+        controller_id="bench",
+        journal_path=tmp / "journal.db",
+        gate_ids=["smelting-east"],
+    )
     runtime.start()
     gate = runtime.gates["smelting-east"]
     wait(lambda: reader.health()["online"] and len(runtime.site.snapshot.by_card) >= len(cards))
@@ -74,13 +88,13 @@ def main(argv: list[str] | None = None) -> int:
         for i, card in enumerate(cards):
             frame = encode(card)
             before = len(sim.coil_history(0))
-            pty.write_raw(frame)                 # returns once the last byte is in the pty
+            pty.write_raw(frame)  # returns once the last byte is in the pty
             sent = time.monotonic()
-            wait(lambda: len(sim.coil_history(0)) > before)
+            wait(lambda before=before: len(sim.coil_history(0)) > before)
             t_coil, value = sim.coil_history(0)[before]
             assert value, "the first write after a card must set the coil"
             latencies.append((t_coil - sent) * 1000)
-            wait(lambda: gate.counters["passed"] + gate.counters["not_passed"] > i)   # turnstile ready again
+            wait(lambda i=i: gate.counters["passed"] + gate.counters["not_passed"] > i)  # turnstile ready again
     finally:
         runtime.stop()
         io.close()
@@ -90,9 +104,13 @@ def main(argv: list[str] | None = None) -> int:
         engine.dispose()
     latencies.sort()
     q = statistics.quantiles(latencies, n=100, method="inclusive")
-    print(f"card to coil over {len(latencies)} presentations ({args.protocol}, pty -> pyserial -> decide -> "
-          f"journal fsync -> Modbus TCP):")
-    print(f"  p50 {q[49]:.2f} ms   p99 {q[98]:.2f} ms   max {latencies[-1]:.2f} ms   mean {statistics.fmean(latencies):.2f} ms")
+    print(
+        f"card to coil over {len(latencies)} presentations ({args.protocol}, pty -> pyserial -> decide -> "
+        f"journal fsync -> Modbus TCP):"
+    )
+    print(
+        f"  p50 {q[49]:.2f} ms   p99 {q[98]:.2f} ms   max {latencies[-1]:.2f} ms   mean {statistics.fmean(latencies):.2f} ms"
+    )
     denied = gate.counters["denied"]
     if denied:
         print(f"  warning: {denied} presentations were denied", file=sys.stderr)

@@ -73,7 +73,7 @@ def _during_rebuild(url: str, today, one, reads, seconds: float) -> tuple[list[i
     thread.start()
     lat, k, deadline = [], 0, time.monotonic() + seconds
     try:
-        while time.monotonic() < deadline or not builds:   # at least one whole build overlaps
+        while time.monotonic() < deadline or not builds:  # at least one whole build overlaps
             read, esc = reads[k % len(reads)]
             k += 1
             t0 = time.perf_counter_ns()
@@ -97,13 +97,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dir", type=Path, default=Path("var/bench"), help="where the database is kept (reused)")
     ap.add_argument("--regen", action="store_true", help="generate the database again")
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--during-rebuild", type=float, default=0, metavar="SECONDS",
-                    help="also time decisions while a thread rebuilds the snapshot for this long")
+    ap.add_argument(
+        "--during-rebuild",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="also time decisions while a thread rebuilds the snapshot for this long",
+    )
     args = ap.parse_args(argv)
 
     pop = _dataset.Population(visitors=args.visitors)
     path, made = _dataset.cached(args.dir, pop, args.regen)
-    print(f"database {path} ({'generated in %.1f s' % made['total_s'] if made else 'reused'})")
+    origin = f"generated in {made['total_s']:.1f} s" if made else "reused"
+    print(f"database {path} ({origin})")
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
     config = _dataset.site_config()
@@ -117,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
 
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="sitegate-engine-bench-") as tmp:
-        journal = Journal(Path(tmp) / "journal.db")   # required by SiteContext; _decide never writes it
+        journal = Journal(Path(tmp) / "journal.db")  # required by SiteContext; _decide never writes it
         site = SiteContext(controller_id="bench", policy=policy, journal=journal, stale_read_s=3.0)
         site.snapshot = snap
         gate = GateController(section, zone, site, reader=None, io=None)  # type: ignore[arg-type]
@@ -125,8 +131,9 @@ def main(argv: list[str] | None = None) -> int:
         visitors = [f for f in snap.by_card.values() if f.kind == "visitor" and f.badge == "active"]
         for seq, person in enumerate(rng.sample(visitors, 2 * len(escorts)), 1):
             escort = escorts[seq % len(escorts)]
-            site.presence.entered(PresenceFact(person.person_id, zone.id, datetime.now(UTC), escort.person_id,
-                                               "visitor"), seq)
+            site.presence.entered(
+                PresenceFact(person.person_id, zone.id, datetime.now(UTC), escort.person_id, "visitor"), seq
+            )
         reads = _read_stream(snap, [e.card for e in escorts if e.card], args.reads, rng)
         by_card = snap.by_card
 
@@ -135,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             escort = by_card.get(escort_card) if escort_card is not None else None
             return gate._decide(read, person, escort)
 
-        for read, esc in reads[:2000]:   # warm-up
+        for read, esc in reads[:2000]:  # warm-up
             one(read, esc)
         gc.collect()
 
@@ -155,15 +162,20 @@ def main(argv: list[str] | None = None) -> int:
 
         # 3. the engine alone: decide() on EntryRequests built beforehand
         now = datetime.now(UTC)
-        requests = [EntryRequest(card=r.card, person=by_card.get(r.card), now=now,
-                                 escort=by_card.get(e) if e else None) for r, e in reads]
+        requests = [
+            EntryRequest(card=r.card, person=by_card.get(r.card), now=now, escort=by_card.get(e) if e else None)
+            for r, e in reads
+        ]
         started = time.perf_counter()
         for req in requests:
             decide(req, zone, policy)
         engine_only = len(requests) / (time.perf_counter() - started)
         del requests
-        rebuild_lat, builds = (_during_rebuild(f"sqlite:///{path}", today, one, reads, args.during_rebuild)
-                               if args.during_rebuild else ([], []))
+        rebuild_lat, builds = (
+            _during_rebuild(f"sqlite:///{path}", today, one, reads, args.during_rebuild)
+            if args.during_rebuild
+            else ([], [])
+        )
         journal.close()
 
     # 4. a full collection of the cyclic GC walks every fact of the snapshot; in the
@@ -179,17 +191,23 @@ def main(argv: list[str] | None = None) -> int:
 
     allowed = sum(d.allowed for d in outcomes)
     rules = Counter(r for d in outcomes for r in d.rules())
-    print(f"reads: {len(reads):,}; allowed {allowed / len(reads):.1%}, denied {1 - allowed / len(reads):.1%}; "
-          f"failing rules: {dict(rules.most_common())}")
+    print(
+        f"reads: {len(reads):,}; allowed {allowed / len(reads):.1%}, denied {1 - allowed / len(reads):.1%}; "
+        f"failing rules: {dict(rules.most_common())}"
+    )
     print(f"decisions/s (by_card lookups + GateController._decide): {len(reads) / elapsed:,.0f}")
-    print(f"per decision: p50 {_percentile(lat, 0.50):.1f} us, p99 {_percentile(lat, 0.99):.1f} us, "
-          f"p99.9 {_percentile(lat, 0.999):.1f} us, max {lat[-1] / 1000:.0f} us, "
-          f"mean {statistics.fmean(lat) / 1000:.1f} us")
+    print(
+        f"per decision: p50 {_percentile(lat, 0.50):.1f} us, p99 {_percentile(lat, 0.99):.1f} us, "
+        f"p99.9 {_percentile(lat, 0.999):.1f} us, max {lat[-1] / 1000:.0f} us, "
+        f"mean {statistics.fmean(lat) / 1000:.1f} us"
+    )
     print(f"decide() alone on prebuilt requests: {engine_only:,.0f} decisions/s")
     if rebuild_lat:
-        print(f"during {len(builds)} snapshot rebuilds in another thread (each {statistics.fmean(builds):.1f} s): "
-              f"{len(rebuild_lat):,} decisions, p50 {_percentile(rebuild_lat, 0.5):.0f} us, "
-              f"p99 {_percentile(rebuild_lat, 0.99):,.0f} us, max {rebuild_lat[-1] / 1000:,.0f} us")
+        print(
+            f"during {len(builds)} snapshot rebuilds in another thread (each {statistics.fmean(builds):.1f} s): "
+            f"{len(rebuild_lat):,} decisions, p50 {_percentile(rebuild_lat, 0.5):.0f} us, "
+            f"p99 {_percentile(rebuild_lat, 0.99):,.0f} us, max {rebuild_lat[-1] / 1000:,.0f} us"
+        )
     print(f"full gc.collect() with the snapshot held: {pauses[0]:,.0f} ms; after gc.freeze(): {pauses[1]:,.0f} ms")
     print(f"load average while running: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (2 cores shared)")
     return 0

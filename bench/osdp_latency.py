@@ -43,8 +43,10 @@ def settled(reader: OsdpCardReader) -> bool:
 def summary(name: str, ms: list[float]) -> str:
     ms = sorted(ms)
     q = statistics.quantiles(ms, n=100, method="inclusive")
-    return (f"  {name:<34} p50 {q[49]:7.1f} ms   p99 {q[98]:7.1f} ms   max {ms[-1]:7.1f} ms   "
-            f"mean {statistics.fmean(ms):6.1f} ms")
+    return (
+        f"  {name:<34} p50 {q[49]:7.1f} ms   p99 {q[98]:7.1f} ms   max {ms[-1]:7.1f} ms   "
+        f"mean {statistics.fmean(ms):6.1f} ms"
+    )
 
 
 def reader_latency(n: int, key: str | None) -> list[str]:
@@ -66,7 +68,7 @@ def reader_latency(n: int, key: str | None) -> list[str]:
         assert bus is not None
         channel = bus.channel
         p0, t0 = channel.packets_sent, time.monotonic()
-        time.sleep(2.0)                                   # idle: only libosdp's polls
+        time.sleep(2.0)  # idle: only libosdp's polls
         poll_ms = (time.monotonic() - t0) * 1000 / max(1, channel.packets_sent - p0)
         for i in range(n):
             got.clear()
@@ -84,10 +86,12 @@ def reader_latency(n: int, key: str | None) -> list[str]:
         reader.stop()
         sim.shutdown()
     mode = "secure" if key else "plain"
-    return [f"{mode}: {n} reads, CP polls the idle PD every {poll_ms:.1f} ms "
-            f"(health: frames {health['frames']}, discarded {health['discarded']})",
-            summary("submit_event -> libosdp CP callback", delivered),
-            summary("submit_event -> on_card", callback)]
+    return [
+        f"{mode}: {n} reads, CP polls the idle PD every {poll_ms:.1f} ms "
+        f"(health: frames {health['frames']}, discarded {health['discarded']})",
+        summary("submit_event -> libosdp CP callback", delivered),
+        summary("submit_event -> on_card", callback),
+    ]
 
 
 def full_path(n: int, key: str | None) -> list[str]:
@@ -110,16 +114,35 @@ def full_path(n: int, key: str | None) -> list[str]:
     cards = [f"0E{i:08X}" for i in range(n)]
     with session_factory(engine)() as s:
         for i, card in enumerate(cards):
-            create_user(s, f"Worker {i}", "guard", department="steelmaking", card=card,
-                        access_zones=["smelting"], zones=config.zone_map())
+            create_user(
+                s,
+                f"Worker {i}",
+                "guard",
+                department="steelmaking",
+                card=card,
+                access_zones=["smelting"],
+                zones=config.zone_map(),
+            )
         s.commit()
     section = config.gate("smelting-east").reader
-    reader = OsdpCardReader("smelting-east", section.port, OsdpLines(), baud=section.baud,
-                            address=section.address, scbk=bytes.fromhex(key) if key else None)
+    reader = OsdpCardReader(
+        "smelting-east",
+        section.port,
+        OsdpLines(),
+        baud=section.baud,
+        address=section.address,
+        scbk=bytes.fromhex(key) if key else None,
+    )
     io = ModbusIoModule(turnstile.url, 1)
-    runtime = ControllerRuntime(config, engine, {"smelting-east": reader}, {"smelting-east": io},
-                                controller_id="bench", journal_path=tmp / "journal.db",
-                                gate_ids=["smelting-east"])
+    runtime = ControllerRuntime(
+        config,
+        engine,
+        {"smelting-east": reader},
+        {"smelting-east": io},
+        controller_id="bench",
+        journal_path=tmp / "journal.db",
+        gate_ids=["smelting-east"],
+    )
     latencies: list[float] = []
     sim.start()
     runtime.start()
@@ -131,11 +154,11 @@ def full_path(n: int, key: str | None) -> list[str]:
             before = len(turnstile.coil_history(0))
             sent = time.monotonic()
             sim.present(card)
-            wait(lambda: len(turnstile.coil_history(0)) > before)
+            wait(lambda before=before: len(turnstile.coil_history(0)) > before)
             t_coil, value = turnstile.coil_history(0)[before]
             assert value, "the first write after a card must set the coil"
             latencies.append((t_coil - sent) * 1000)
-            wait(lambda: gate.counters["passed"] + gate.counters["not_passed"] > i)
+            wait(lambda i=i: gate.counters["passed"] + gate.counters["not_passed"] > i)
         denied = gate.counters["denied"]
     finally:
         runtime.stop()

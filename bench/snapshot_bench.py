@@ -52,7 +52,7 @@ def _status(key: str) -> int:
 
 def _reset_peak() -> bool:
     try:
-        Path("/proc/self/clear_refs").write_text("5")   # resets VmHWM to the current RSS
+        Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS
         return True
     except OSError:
         return False
@@ -76,8 +76,10 @@ def _toggle(url: str, facts: list[Any]) -> None:
                 from sqlalchemy import select
 
                 from zones.schema import Helmet
-                helmet_no = s.scalar(select(Helmet.helmet_no).where(Helmet.visitor_id == f.person_id,
-                                                                    Helmet.returned_at.is_(None)))
+
+                helmet_no = s.scalar(
+                    select(Helmet.helmet_no).where(Helmet.visitor_id == f.person_id, Helmet.returned_at.is_(None))
+                )
                 assert helmet_no is not None, "the snapshot says this visitor holds a helmet"
                 return_helmet(s, f.person_id, helmet_no)
             else:
@@ -89,7 +91,7 @@ def child_measure(url: str, refresh_persons: int, refresh_rounds: int) -> dict[s
     engine = make_engine(url)
     sessions = session_factory(engine)
     with sessions() as s:
-        s.execute(build_snapshot.__globals__["select"](1))   # connect and import before measuring
+        s.execute(build_snapshot.__globals__["select"](1))  # connect and import before measuring
     gc.collect()
     rss0 = _status("VmRSS")
     peak_reset = _reset_peak()
@@ -106,7 +108,7 @@ def child_measure(url: str, refresh_persons: int, refresh_rounds: int) -> dict[s
     active = [f for f in snap.by_id.values() if f.badge == "active"]
     flips: Counter[int] = Counter()
     refresh_s, wrong, current = [], [], snap
-    for _ in range(refresh_rounds):   # a controller refreshes again and again: time each
+    for _ in range(refresh_rounds):  # a controller refreshes again and again: time each
         chosen = rng.sample(active, refresh_persons)
         _toggle(url, [current.by_id[f.person_id] for f in chosen])
         before = current
@@ -127,10 +129,22 @@ def child_measure(url: str, refresh_persons: int, refresh_rounds: int) -> dict[s
     # back as generated, so a rerun sees the same data
     _toggle(url, [current.by_id[pid] for pid, n in flips.items() if n % 2])
     engine.dispose()
-    return {"build_s": build_s, "rss_before": rss0, "rss_after": rss1, "hwm": hwm, "peak_reset": peak_reset,
-            "cards": len(snap.by_card), "persons": len(snap.by_id), "kinds": kinds,
-            "refresh_s": refresh_s, "refresh_changed": refresh_persons, "refresh_wrong": wrong,
-            "refresh_shared": shared, "noop_refresh_s": noop_s, "noop_same": same is current}
+    return {
+        "build_s": build_s,
+        "rss_before": rss0,
+        "rss_after": rss1,
+        "hwm": hwm,
+        "peak_reset": peak_reset,
+        "cards": len(snap.by_card),
+        "persons": len(snap.by_id),
+        "kinds": kinds,
+        "refresh_s": refresh_s,
+        "refresh_changed": refresh_persons,
+        "refresh_wrong": wrong,
+        "refresh_shared": shared,
+        "noop_refresh_s": noop_s,
+        "noop_same": same is current,
+    }
 
 
 def child_tracemalloc(url: str) -> dict[str, Any]:
@@ -149,8 +163,12 @@ def child_tracemalloc(url: str) -> dict[str, Any]:
 
 
 def _run_child(mode: str, url: str, extra: list[str]) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-m", "bench.snapshot_bench", "--child", mode, "--url", url, *extra],
-                         check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.snapshot_bench", "--child", mode, "--url", url, *extra],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -163,8 +181,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dir", type=Path, default=Path("var/bench"), help="where the database is kept (reused)")
     ap.add_argument("--regen", action="store_true", help="generate the database again")
     ap.add_argument("--no-tracemalloc", action="store_true")
-    ap.add_argument("--verify-dataset", action="store_true",
-                    help="check the bulk generator against the services (small population) and exit")
+    ap.add_argument(
+        "--verify-dataset",
+        action="store_true",
+        help="check the bulk generator against the services (small population) and exit",
+    )
     ap.add_argument("--child", choices=["measure", "tracemalloc"], help=argparse.SUPPRESS)
     ap.add_argument("--url", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -187,26 +208,39 @@ def main(argv: list[str] | None = None) -> int:
     url = f"sqlite:///{path}"
     upgrade(make_engine(url))
     size = sum(Path(f"{path}{s}").stat().st_size for s in ("", "-wal") if Path(f"{path}{s}").exists())
-    print(f"population: {pop.visitors:,} visitors + {pop.employees:,} employees + {pop.escorts + 1} anchors; "
-          f"database {path} ({size / MIB:,.0f} MiB, "
-          + (f"generated in {made['total_s']:.1f} s: {json.dumps({k: round(v, 1) for k, v in made.items()})})"
-             if made else "reused)"))
-    m = _run_child("measure", url, ["--refresh-persons", str(args.refresh_persons),
-                                    "--refresh-rounds", str(args.refresh_rounds)])
+    print(
+        f"population: {pop.visitors:,} visitors + {pop.employees:,} employees + {pop.escorts + 1} anchors; "
+        f"database {path} ({size / MIB:,.0f} MiB, "
+        + (
+            f"generated in {made['total_s']:.1f} s: {json.dumps({k: round(v, 1) for k, v in made.items()})})"
+            if made
+            else "reused)"
+        )
+    )
+    m = _run_child(
+        "measure", url, ["--refresh-persons", str(args.refresh_persons), "--refresh-rounds", str(args.refresh_rounds)]
+    )
     print(f"snapshot: {m['cards']:,} cards, {m['persons']:,} persons {m['kinds']}")
     print(f"build_snapshot: {m['build_s']:.2f} s")
-    print(f"RSS: {m['rss_before'] / MIB:,.0f} MiB before, {m['rss_after'] / MIB:,.0f} MiB after "
-          f"(held snapshot: +{(m['rss_after'] - m['rss_before']) / MIB:,.0f} MiB); peak RSS during the build "
-          f"{m['hwm'] / MIB:,.0f} MiB (+{(m['hwm'] - m['rss_before']) / MIB:,.0f} MiB"
-          + ("" if m["peak_reset"] else ", VmHWM not reset: process lifetime peak") + ")")
+    print(
+        f"RSS: {m['rss_before'] / MIB:,.0f} MiB before, {m['rss_after'] / MIB:,.0f} MiB after "
+        f"(held snapshot: +{(m['rss_after'] - m['rss_before']) / MIB:,.0f} MiB); peak RSS during the build "
+        f"{m['hwm'] / MIB:,.0f} MiB (+{(m['hwm'] - m['rss_before']) / MIB:,.0f} MiB"
+        + ("" if m["peak_reset"] else ", VmHWM not reset: process lifetime peak")
+        + ")"
+    )
     ok = "all correct" if not m["refresh_wrong"] else f"WRONG for persons {m['refresh_wrong'][:10]}"
     rounds = ", ".join(f"{x * 1000:,.0f}" for x in m["refresh_s"])
-    print(f"refresh_snapshot, {len(m['refresh_s'])} in a row, each after {m['refresh_changed']} persons changed: "
-          f"{rounds} ms ({ok}; {m['refresh_shared']:,} facts still shared with the first snapshot); "
-          f"with nothing changed: {m['noop_refresh_s'] * 1000:.1f} ms")
+    print(
+        f"refresh_snapshot, {len(m['refresh_s'])} in a row, each after {m['refresh_changed']} persons changed: "
+        f"{rounds} ms ({ok}; {m['refresh_shared']:,} facts still shared with the first snapshot); "
+        f"with nothing changed: {m['noop_refresh_s'] * 1000:.1f} ms"
+    )
     if not args.no_tracemalloc:
         t = _run_child("tracemalloc", url, [])
-        print(f"tracemalloc: snapshot keeps {t['current'] / MIB:,.0f} MiB, peak during build {t['peak'] / MIB:,.0f} MiB")
+        print(
+            f"tracemalloc: snapshot keeps {t['current'] / MIB:,.0f} MiB, peak during build {t['peak'] / MIB:,.0f} MiB"
+        )
     return 1 if m["refresh_wrong"] else 0
 
 

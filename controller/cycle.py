@@ -43,18 +43,26 @@ class TurnstileWorker:
     ``counters``."""
 
     TICK_S = 0.05
-    PROBE_INTERVAL_S = 0.5   # how often a faulted gate tries its I/O module again
-    POLL_S = 0.01            # passage input polling while released
+    PROBE_INTERVAL_S = 0.5  # how often a faulted gate tries its I/O module again
+    POLL_S = 0.01  # passage input polling while released
 
-    def __init__(self, turnstile: TurnstileSection, io: IoModule, reader: CardReader, events: GateEvents,
-                 presence: PresenceView, emergency_active: Callable[[], bool], counters: dict[str, int],
-                 tick: Callable[[], None]):
+    def __init__(
+        self,
+        turnstile: TurnstileSection,
+        io: IoModule,
+        reader: CardReader,
+        events: GateEvents,
+        presence: PresenceView,
+        emergency_active: Callable[[], bool],
+        counters: dict[str, int],
+        tick: Callable[[], None],
+    ):
         self.turnstile, self.io, self.reader, self.events = turnstile, io, reader, events
         self.presence, self._emergency_active, self.counters, self._tick = presence, emergency_active, counters, tick
         self.gate_id, self.direction = events.gate_id, events.direction
         self.machine = TurnstileMachine()
         self.last_fault: str | None = None
-        self._passage: Release | None = None    # from the release until its record
+        self._passage: Release | None = None  # from the release until its record
         self._jobs: queue.Queue[tuple[str, Release | None]] = queue.Queue()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"gate-{self.gate_id}", daemon=True)
@@ -90,7 +98,7 @@ class TurnstileWorker:
                 if self.machine.state in (TState.FAULTED, TState.EMERGENCY) and time.monotonic() >= next_probe:
                     next_probe = time.monotonic() + self.PROBE_INTERVAL_S
                     self._probe()
-            except Exception:   # a bug here must not kill the gate; it is logged and journalled
+            except Exception:  # a bug here must not kill the gate; it is logged and journalled
                 log.exception("gate %s: worker error", self.gate_id)
                 self.events.record("fault", detail={"error": "worker exception; see the controller log"})
 
@@ -168,22 +176,29 @@ class TurnstileWorker:
     def _record(self, rel: Release, passed: bool, note: str | None) -> None:
         person = rel.person
         entry = self.events.record(
-            "passage", card=rel.card, person_id=person.person_id if person else None, escort_id=rel.escort_id,
-            passed=passed, detail={"decision": rel.decision_key, "note": note})
+            "passage",
+            card=rel.card,
+            person_id=person.person_id if person else None,
+            escort_id=rel.escort_id,
+            passed=passed,
+            detail={"decision": rel.decision_key, "note": note},
+        )
         self.counters["passed" if passed else "not_passed"] += 1
         if person is not None and person.kind == "visitor" and self.direction == "in":
             self.presence.in_flight(rel.escort_id, -1)
         if passed and person is not None:
             if self.direction == "in":
-                self.presence.entered(PresenceFact(person.person_id, self.events.zone_id, entry.event["at"],
-                                                   rel.escort_id, person.kind), entry.seq)
+                self.presence.entered(
+                    PresenceFact(person.person_id, self.events.zone_id, entry.event["at"], rel.escort_id, person.kind),
+                    entry.seq,
+                )
             else:
                 self.presence.left(person.person_id, entry.seq)
 
     def _write_hold(self, coil_on: bool) -> None:
         try:
             self.io.write_coil(self.turnstile.release_coil, coil_on)
-        except HardwareError as err:   # the probe writes the hold again once the module answers
+        except HardwareError as err:  # the probe writes the hold again once the module answers
             self.last_fault = str(err)
             log.warning("gate %s: emergency coil write failed: %s", self.gate_id, err)
 

@@ -4,14 +4,14 @@ the central events table and ``sitegate audit`` read them all alike (R18)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from controller.journal import Entry, Journal
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class GateEvents:
@@ -21,7 +21,14 @@ class GateEvents:
 
     def record(self, kind: str, **fields: Any) -> Entry:
         """Append one event durably (``Journal.append``); ``fields`` are the kind's own."""
-        return self.journal.append({
-            "at": utcnow(), "gate": self.gate_id, "zone": self.zone_id, "kind": kind,
-            "direction": self.direction, "controller": self.controller_id, **fields,
-        })
+        return self.journal.append(
+            {
+                "at": utcnow(),
+                "gate": self.gate_id,
+                "zone": self.zone_id,
+                "kind": kind,
+                "direction": self.direction,
+                "controller": self.controller_id,
+                **fields,
+            }
+        )

@@ -41,8 +41,7 @@ class _Waiting:
 class GateController:
     """Decides the cards read at one gate; its worker drives the turnstile."""
 
-    def __init__(self, section: GateSection, zone: Zone, site: SiteContext,
-                 reader: CardReader, io: IoModule):
+    def __init__(self, section: GateSection, zone: Zone, site: SiteContext, reader: CardReader, io: IoModule):
         self.zone, self.site = zone, site
         self.gate_id, self.direction = section.id, section.direction
         self.reader = reader
@@ -50,11 +49,26 @@ class GateController:
         self._lock = threading.Lock()
         self._waiting: list[_Waiting] = []
         self._escorts_seen: list[tuple[PersonFacts, float]] = []
-        self._last_read: tuple[str, float] = ("", 0.0)    # card, monotonic time
-        self.counters = {"decisions": 0, "granted": 0, "denied": 0, "passed": 0, "not_passed": 0,
-                         "stale_reads": 0, "repeat_reads": 0}
-        self.worker = TurnstileWorker(section.turnstile, io, reader, self.events, site.presence,
-                                      lambda: site.emergency_active, self.counters, self._expire_waiting)
+        self._last_read: tuple[str, float] = ("", 0.0)  # card, monotonic time
+        self.counters = {
+            "decisions": 0,
+            "granted": 0,
+            "denied": 0,
+            "passed": 0,
+            "not_passed": 0,
+            "stale_reads": 0,
+            "repeat_reads": 0,
+        }
+        self.worker = TurnstileWorker(
+            section.turnstile,
+            io,
+            reader,
+            self.events,
+            site.presence,
+            lambda: site.emergency_active,
+            self.counters,
+            self._expire_waiting,
+        )
 
     # -- life cycle ------------------------------------------------------------------
     def start(self) -> None:
@@ -94,8 +108,12 @@ class GateController:
         if decision.needs_escort and person is not None:
             with self._lock:
                 self._waiting.append(_Waiting(read, person, time.monotonic() + self.site.policy.escort_window_s))
-            self.events.record("read", card=read.card, person_id=person.person_id,
-                               detail={"waiting": "escort", "window_s": self.site.policy.escort_window_s})
+            self.events.record(
+                "read",
+                card=read.card,
+                person_id=person.person_id,
+                detail={"waiting": "escort", "window_s": self.site.policy.escort_window_s},
+            )
             self.reader.feedback("waiting")
             return
         self._act(read, person, escort, decision)
@@ -114,12 +132,19 @@ class GateController:
 
     def _decide(self, read: CardRead, person: PersonFacts | None, escort: PersonFacts | None) -> Decision:
         presence = self.site.presence
-        inside = person is not None and (where := presence.where(person.person_id)) is not None \
+        inside = (
+            person is not None
+            and (where := presence.where(person.person_id)) is not None
             and where.zone == self.zone.id
+        )
         request = EntryRequest(
-            card=read.card, person=person, now=utcnow(), escort=escort,
+            card=read.card,
+            person=person,
+            now=utcnow(),
+            escort=escort,
             escort_charge=presence.charge(escort.person_id) if escort is not None else 0,
-            occupancy=presence.occupancy(self.zone.id), inside=inside,
+            occupancy=presence.occupancy(self.zone.id),
+            inside=inside,
             emergency=self.site.emergency_active,
         )
         decision = decide(request, self.zone, self.site.policy)
@@ -146,25 +171,32 @@ class GateController:
             recent = [p for p, t in self._escorts_seen if now - t <= self.site.policy.escort_window_s]
         return recent[-1] if recent else None
 
-    def _act(self, read: CardRead, person: PersonFacts | None, escort: PersonFacts | None,
-             decision: Decision) -> None:
+    def _act(self, read: CardRead, person: PersonFacts | None, escort: PersonFacts | None, decision: Decision) -> None:
         """Journal the decision (durably), then release or refuse."""
         escort_id = escort.person_id if escort is not None else None
         entry = self.events.record(
-            "decision", card=read.card, person_id=person.person_id if person else None,
-            escort_id=escort_id, allowed=decision.allowed,
-            reasons=[{"rule": r.rule, "code": r.code, "message": r.message, "params": dict(r.params)}
-                     for r in decision.reasons],
-            detail={"read_age_ms": round((time.monotonic() - read.read_at) * 1000, 2),
-                    "person_kind": person.kind if person else None},
+            "decision",
+            card=read.card,
+            person_id=person.person_id if person else None,
+            escort_id=escort_id,
+            allowed=decision.allowed,
+            reasons=[
+                {"rule": r.rule, "code": r.code, "message": r.message, "params": dict(r.params)}
+                for r in decision.reasons
+            ],
+            detail={
+                "read_age_ms": round((time.monotonic() - read.read_at) * 1000, 2),
+                "person_kind": person.kind if person else None,
+            },
         )
         self.counters["decisions"] += 1
         if decision.allowed:
             self.counters["granted"] += 1
             if person is not None and person.kind == "visitor":
                 self.site.presence.in_flight(escort_id, +1)
-            self.worker.release(Release(person, escort_id if person and person.kind == "visitor" else None,
-                                        entry.key, read.card))
+            self.worker.release(
+                Release(person, escort_id if person and person.kind == "visitor" else None, entry.key, read.card)
+            )
         else:
             self.counters["denied"] += 1
             self.reader.feedback("denied")
@@ -172,9 +204,14 @@ class GateController:
     def _exit(self, read: CardRead, person: PersonFacts | None) -> None:
         """Exit gates release for anyone (R16): the decision is recorded, never refused."""
         where = self.site.presence.where(person.person_id) if person else None
-        entry = self.events.record("decision", card=read.card, person_id=person.person_id if person else None,
-                                   allowed=True, reasons=[],
-                                   detail={"exit": True, "was_inside": where.zone if where else None})
+        entry = self.events.record(
+            "decision",
+            card=read.card,
+            person_id=person.person_id if person else None,
+            allowed=True,
+            reasons=[],
+            detail={"exit": True, "was_inside": where.zone if where else None},
+        )
         self.counters["decisions"] += 1
         self.counters["granted"] += 1
         self.worker.release(Release(person, where.escort_id if where else None, entry.key, read.card))
@@ -187,7 +224,7 @@ class GateController:
                 return
             expired = [w for w in self._waiting if w.deadline < now]
             self._waiting = [w for w in self._waiting if w.deadline >= now]
-        for w in expired:   # the window closed without an escort: deny with every reason (R10)
+        for w in expired:  # the window closed without an escort: deny with every reason (R10)
             self._act(w.read, w.person, None, self._decide(w.read, w.person, None))
 
     # -- health ------------------------------------------------------------------------------
@@ -195,8 +232,13 @@ class GateController:
         with self._lock:
             waiting = len(self._waiting)
         return {
-            "gate": self.gate_id, "zone": self.zone.id, "direction": self.direction,
-            "state": self.worker.machine.state.value, "io_connected": self.worker.io.connected,
-            "last_fault": self.worker.last_fault, "waiting_for_escort": waiting,
-            "reader": self.reader.health(), "counters": dict(self.counters),
+            "gate": self.gate_id,
+            "zone": self.zone.id,
+            "direction": self.direction,
+            "state": self.worker.machine.state.value,
+            "io_connected": self.worker.io.connected,
+            "last_fault": self.worker.last_fault,
+            "waiting_for_escort": waiting,
+            "reader": self.reader.health(),
+            "counters": dict(self.counters),
         }

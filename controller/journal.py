@@ -42,8 +42,7 @@ CREATE TABLE IF NOT EXISTS pruned (
 
 
 def _canonical(event: dict[str, Any]) -> str:
-    return json.dumps(event, sort_keys=True, separators=(",", ":"), default=_json_default,
-                      ensure_ascii=False)
+    return json.dumps(event, sort_keys=True, separators=(",", ":"), default=_json_default, ensure_ascii=False)
 
 
 def _json_default(value: object) -> object:
@@ -74,8 +73,10 @@ class Journal:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
-        row = self._db.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone() or \
-            self._db.execute("SELECT seq, hash FROM pruned").fetchone()   # every row pruned
+        row = (
+            self._db.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
+            or self._db.execute("SELECT seq, hash FROM pruned").fetchone()
+        )  # every row pruned
         self._last_seq, self._last_hash = (row[0], row[1]) if row else (0, GENESIS)
 
     def append(self, event: dict[str, Any]) -> Entry:
@@ -87,8 +88,10 @@ class Journal:
         with self._lock:
             seq = self._last_seq + 1
             digest = chain_hash(self._last_hash, body)
-            self._db.execute("INSERT INTO journal(seq, key, body, prev_hash, hash) VALUES (?,?,?,?,?)",
-                             (seq, event["key"], body, self._last_hash, digest))
+            self._db.execute(
+                "INSERT INTO journal(seq, key, body, prev_hash, hash) VALUES (?,?,?,?,?)",
+                (seq, event["key"], body, self._last_hash, digest),
+            )
             self._last_seq, self._last_hash = seq, digest
         return Entry(seq, event["key"], event)
 
@@ -96,15 +99,18 @@ class Journal:
         """The oldest entries not yet confirmed at the centre, in order."""
         with self._lock:
             mark = self._shipped_mark()
-            rows = self._db.execute("SELECT seq, key, body FROM journal WHERE seq > ? ORDER BY seq LIMIT ?",
-                                    (mark, limit)).fetchall()
+            rows = self._db.execute(
+                "SELECT seq, key, body FROM journal WHERE seq > ? ORDER BY seq LIMIT ?", (mark, limit)
+            ).fetchall()
         return [Entry(seq, key, json.loads(body)) for seq, key, body in rows]
 
     def mark_shipped(self, seq: int) -> None:
         """Record that every entry up to ``seq`` reached the central events table."""
         with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO shipped(seq) SELECT ? WHERE ? > "
-                             "(SELECT coalesce(max(seq), 0) FROM shipped)", (seq, seq))
+            self._db.execute(
+                "INSERT OR REPLACE INTO shipped(seq) SELECT ? WHERE ? > (SELECT coalesce(max(seq), 0) FROM shipped)",
+                (seq, seq),
+            )
             self._db.execute("DELETE FROM shipped WHERE seq < ?", (seq,))
 
     def _shipped_mark(self) -> int:
@@ -132,7 +138,8 @@ class Journal:
             mark = self._shipped_mark()
             last = None
             for seq, body, digest in self._db.execute(
-                    "SELECT seq, body, hash FROM journal WHERE seq <= ? ORDER BY seq", (mark,)):
+                "SELECT seq, body, hash FROM journal WHERE seq <= ? ORDER BY seq", (mark,)
+            ):
                 if json.loads(body).get("at", "") >= cutoff:
                     break
                 last = (seq, digest)

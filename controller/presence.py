@@ -18,11 +18,11 @@ class PresenceView:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._base: dict[int, PresenceFact] = {}
-        self._overlay: dict[int, tuple[PresenceFact | None, int]] = {}   # person -> (where, journal seq)
+        self._overlay: dict[int, tuple[PresenceFact | None, int]] = {}  # person -> (where, journal seq)
         self._merged: dict[int, PresenceFact] = {}
         self._occupancy: Counter[str] = Counter()
-        self._charge: Counter[int] = Counter()       # escort id -> visitors inside
-        self._in_flight: Counter[int] = Counter()    # released, not yet through
+        self._charge: Counter[int] = Counter()  # escort id -> visitors inside
+        self._in_flight: Counter[int] = Counter()  # released, not yet through
 
     # -- updates ---------------------------------------------------------------------
     def load_base(self, base: dict[int, PresenceFact], shipped_seq: int) -> None:
@@ -59,8 +59,7 @@ class PresenceView:
                 merged[person] = where
         self._merged = merged
         self._occupancy = Counter(i.zone for i in merged.values())
-        self._charge = Counter(i.escort_id for i in merged.values()
-                               if i.escort_id is not None and i.kind == "visitor")
+        self._charge = Counter(i.escort_id for i in merged.values() if i.escort_id is not None and i.kind == "visitor")
 
     # -- queries (the decision path: dictionary lookups only) ------------------------
     def where(self, person_id: int) -> PresenceFact | None:

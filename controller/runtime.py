@@ -14,7 +14,7 @@ import logging
 import sys
 import threading
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +26,12 @@ from controller.site import SiteContext
 from controller.snapshot_cache import CacheWriter
 from controller.snapshot_cache import load as load_cached_snapshot
 from hardware.base import HardwareError, IoModule
+from zones import central
 from zones.calendar import local
 from zones.config import SiteConfig
 from zones.db import session_factory
 from zones.facts import Policy
 from zones.snapshot import build_snapshot, refresh_snapshot
-from zones import central
 
 log = logging.getLogger(__name__)
 
@@ -44,29 +44,48 @@ def default_journal_path(config: SiteConfig, controller_id: str) -> Path:
 
 
 class ControllerRuntime:
-    SYNC_INTERVAL_S = 0.2      # snapshot freshness goal: < 1 s (design.md)
+    SYNC_INTERVAL_S = 0.2  # snapshot freshness goal: < 1 s (design.md)
     HEALTH_INTERVAL_S = 1.0
     PRUNE_INTERVAL_S = 3600.0
     ALARM_INTERVAL_S = 0.1
 
-    def __init__(self, config: SiteConfig, engine: Engine, readers: dict[str, Any], io: dict[str, IoModule],
-                 *, alarm_io: IoModule | None = None, controller_id: str = "serve",
-                 journal_path: str | Path | None = None, gate_ids: list[str] | None = None,
-                 snapshot_cache_interval_s: float = 60.0):
+    def __init__(
+        self,
+        config: SiteConfig,
+        engine: Engine,
+        readers: dict[str, Any],
+        io: dict[str, IoModule],
+        *,
+        alarm_io: IoModule | None = None,
+        controller_id: str = "serve",
+        journal_path: str | Path | None = None,
+        gate_ids: list[str] | None = None,
+        snapshot_cache_interval_s: float = 60.0,
+    ):
         self.config, self.engine = config, engine
         self._sessions = session_factory(engine)
         journal_path = Path(journal_path or default_journal_path(config, controller_id))
         journal = Journal(journal_path)
-        self.cache = CacheWriter(journal_path.with_name(f"snapshot-{controller_id}.cache"),
-                                 lambda: self.site.snapshot, snapshot_cache_interval_s)
+        self.cache = CacheWriter(
+            journal_path.with_name(f"snapshot-{controller_id}.cache"),
+            lambda: self.site.snapshot,
+            snapshot_cache_interval_s,
+        )
         self._full_build_needed = True
-        self.site = SiteContext(controller_id=controller_id, policy=config.policy(), journal=journal,
-                                stale_read_s=config.rules.stale_read_s,
-                                repeat_read_s=config.rules.repeat_read_s)
+        self.site = SiteContext(
+            controller_id=controller_id,
+            policy=config.policy(),
+            journal=journal,
+            stale_read_s=config.rules.stale_read_s,
+            repeat_read_s=config.rules.repeat_read_s,
+        )
         zones = config.zone_map()
         wanted = gate_ids or [g.id for g in config.gates]
-        self.gates = {g.id: GateController(g, zones[g.zone], self.site, readers[g.id], io[g.id])
-                      for g in config.gates if g.id in wanted}
+        self.gates = {
+            g.id: GateController(g, zones[g.zone], self.site, readers[g.id], io[g.id])
+            for g in config.gates
+            if g.id in wanted
+        }
         self.alarm_io = alarm_io
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -99,8 +118,11 @@ class ControllerRuntime:
         if cached is None:
             log.warning("no database and no snapshot cache: every entry is denied until the database answers")
             return
-        log.warning("deciding from the cached snapshot of %s (change %s) until the database answers",
-                    cached.built_at.isoformat(timespec="seconds"), cached.change_no)
+        log.warning(
+            "deciding from the cached snapshot of %s (change %s) until the database answers",
+            cached.built_at.isoformat(timespec="seconds"),
+            cached.change_no,
+        )
         self.site.presence.load_base(cached.presence, 0)
         self.site.snapshot = cached
         self.cache.saved_change_no = cached.change_no
@@ -114,7 +136,7 @@ class ControllerRuntime:
             t.join(timeout=3)
         self.cache.stop()
         try:
-            self._ship()    # best effort: what is not shipped now is shipped at the next start
+            self._ship()  # best effort: what is not shipped now is shipped at the next start
         except Exception as err:  # noqa: BLE001 - the journal keeps it
             log.info("final shipping skipped: %s", err)
         self.site.journal.close()
@@ -170,7 +192,7 @@ class ControllerRuntime:
         """Shipped journal rows older than ``site.journal_retention_days`` go (the central
         events table keeps them, R18); the hash chain stays verifiable."""
         keep = timedelta(days=self.config.site.journal_retention_days)
-        removed = self.site.journal.prune(datetime.now(timezone.utc) - keep)
+        removed = self.site.journal.prune(datetime.now(UTC) - keep)
         if removed:
             log.info("journal: %d shipped rows older than %s removed", removed, keep)
 
@@ -191,8 +213,7 @@ class ControllerRuntime:
             detail = gate.health()
             detail["emergency"] = self.site.emergency_active
             detail["journal_backlog"] = self.site.journal.backlog()
-            central.report_gate_health(session, gate.gate_id, self.site.controller_id, detail["state"],
-                                       age, detail)
+            central.report_gate_health(session, gate.gate_id, self.site.controller_id, detail["state"], age, detail)
 
     # -- emergencies (R16) -----------------------------------------------------------------
     def _set_command_emergency(self, active: bool) -> None:
@@ -227,10 +248,15 @@ class ControllerRuntime:
 
     # -- health for the CLI and tests ----------------------------------------------------------
     def health(self) -> dict[str, Any]:
-        return {"db_ok": self.db_ok, "last_db_error": self.last_db_error,
-                "snapshot_age_s": self.site.snapshot_age_s(), "change_no": self.site.snapshot.change_no,
-                "emergency": self.site.emergency_active, "journal_backlog": self.site.journal.backlog(),
-                "gates": {g: gate.health() for g, gate in self.gates.items()}}
+        return {
+            "db_ok": self.db_ok,
+            "last_db_error": self.last_db_error,
+            "snapshot_age_s": self.site.snapshot_age_s(),
+            "change_no": self.site.snapshot.change_no,
+            "emergency": self.site.emergency_active,
+            "journal_backlog": self.site.journal.backlog(),
+            "gates": {g: gate.health() for g, gate in self.gates.items()},
+        }
 
 
 def _central_event(entry: Entry) -> dict[str, Any]:
@@ -243,4 +269,4 @@ def _central_event(entry: Entry) -> dict[str, Any]:
 
 
 def today_at_site(policy: Policy) -> date:
-    return local(datetime.now(timezone.utc), policy.timezone).date()
+    return local(datetime.now(UTC), policy.timezone).date()

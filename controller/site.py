@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from controller.journal import Journal
 from controller.presence import PresenceView
@@ -14,8 +14,15 @@ from zones.snapshot import Snapshot
 
 
 def empty_snapshot() -> Snapshot:
-    return Snapshot(change_no=-1, built_at=datetime.now(timezone.utc), by_card={}, by_id={},
-                    presence={}, emergency=False, emergency_since=None)
+    return Snapshot(
+        change_no=-1,
+        built_at=datetime.now(UTC),
+        by_card={},
+        by_id={},
+        presence={},
+        emergency=False,
+        emergency_since=None,
+    )
 
 
 @dataclass
@@ -30,7 +37,7 @@ class SiteContext:
     repeat_read_s: float = 1.0
     presence: PresenceView = field(default_factory=PresenceView)
     snapshot: Snapshot = field(default_factory=empty_snapshot)
-    snapshot_ok_at: float | None = None       # monotonic time of the last successful refresh
+    snapshot_ok_at: float | None = None  # monotonic time of the last successful refresh
     alarm_active: bool = False
     command_active: bool = False
 
@@ -41,6 +48,6 @@ class SiteContext:
     def snapshot_age_s(self) -> float | None:
         if self.snapshot_ok_at is not None:
             return time.monotonic() - self.snapshot_ok_at
-        if self.snapshot.change_no >= 0:   # loaded from the disk cache: as old as its build
-            return (datetime.now(timezone.utc) - self.snapshot.built_at).total_seconds()
+        if self.snapshot.change_no >= 0:  # loaded from the disk cache: as old as its build
+            return (datetime.now(UTC) - self.snapshot.built_at).total_seconds()
         return None

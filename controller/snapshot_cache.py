@@ -34,7 +34,7 @@ _CHUNK = 5_000
 def save(snap: Snapshot, path: Path) -> None:
     """Write ``snap`` to ``path`` atomically."""
     cards_of: dict[int, list[str]] = {}
-    extra: list[tuple[str, PersonFacts]] = []     # cards whose facts are not by_id's object
+    extra: list[tuple[str, PersonFacts]] = []  # cards whose facts are not by_id's object
     for card, facts in snap.by_card.items():
         if snap.by_id.get(facts.person_id) is facts:
             cards_of.setdefault(id(facts), []).append(card)
@@ -43,14 +43,20 @@ def save(snap: Snapshot, path: Path) -> None:
     tmp = path.with_suffix(".tmp")
     path.parent.mkdir(parents=True, exist_ok=True)
     with tmp.open("wb") as f:
-        header = {"format": FORMAT, "change_no": snap.change_no, "built_at": snap.built_at,
-                  "presence": snap.presence, "emergency": snap.emergency,
-                  "emergency_since": snap.emergency_since, "lost_cards": snap.lost_cards,
-                  "extra": extra}
+        header = {
+            "format": FORMAT,
+            "change_no": snap.change_no,
+            "built_at": snap.built_at,
+            "presence": snap.presence,
+            "emergency": snap.emergency,
+            "emergency_since": snap.emergency_since,
+            "lost_cards": snap.lost_cards,
+            "extra": extra,
+        }
         pickle.dump(header, f, protocol=pickle.HIGHEST_PROTOCOL)
         persons = list(snap.by_id.values())
         for i in range(0, len(persons), _CHUNK):
-            chunk = [(p, cards_of.get(id(p), ())) for p in persons[i:i + _CHUNK]]
+            chunk = [(p, cards_of.get(id(p), ())) for p in persons[i : i + _CHUNK]]
             pickle.dump(chunk, f, protocol=pickle.HIGHEST_PROTOCOL)
         f.flush()
         os.fsync(f.fileno())
@@ -80,9 +86,16 @@ def load(path: Path) -> Snapshot | None:
         return None
     for card, facts in header["extra"]:
         by_card[card] = facts
-    return Snapshot(change_no=header["change_no"], built_at=header["built_at"], by_card=by_card, by_id=by_id,
-                    presence=header["presence"], emergency=header["emergency"],
-                    emergency_since=header["emergency_since"], lost_cards=header["lost_cards"])
+    return Snapshot(
+        change_no=header["change_no"],
+        built_at=header["built_at"],
+        by_card=by_card,
+        by_id=by_id,
+        presence=header["presence"],
+        emergency=header["emergency"],
+        emergency_since=header["emergency_since"],
+        lost_cards=header["lost_cards"],
+    )
 
 
 class CacheWriter:

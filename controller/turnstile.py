@@ -35,10 +35,10 @@ records the passage without one (R16: in an emergency, exits count as passed).
 from __future__ import annotations
 
 import threading
-from enum import Enum
+from enum import StrEnum
 
 
-class TState(str, Enum):
+class TState(StrEnum):
     READY = "ready"
     RELEASED = "released"
     FAULTED = "faulted"

@@ -71,7 +71,7 @@ class CardReader(ABC):
         ``frames`` (good frames), ``discarded`` (bad frames, per reason under
         ``discarded_by_reason``), ``last_error`` (str | None)."""
 
-    def feedback(self, what: Feedback) -> None:
+    def feedback(self, what: Feedback) -> None:  # noqa: B027 - optional: most readers have no feedback channel
         """Show a decision on the reader (LED / buzzer). Plain serial readers have no
         feedback channel, so the default does nothing."""
 

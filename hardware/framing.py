@@ -63,8 +63,8 @@ class Em4100Framer:
 
     def __init__(self) -> None:
         self.discarded: Counter[str] = Counter()
-        self._frame: bytearray | None = None   # bytes after STX, None = between frames
-        self._in_garbage = False               # one count per run of stray bytes
+        self._frame: bytearray | None = None  # bytes after STX, None = between frames
+        self._in_garbage = False  # one count per run of stray bytes
 
     def feed(self, data: bytes) -> list[str]:
         """Consume ``data``; return the cards of the frames it completed, in order."""

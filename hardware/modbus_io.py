@@ -60,10 +60,14 @@ def make_client(url: str, timeout: float) -> Client:
             raise ValueError(f"expected rtu:///dev/ttyX?baud=9600, got {url!r}")
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         return ModbusSerialClient(
-            parts.path, framer=FramerType.RTU,
-            baudrate=int(query.get("baud", 9600)), parity=query.get("parity", "N"),
-            stopbits=int(query.get("stopbits", 1)), bytesize=int(query.get("bytesize", 8)),
-            timeout=timeout, retries=0,
+            parts.path,
+            framer=FramerType.RTU,
+            baudrate=int(query.get("baud", 9600)),
+            parity=query.get("parity", "N"),
+            stopbits=int(query.get("stopbits", 1)),
+            bytesize=int(query.get("bytesize", 8)),
+            timeout=timeout,
+            retries=0,
         )
     raise ValueError(f"unsupported Modbus url {url!r} (tcp://HOST:PORT or rtu:///dev/ttyX)")
 
@@ -93,8 +97,7 @@ class _Link:
             return self.client
         wait = self.retry_at - time.monotonic()
         if wait > 0:
-            raise HardwareOperationError(
-                f"{self.url}: unreachable ({self.last_error}); next try in {wait:.1f} s")
+            raise HardwareOperationError(f"{self.url}: unreachable ({self.last_error}); next try in {wait:.1f} s")
         client = make_client(self.url, self.timeout)
         try:
             ok = client.connect()
@@ -154,18 +157,20 @@ class ModbusIoModule(IoModule):
         return self._link.last_error
 
     def write_coil(self, address: int, value: bool) -> None:
-        self._call(f"write coil {address}={int(value)}",
-                   lambda c: c.write_coil(address, value, device_id=self.unit))
+        self._call(f"write coil {address}={int(value)}", lambda c: c.write_coil(address, value, device_id=self.unit))
 
     def read_inputs(self, address: int, count: int = 1) -> list[bool]:
-        response = self._call(f"read inputs {address}+{count}",
-                              lambda c: c.read_discrete_inputs(address, count=count, device_id=self.unit))
+        response = self._call(
+            f"read inputs {address}+{count}",
+            lambda c: c.read_discrete_inputs(address, count=count, device_id=self.unit),
+        )
         return [bool(b) for b in response.bits[:count]]
 
     def read_coils(self, address: int, count: int = 1) -> list[bool]:
         """Read back ``count`` coils (diagnostics and the health view)."""
-        response = self._call(f"read coils {address}+{count}",
-                              lambda c: c.read_coils(address, count=count, device_id=self.unit))
+        response = self._call(
+            f"read coils {address}+{count}", lambda c: c.read_coils(address, count=count, device_id=self.unit)
+        )
         return [bool(b) for b in response.bits[:count]]
 
     def close(self) -> None:

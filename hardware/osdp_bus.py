@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SUPERVISE_S = 0.2
-RETRY_MIN_S, RETRY_MAX_S = 2.0, 10.0   # restart of an offline PD's connection, backing off
+RETRY_MIN_S, RETRY_MAX_S = 2.0, 10.0  # restart of an offline PD's connection, backing off
 
 
 class OsdpBus:
@@ -45,11 +45,11 @@ class OsdpBus:
         self.channel = SerialChannel(port, baud)
         self.readers: dict[int, OsdpCardReader] = {}
         self._cp: ControlPanel | None = None
-        self._lock = threading.RLock()       # guards _cp (rebuilds) and readers
+        self._lock = threading.RLock()  # guards _cp (rebuilds) and readers
         self._events: queue.Queue[tuple[int, dict[str, Any], float]] = queue.Queue()
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
-        self._retry: dict[int, tuple[float, float]] = {}   # address -> (last restart, wait)
+        self._retry: dict[int, tuple[float, float]] = {}  # address -> (last restart, wait)
 
     # -- membership (OsdpLines.join / leave hold the lines' lock) --------------------
 
@@ -59,10 +59,16 @@ class OsdpBus:
             if other is not None and other is not reader:
                 raise HardwareInitError(
                     f"OSDP address {reader.address} on {self.port} is used by both "
-                    f"{other.reader_id} and {reader.reader_id}")
+                    f"{other.reader_id} and {reader.reader_id}"
+                )
             if reader.baud != self.baud:
-                log.warning("osdp %s: %s asks for %d baud, the line runs at %d",
-                            self.port, reader.reader_id, reader.baud, self.baud)
+                log.warning(
+                    "osdp %s: %s asks for %d baud, the line runs at %d",
+                    self.port,
+                    reader.reader_id,
+                    reader.baud,
+                    self.baud,
+                )
             self.readers[reader.address] = reader
             try:
                 self._rebuild()
@@ -90,8 +96,7 @@ class OsdpBus:
     def _rebuild(self) -> None:
         self._teardown_cp()
         addresses = sorted(self.readers)
-        infos = [PDInfo(a, self.channel, scbk=self.readers[a].scbk, flags=self.readers[a].flags)
-                 for a in addresses]
+        infos = [PDInfo(a, self.channel, scbk=self.readers[a].scbk, flags=self.readers[a].flags) for a in addresses]
         events = self._events
 
         def on_event(index: int, event: dict[str, Any]) -> int:
@@ -112,7 +117,7 @@ class OsdpBus:
         cp.start()
         self._cp = cp
         for reader in self.readers.values():
-            reader._reset_link()     # a new CP starts from offline: settle again
+            reader._reset_link()  # a new CP starts from offline: settle again
         self._retry = {a: (time.monotonic(), RETRY_MIN_S) for a in addresses}
 
     def _teardown_cp(self) -> None:

@@ -30,8 +30,8 @@ from osdp import Channel
 log = logging.getLogger(__name__)
 
 REOPEN_INTERVAL_S = 1.0
-WRITE_TIMEOUT_S = 0.5      # a stuck port must not stall libosdp's refresh thread for long
-_SOM = 0x53                # OSDP start of message
+WRITE_TIMEOUT_S = 0.5  # a stuck port must not stall libosdp's refresh thread for long
+_SOM = 0x53  # OSDP start of message
 _REPLY_BIT = 0x80
 
 
@@ -42,13 +42,13 @@ class SerialChannel(Channel):
         super().__init__()
         self.url = url
         self.baud = baud
-        self.last_reply: dict[int, float] = {}   # PD address -> time.monotonic()
+        self.last_reply: dict[int, float] = {}  # PD address -> time.monotonic()
         self.last_error: str | None = None
-        self.packets_sent = 0                      # libosdp writes one packet per call
+        self.packets_sent = 0  # libosdp writes one packet per call
         self._port: serial.SerialBase | None = None
         self._next_open = 0.0
-        self._carry = b""                          # last byte of the previous read (SOM split)
-        self._lock = threading.Lock()              # close() may come from another thread
+        self._carry = b""  # last byte of the previous read (SOM split)
+        self._lock = threading.Lock()  # close() may come from another thread
 
     @property
     def is_open(self) -> bool:
@@ -62,8 +62,7 @@ class SerialChannel(Channel):
             return None
         self._next_open = now + REOPEN_INTERVAL_S
         try:
-            self._port = serial.serial_for_url(
-                self.url, self.baud, timeout=0, write_timeout=WRITE_TIMEOUT_S)
+            self._port = serial.serial_for_url(self.url, self.baud, timeout=0, write_timeout=WRITE_TIMEOUT_S)
         except Exception as err:  # noqa: BLE001 - see the module docstring
             self._fail(f"cannot open {self.url}: {err}")
             return None

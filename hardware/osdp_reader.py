@@ -35,27 +35,48 @@ from hardware.osdp_bus import OsdpBus, OsdpLines
 
 log = logging.getLogger(__name__)
 
-SETTLE_S = 2.0          # reads delivered this soon after (re)coming online are stale
-LINK_TIMEOUT_S = 2.0    # no reply heard for this long: offline (libosdp needs ~8 s)
-REFUSED_AFTER_S = 3.0   # answering but still not online after this: say so in health
-FEEDBACK_S = 3.0        # how long granted / denied colours stay on the reader
+SETTLE_S = 2.0  # reads delivered this soon after (re)coming online are stale
+LINK_TIMEOUT_S = 2.0  # no reply heard for this long: offline (libosdp needs ~8 s)
+REFUSED_AFTER_S = 3.0  # answering but still not online after this: say so in health
+FEEDBACK_S = 3.0  # how long granted / denied colours stay on the reader
 
 # -- feedback as libosdp commands (OSDP osdp_LED / osdp_BUZ; times in units of 100 ms) --
 
 
-def _led(color: int, *, temporary: bool, on: int = 10, off: int = 0,
-         off_color: int = CommandLEDColor.Black, code: int | None = None) -> dict[str, Any]:
-    cmd = {"command": Command.LED, "reader": 0, "led_number": 0, "temporary": temporary,
-           "control_code": code if code is not None else (2 if temporary else 1),
-           "on_count": on, "off_count": off, "on_color": color, "off_color": off_color}
+def _led(
+    color: int,
+    *,
+    temporary: bool,
+    on: int = 10,
+    off: int = 0,
+    off_color: int = CommandLEDColor.Black,
+    code: int | None = None,
+) -> dict[str, Any]:
+    cmd = {
+        "command": Command.LED,
+        "reader": 0,
+        "led_number": 0,
+        "temporary": temporary,
+        "control_code": code if code is not None else (2 if temporary else 1),
+        "on_count": on,
+        "off_count": off,
+        "on_color": color,
+        "off_color": off_color,
+    }
     if temporary:
         cmd["timer_count"] = int(FEEDBACK_S * 10)
     return cmd
 
 
 def _beeps(n: int) -> dict[str, Any]:
-    return {"command": Command.Buzzer, "reader": 0, "control_code": 2,   # 2 = default tone
-            "on_count": 2, "off_count": 2, "rep_count": n}
+    return {
+        "command": Command.Buzzer,
+        "reader": 0,
+        "control_code": 2,  # 2 = default tone
+        "on_count": 2,
+        "off_count": 2,
+        "rep_count": n,
+    }
 
 
 # on_count and off_count both 0 fails the PD's validation (NAK), and libosdp 3.2.9 then
@@ -85,8 +106,17 @@ class OsdpCardReader(CardReader):
     bytes), None for a reader without secure channel. ``install_mode``: let a new reader
     take ``scbk`` once (see the README)."""
 
-    def __init__(self, reader_id: str, port: str, lines: OsdpLines, *, baud: int = 9600,
-                 address: int = 0, scbk: bytes | None = None, install_mode: bool = False) -> None:
+    def __init__(
+        self,
+        reader_id: str,
+        port: str,
+        lines: OsdpLines,
+        *,
+        baud: int = 9600,
+        address: int = 0,
+        scbk: bytes | None = None,
+        install_mode: bool = False,
+    ) -> None:
         self.reader_id = reader_id
         self.port = port
         self.baud = baud
@@ -117,8 +147,13 @@ class OsdpCardReader(CardReader):
             return
         self._on_card = on_card
         self._bus = self._lines.join(self)
-        log.info("osdp reader %s: address %d on %s (%s)", self.reader_id, self.address,
-                 self.port, "secure" if self.scbk else "plain")
+        log.info(
+            "osdp reader %s: address %d on %s (%s)",
+            self.reader_id,
+            self.address,
+            self.port,
+            "secure" if self.scbk else "plain",
+        )
 
     def stop(self) -> None:
         bus, self._bus = self._bus, None
@@ -183,15 +218,19 @@ class OsdpCardReader(CardReader):
             elif not online:
                 self._online_since = None
         if online != was:
-            log.log(logging.INFO if online else logging.WARNING, "osdp reader %s: %s%s",
-                    self.reader_id, "online" if online else "offline",
-                    " (secure channel)" if online and lib_secure else "")
+            log.log(
+                logging.INFO if online else logging.WARNING,
+                "osdp reader %s: %s%s",
+                self.reader_id,
+                "online" if online else "offline",
+                " (secure channel)" if online and lib_secure else "",
+            )
         if not online:
             with self._lock:
                 if self._offline_since is None:
                     self._offline_since = now
                 refused = now - self._offline_since > REFUSED_AFTER_S
-            if link_ok and refused:   # not during a handshake still in progress
+            if link_ok and refused:  # not during a handshake still in progress
                 self._error("reader answers but is not online (wrong SCBK, or install mode needed?)")
             elif not link_ok and heard is not None:
                 self._error(f"no reply from address {self.address} for {now - heard:.0f} s")
@@ -202,13 +241,14 @@ class OsdpCardReader(CardReader):
             self._card(event, at)
         elif kind == Event.Status and event.get("type") == StatusReportType.Local:
             report = bytes(event.get("report", b""))
-            with self._lock:   # osdp_LSTATR: [tamper, power], 0 = normal
+            with self._lock:  # osdp_LSTATR: [tamper, power], 0 = normal
                 self._tamper = "tamper" if report[:1] == b"\x01" else "normal"
                 self._power = "failure" if report[1:2] == b"\x01" else "normal"
-            log.warning("osdp reader %s: tamper %s, power %s", self.reader_id,
-                        self._tamper, self._power)
+            log.warning("osdp reader %s: tamper %s, power %s", self.reader_id, self._tamper, self._power)
         elif kind == Event.Notification and event.get("type") in (
-                EventNotification.PeripheralDeviceStatus, EventNotification.SecureChannelStatus):
+            EventNotification.PeripheralDeviceStatus,
+            EventNotification.SecureChannelStatus,
+        ):
             bus = self._bus
             if bus is not None:
                 self._update_state(time.monotonic(), *bus.lib_state(self.address))
@@ -223,9 +263,9 @@ class OsdpCardReader(CardReader):
         with self._lock:
             since = self._online_since
             if since is None or at - since < SETTLE_S:
-                reason = "stale"          # libosdp #133: queued while the link was down
+                reason = "stale"  # libosdp #133: queued while the link was down
             elif self.scbk is not None and not self._secure:
-                reason = "insecure"       # a key is configured: plain-text reads don't count
+                reason = "insecure"  # a key is configured: plain-text reads don't count
             elif not event.get("data"):
                 reason = "empty"
             else:
@@ -242,4 +282,3 @@ class OsdpCardReader(CardReader):
                 self._on_card(read)
         except Exception:  # noqa: BLE001 - the contract: log, keep the reader running
             log.exception("osdp reader %s: on_card failed", self.reader_id)
-

@@ -57,7 +57,7 @@ class PtyBridge:
     def _write_all(fd: int, data: bytes) -> None:
         view = memoryview(data)
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
 
     def close(self) -> None:
         """Stop copying and remove both ttys. Idempotent."""
@@ -66,6 +66,5 @@ class PtyBridge:
         self._closed = True
         os.write(self._wake_w, b"x")
         self._thread.join(timeout=2)
-        for fd in (self._master_a, self._slave_a, self._master_b, self._slave_b,
-                   self._wake_r, self._wake_w):
+        for fd in (self._master_a, self._slave_a, self._master_b, self._slave_b, self._wake_r, self._wake_w):
             os.close(fd)

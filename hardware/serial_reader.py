@@ -55,9 +55,7 @@ class SerialCardReader(CardReader):
         if self._thread is not None and self._thread.is_alive():
             return
         self._stop.clear()
-        self._thread = threading.Thread(
-            target=self._run, args=(on_card,), name=f"reader-{self.reader_id}", daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, args=(on_card,), name=f"reader-{self.reader_id}", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:

@@ -37,10 +37,10 @@ log = logging.getLogger(__name__)
 class SimSet:
     """The simulators behind simulated gates (empty when everything is real)."""
 
-    readers: dict[str, Any] = field(default_factory=dict)    # gate id -> PtyReaderSim / OsdpReaderSim
-    turnstile: Any | None = None                               # TurnstileSim
+    readers: dict[str, Any] = field(default_factory=dict)  # gate id -> PtyReaderSim / OsdpReaderSim
+    turnstile: Any | None = None  # TurnstileSim
     gates: dict[str, tuple[int, int]] = field(default_factory=dict)  # gate -> (coil, input) on the sim
-    alarm_input: int | None = None                             # alarm contact on the sim
+    alarm_input: int | None = None  # alarm contact on the sim
 
     def __bool__(self) -> bool:
         return bool(self.readers) or self.turnstile is not None
@@ -110,8 +110,9 @@ class SimControlServer:
         finally:
             os.umask(old_umask)
         self._server.control = self
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="sim-control", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="sim-control", daemon=True
+        )
         self._thread.start()
         log.info("simulator control socket %s (drive it with `sitegate sim ...`)", self.path)
 
@@ -168,7 +169,7 @@ class SimControlServer:
 
     def _alarm(self, on: bool) -> dict[str, Any]:
         if self.sims.turnstile is None or self.sims.alarm_input is None:
-            raise ValueError("the alarm input is not simulated ([alarm] modbus = \"sim\")")
+            raise ValueError('the alarm input is not simulated ([alarm] modbus = "sim")')
         self.sims.turnstile.set_input(self.sims.alarm_input, on)
         log.warning("sim control: fire alarm %s", "ON" if on else "off")
         return {"ok": True, "alarm": on}
@@ -184,7 +185,9 @@ class SimControlServer:
             if gate in self.sims.gates and turnstile is not None:
                 coil, inp = self.sims.gates[gate]
                 entry.update(
-                    release_coil=coil, coil=turnstile.coil(coil), passage_input=inp,
+                    release_coil=coil,
+                    coil=turnstile.coil(coil),
+                    passage_input=inp,
                     input=turnstile.input(inp),
                     releases=turnstile.releases(coil),
                     passes=sum(1 for _, i in turnstile.passes() if i == inp),

@@ -32,16 +32,33 @@ import tty
 from typing import Any
 
 from osdp import (
-    Capability, CardFormat, Channel, Command, CommandLEDColor, Event, LibFlag, LogLevel,
-    PDCapabilities, PDInfo, PeripheralDevice, StatusReportType,
+    Capability,
+    CardFormat,
+    Channel,
+    Command,
+    CommandLEDColor,
+    Event,
+    LibFlag,
+    LogLevel,
+    PDCapabilities,
+    PDInfo,
+    PeripheralDevice,
+    StatusReportType,
 )
 
 log = logging.getLogger(__name__)
 
-_COMMAND_NAMES = {Command.LED: "led", Command.Buzzer: "buzzer", Command.Keyset: "keyset",
-                  Command.Output: "output", Command.Text: "text"}
-COLOR_NAMES = {getattr(CommandLEDColor, n): n.lower() for n in
-               ("Black", "Red", "Green", "Amber", "Blue", "Magenta", "Cyan", "White")}
+_COMMAND_NAMES = {
+    Command.LED: "led",
+    Command.Buzzer: "buzzer",
+    Command.Keyset: "keyset",
+    Command.Output: "output",
+    Command.Text: "text",
+}
+COLOR_NAMES = {
+    getattr(CommandLEDColor, n): n.lower()
+    for n in ("Black", "Red", "Green", "Amber", "Blue", "Magenta", "Cyan", "White")
+}
 
 
 class SimLine:
@@ -51,9 +68,9 @@ class SimLine:
 
     def __init__(self) -> None:
         self._master, self._slave = os.openpty()
-        tty.setraw(self._slave)            # no echo / line editing before the CP opens it
+        tty.setraw(self._slave)  # no echo / line editing before the CP opens it
         os.set_blocking(self._master, False)
-        self.port: str = os.ttyname(self._slave)   # slave held open: path stays valid
+        self.port: str = os.ttyname(self._slave)  # slave held open: path stays valid
         self._lock = threading.Lock()
         self._wires: list[_PdWire] = []
         self._closed = False
@@ -80,7 +97,7 @@ class SimLine:
     def _send(self, data: bytes) -> int:
         try:
             return os.write(self._master, data)
-        except (BlockingIOError, OSError) as err:   # CP not reading: bytes lost, as on a wire
+        except (BlockingIOError, OSError) as err:  # CP not reading: bytes lost, as on a wire
             log.debug("sim osdp line %s: %d bytes lost: %s", self.port, len(data), err)
             return len(data)
 
@@ -112,7 +129,7 @@ class _PdWire(Channel):
     def write(self, buf: bytes) -> int:
         with self.line._lock:
             if not self.connected or self.line._closed:
-                return len(buf)            # cable cut: the bytes go nowhere
+                return len(buf)  # cable cut: the bytes go nowhere
             return self.line._send(bytes(buf))
 
     def flush(self) -> None:
@@ -126,11 +143,11 @@ def wiegand26(facility: int, number: int) -> bytes:
     left-aligned as OSDP carries it; present it with ``present_bits(data, 26)``."""
     if not (0 <= facility < 256 and 0 <= number < 65536):
         raise ValueError("facility is 0-255 and number 0-65535")
-    body = (facility << 16) | number                    # 24 bits
-    even = bin(body >> 12).count("1") % 2                # makes the first 13 bits even
-    odd = 1 - bin(body & 0xFFF).count("1") % 2           # makes the last 13 bits odd
+    body = (facility << 16) | number  # 24 bits
+    even = bin(body >> 12).count("1") % 2  # makes the first 13 bits even
+    odd = 1 - bin(body & 0xFFF).count("1") % 2  # makes the last 13 bits odd
     bits = (even << 25) | (body << 1) | odd
-    return (bits << 6).to_bytes(4, "big")               # 26 bits left-aligned in 32
+    return (bits << 6).to_bytes(4, "big")  # 26 bits left-aligned in 32
 
 
 def _key(scbk: bytes | str | None) -> bytes | None:
@@ -149,8 +166,9 @@ class OsdpReaderSim:
     it took is in ``scbk`` afterwards. ``line``: share an existing SimLine (multi-drop).
     """
 
-    def __init__(self, address: int = 0, scbk: bytes | str | None = None,
-                 install_mode: bool = False, line: SimLine | None = None) -> None:
+    def __init__(
+        self, address: int = 0, scbk: bytes | str | None = None, install_mode: bool = False, line: SimLine | None = None
+    ) -> None:
         self.address = address
         self.scbk = _key(scbk)
         self.install_mode = install_mode
@@ -179,7 +197,9 @@ class OsdpReaderSim:
             caps.append((Capability.CommunicationSecurity, 1, 1))
         self._pd = PeripheralDevice(
             PDInfo(self.address, self._wire, scbk=self.scbk, flags=flags),
-            PDCapabilities(caps), log_level=LogLevel.Error)
+            PDCapabilities(caps),
+            log_level=LogLevel.Error,
+        )
         # Straight on the osdp_sys object: the wrapper's handler would also keep every
         # command in an unbounded queue for get_command(), which nobody reads here.
         self._pd.ctx.set_command_callback(self._on_command)
@@ -191,7 +211,7 @@ class OsdpReaderSim:
         """Stop the PD thread and free the pty (when this sim made it). Idempotent."""
         if self._stopped:
             return
-        self._stopped = self._started = True   # a shut-down sim cannot be started again
+        self._stopped = self._started = True  # a shut-down sim cannot be started again
         try:
             if self._pd is not None and self._pd.thread is not None:
                 self._pd.teardown()
@@ -243,13 +263,22 @@ class OsdpReaderSim:
 
     def present_bits(self, data: bytes, bits: int) -> bool:
         """A Wiegand read of ``bits`` bits, MSB first, left-aligned in ``data``."""
-        return self._submit({"event": Event.CardRead, "reader_no": 0, "direction": 0,
-                             "format": CardFormat.Wiegand, "length": bits, "data": data})
+        return self._submit(
+            {
+                "event": Event.CardRead,
+                "reader_no": 0,
+                "direction": 0,
+                "format": CardFormat.Wiegand,
+                "length": bits,
+                "data": data,
+            }
+        )
 
     def set_status(self, *, tamper: bool = False, power_failure: bool = False) -> bool:
         """Report the reader's local status (osdp_LSTATR): tamper switch, power."""
-        return self._submit({"event": Event.Status, "type": StatusReportType.Local,
-                             "report": bytes([int(tamper), int(power_failure)])})
+        return self._submit(
+            {"event": Event.Status, "type": StatusReportType.Local, "report": bytes([int(tamper), int(power_failure)])}
+        )
 
     def _submit(self, event: dict[str, Any]) -> bool:
         if self._pd is None or self._stopped:
@@ -267,8 +296,8 @@ class OsdpReaderSim:
             if entry["name"] == "led":
                 entry["color"] = COLOR_NAMES.get(command.get("on_color"), "?")
             if entry["name"] == "keyset":
-                entry.pop("data", None)      # never keep key material in a log-like list
-                self.scbk = bytes(command["data"])   # install mode: the reader now has our key
+                entry.pop("data", None)  # never keep key material in a log-like list
+                self.scbk = bytes(command["data"])  # install mode: the reader now has our key
                 log.info("sim osdp reader %d: took a new SCBK (install mode)", self.address)
             self.commands.append(entry)
         except Exception:  # noqa: BLE001 - a bug here must not NAK the control panel

@@ -19,8 +19,8 @@ the input on open, as with a real port). Closing the sim removes the tty path, s
 
 from __future__ import annotations
 
-import logging
 import fcntl
+import logging
 import os
 import struct
 import termios
@@ -64,7 +64,7 @@ class PtyReaderSim:
             view = memoryview(data)
             while view:
                 try:
-                    view = view[os.write(self._master, view):]
+                    view = view[os.write(self._master, view) :]
                 except BlockingIOError:
                     log.warning("sim reader %s: nobody reading, %d bytes lost", self.port, len(view))
                     return

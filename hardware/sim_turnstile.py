@@ -73,18 +73,18 @@ class TurnstileSim:
         self.baud = baud
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
-        self._turnstiles: dict[int, int] = {}            # release coil -> passage input
+        self._turnstiles: dict[int, int] = {}  # release coil -> passage input
         self._history: dict[int, list[tuple[float, bool]]] = defaultdict(list)
-        self._coils: dict[int, bool] = {}                # last written value per coil
-        self._passes: list[tuple[float, int]] = []       # (time, passage input)
+        self._coils: dict[int, bool] = {}  # last written value per coil
+        self._passes: list[tuple[float, int]] = []  # (time, passage input)
         self._releases: dict[int, int] = defaultdict(int)  # coil -> 0->1 transitions
-        self._skip: set[int] = set()                     # coils whose next release nobody uses
+        self._skip: set[int] = set()  # coils whose next release nobody uses
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: ModbusTcpServer | ModbusSerialServer | None = None
         self._stopping: asyncio.Event | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._arms: dict[int, asyncio.Lock] = {}        # passage input -> its turnstile arm
+        self._arms: dict[int, asyncio.Lock] = {}  # passage input -> its turnstile arm
 
     @property
     def url(self) -> str:
@@ -117,7 +117,8 @@ class TurnstileSim:
         failure: list[BaseException] = []
         self._thread = threading.Thread(
             target=lambda: asyncio.run(self._serve(ready, failure)),
-            name="turnstile-sim", daemon=True,
+            name="turnstile-sim",
+            daemon=True,
         )
         self._thread.start()
         if not ready.wait(timeout=10):
@@ -161,7 +162,8 @@ class TurnstileSim:
         try:
             if self.serial_port is not None:
                 server: ModbusTcpServer | ModbusSerialServer = ModbusSerialServer(
-                    device, port=self.serial_port, baudrate=self.baud)
+                    device, port=self.serial_port, baudrate=self.baud
+                )
             else:
                 server = ModbusTcpServer(device, address=(self.host, self.port))
             await server.serve_forever(background=True)
@@ -185,8 +187,13 @@ class TurnstileSim:
     # -- the server's request path ----------------------------------------------------
 
     async def _on_access(
-        self, func_code: int, _start: int, address: int, _count: int,
-        _registers: list[int], values: list[int] | list[bool] | None,
+        self,
+        func_code: int,
+        _start: int,
+        address: int,
+        _count: int,
+        _registers: list[int],
+        values: list[int] | list[bool] | None,
     ) -> None:
         """pymodbus SimDevice action: runs for every request before the reply is built."""
         if values is None or func_code not in (FC_WRITE_COIL, FC_WRITE_COILS):

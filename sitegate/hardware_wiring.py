@@ -50,8 +50,8 @@ class GateHardware:
     io: dict[str, IoModule] = field(default_factory=dict)
     alarm_io: IoModule | None = None
     sims: SimSet = field(default_factory=SimSet)
-    control: SimControlServer | None = None     # while simulators exist
-    osdp_lines: OsdpLines | None = None         # the OSDP buses, once a gate speaks OSDP
+    control: SimControlServer | None = None  # while simulators exist
+    osdp_lines: OsdpLines | None = None  # the OSDP buses, once a gate speaks OSDP
     sim_stops: list[Callable[[], None]] = field(default_factory=list)  # reader simulators
 
     def close(self) -> None:
@@ -135,8 +135,9 @@ def build_gate_hardware(
     return hw
 
 
-def _start_turnstile_sim(config: SiteConfig, sim_gates: list[GateSection],
-                         pass_delay_s: float, pass_probability: float) -> Any:
+def _start_turnstile_sim(
+    config: SiteConfig, sim_gates: list[GateSection], pass_delay_s: float, pass_probability: float
+) -> Any:
     from hardware.sim_turnstile import TurnstileSim
 
     units = {g.turnstile.unit for g in sim_gates}
@@ -144,8 +145,11 @@ def _start_turnstile_sim(config: SiteConfig, sim_gates: list[GateSection],
         units.add(config.alarm.unit)
     unit = min(units)
     if len(units) > 1:
-        log.warning("simulated I/O: one simulated module serves every sim gate as unit %d "
-                    "(config names units %s)", unit, sorted(units))
+        log.warning(
+            "simulated I/O: one simulated module serves every sim gate as unit %d (config names units %s)",
+            unit,
+            sorted(units),
+        )
     sim = TurnstileSim(unit=unit, pass_delay_s=pass_delay_s, pass_probability=pass_probability)
     for g in sim_gates:
         sim.add_turnstile(g.turnstile.release_coil, g.turnstile.passage_input)
@@ -181,12 +185,17 @@ def _osdp_reader(gate_id: str, section: ReaderSection, hw: GateHardware) -> Card
     if port == SIM:
         from hardware.sim_osdp import OsdpReaderSim
 
-        sim_reader = OsdpReaderSim(address=section.address, scbk=section.scbk,
-                                   install_mode=section.install_mode)
+        sim_reader = OsdpReaderSim(address=section.address, scbk=section.scbk, install_mode=section.install_mode)
         hw.sim_stops.append(sim_reader.shutdown)
         sim_reader.start()
         hw.sims.readers[gate_id] = sim_reader
         port = sim_reader.port
-    return OsdpCardReader(gate_id, port, hw.osdp_lines, baud=section.baud, address=section.address,
-                          scbk=bytes.fromhex(section.scbk) if section.scbk else None,
-                          install_mode=section.install_mode)
+    return OsdpCardReader(
+        gate_id,
+        port,
+        hw.osdp_lines,
+        baud=section.baud,
+        address=section.address,
+        scbk=bytes.fromhex(section.scbk) if section.scbk else None,
+        install_mode=section.install_mode,
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy.engine import Engine
 
@@ -25,7 +25,7 @@ def last_closing(now: datetime, closes: str, timezone_name: str) -> datetime:
     closing = datetime.combine(local_now.date(), time(hh, mm), tz)
     if closing > local_now:
         closing -= timedelta(days=1)
-    return closing.astimezone(timezone.utc)
+    return closing.astimezone(UTC)
 
 
 def run_once(config: SiteConfig, engine: Engine, now: datetime, purge: bool) -> None:
@@ -34,8 +34,13 @@ def run_once(config: SiteConfig, engine: Engine, now: datetime, purge: bool) -> 
 
     with session_factory(engine)() as session:
         closed = last_closing(now, config.site.closes, config.site.timezone) if config.site.closes else None
-        flagged = flag_overdue(session, now, timedelta(hours=config.rules.overdue_after_arrival_h),
-                               site_closed_at=closed, after_close=timedelta(hours=config.rules.overdue_after_close_h))
+        flagged = flag_overdue(
+            session,
+            now,
+            timedelta(hours=config.rules.overdue_after_arrival_h),
+            site_closed_at=closed,
+            after_close=timedelta(hours=config.rules.overdue_after_close_h),
+        )
         if flagged:
             log.warning("R4: %d visit(s) flagged overdue", len(flagged))
         if purge:
@@ -60,7 +65,7 @@ class Housekeeping:
     def _run(self) -> None:
         last_purge: datetime | None = None
         while True:
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             purge = last_purge is None or now - last_purge >= timedelta(days=1)
             try:
                 run_once(self.config, self.engine, now, purge)

@@ -41,21 +41,35 @@ def open_database(config: SiteConfig) -> Engine:
 
 
 def setup_logging(verbose: bool = False) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
 
 @contextmanager
-def controllers(config: SiteConfig, engine: Engine, gate_ids: list[str] | None = None,
-                controller_id: str = "serve", journal_path: str | None = None) -> Iterator[Any]:
+def controllers(
+    config: SiteConfig,
+    engine: Engine,
+    gate_ids: list[str] | None = None,
+    controller_id: str = "serve",
+    journal_path: str | None = None,
+) -> Iterator[Any]:
     """Start the hardware (real or simulated) and a ControllerRuntime for ``gate_ids``;
     stop both on exit."""
     from controller.runtime import ControllerRuntime
     from sitegate.hardware_wiring import build_gate_hardware
 
     hardware = build_gate_hardware(config, gate_ids=gate_ids)
-    runtime = ControllerRuntime(config, engine, hardware.readers, hardware.io, alarm_io=hardware.alarm_io,
-                                controller_id=controller_id, journal_path=journal_path, gate_ids=gate_ids)
+    runtime = ControllerRuntime(
+        config,
+        engine,
+        hardware.readers,
+        hardware.io,
+        alarm_io=hardware.alarm_io,
+        controller_id=controller_id,
+        journal_path=journal_path,
+        gate_ids=gate_ids,
+    )
     try:
         runtime.start()
         yield runtime

@@ -32,8 +32,14 @@ def _make_engine(config: SiteConfig) -> Engine:
     return engine
 
 
-def create_app(config: SiteConfig, *, engine: Engine | None = None, testing: bool = False,
-               overrides: dict[str, Any] | None = None, pages: bool = True) -> Flask:
+def create_app(
+    config: SiteConfig,
+    *,
+    engine: Engine | None = None,
+    testing: bool = False,
+    overrides: dict[str, Any] | None = None,
+    pages: bool = True,
+) -> Flask:
     """Build the SiteGate web application.
 
     ``config``: the validated config.toml. ``engine``: an engine on an already migrated
@@ -59,7 +65,7 @@ def create_app(config: SiteConfig, *, engine: Engine | None = None, testing: boo
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=False,
-        WTF_CSRF_TIME_LIMIT=None,   # token lives as long as the session (a shift at a desk)
+        WTF_CSRF_TIME_LIMIT=None,  # token lives as long as the session (a shift at a desk)
         HTTPS=os.environ.get("SITEGATE_HTTPS", "").lower() in ("1", "true", "yes"),
     )
     if overrides:
@@ -69,14 +75,17 @@ def create_app(config: SiteConfig, *, engine: Engine | None = None, testing: boo
 
     if engine is None:
         engine = _make_engine(config)
-    context.install(app, context.SiteGate(
-        config=config,
-        engine=engine,
-        sessions=session_factory(engine),
-        zones=config.zone_map(),
-        policy=config.policy(),
-        language=config.site.language,
-    ))
+    context.install(
+        app,
+        context.SiteGate(
+            config=config,
+            engine=engine,
+            sessions=session_factory(engine),
+            zones=config.zone_map(),
+            policy=config.policy(),
+            language=config.site.language,
+        ),
+    )
 
     from web import auth
     from web.api import bp as api_bp

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
-LOGIN_LIMIT = "5/minute"   # per IP + user name
+LOGIN_LIMIT = "5/minute"  # per IP + user name
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -62,13 +62,20 @@ class Actor(UserMixin):
 
 def actor_of(employee: Any, *, via_token: bool = False) -> Actor:
     """An Actor snapshot of a zones.schema.Employee row."""
-    return Actor(id=employee.id, name=employee.name, role=employee.role,
-                 department=employee.department, card=employee.card,
-                 escort_zones=tuple(employee.escort_zone_ids), language=employee.language,
-                 via_token=via_token)
+    return Actor(
+        id=employee.id,
+        name=employee.name,
+        role=employee.role,
+        department=employee.department,
+        card=employee.card,
+        escort_zones=tuple(employee.escort_zone_ids),
+        language=employee.language,
+        via_token=via_token,
+    )
 
 
 # ---- who is asking -------------------------------------------------------------------
+
 
 def _bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")
@@ -156,6 +163,7 @@ def _forbidden(message: str) -> Response:
 
 # ---- sign-in pages --------------------------------------------------------------------
 
+
 def _safe_next(target: str | None) -> str | None:
     """Only same-site relative paths: no open redirect through ?next=."""
     if not target:
@@ -229,5 +237,5 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     app.extensions["sitegate_limiter"] = limiter
     app.view_functions["auth.login"] = limiter.limit(
-        LOGIN_LIMIT, key_func=_limit_key, methods=["POST"],
-        error_message="too many sign-in attempts; wait a minute")(app.view_functions["auth.login"])
+        LOGIN_LIMIT, key_func=_limit_key, methods=["POST"], error_message="too many sign-in attempts; wait a minute"
+    )(app.view_functions["auth.login"])

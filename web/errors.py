@@ -27,11 +27,24 @@ API_PREFIX = "/api/"
 
 # the HTTP status of each deliberate refusal a service raises
 DOMAIN_STATUS: dict[type[domain.DomainError], int] = {
-    domain.ValidationFailed: 422, domain.NotFound: 404, domain.Conflict: 409, domain.NotAllowed: 403}
+    domain.ValidationFailed: 422,
+    domain.NotFound: 404,
+    domain.Conflict: 409,
+    domain.NotAllowed: 403,
+}
 
-_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-          405: "method_not_allowed", 409: "conflict", 415: "unsupported_media_type",
-          422: "validation", 429: "too_many_requests", 500: "internal"}
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    415: "unsupported_media_type",
+    422: "validation",
+    429: "too_many_requests",
+    500: "internal",
+}
 
 
 def is_api_request() -> bool:
@@ -51,8 +64,7 @@ def error_response(status: int, message: str, *, error: str | None = None, **ext
 
 def validation_response(fields: Iterable[Mapping[str, str]]) -> Response:
     """422 naming each field: ``{"error": "validation", "fields": [{"field", "message"}]}``."""
-    resp = jsonify({"error": "validation",
-                    "fields": [{"field": f["field"], "message": f["message"]} for f in fields]})
+    resp = jsonify({"error": "validation", "fields": [{"field": f["field"], "message": f["message"]} for f in fields]})
     resp.status_code = 422
     return resp
 
@@ -136,8 +148,14 @@ def register_error_handlers(app: Flask) -> None:
 
 # ---- error pages (panel and handheld) ---------------------------------------------------
 
-PAGE_TITLES = {400: N_("The request could not be used"), 403: N_("Not allowed"), 404: N_("Not found"),
-               405: N_("Not allowed"), 409: N_("Conflict"), 422: N_("Please check the input")}
+PAGE_TITLES = {
+    400: N_("The request could not be used"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    405: N_("Not allowed"),
+    409: N_("Conflict"),
+    422: N_("Please check the input"),
+}
 
 
 def _error_page(err: HTTPException) -> Any:

@@ -32,7 +32,7 @@ from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import Babel, get_translations
 from markupsafe import Markup, escape
 
-from zones.errors import PROBLEMS, DomainError, N_
+from zones.errors import N_, PROBLEMS, DomainError
 from zones.languages import normalise_language
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -54,8 +54,7 @@ def current_language() -> str:
     cached = g.get("_lang")
     if cached:
         return cached
-    lang = (normalise_language(session.get("lang")) or _user_language() or _browser_language()
-            or site_language())
+    lang = normalise_language(session.get("lang")) or _user_language() or _browser_language() or site_language()
     g._lang = lang
     return lang
 
@@ -126,8 +125,12 @@ def reason_text(reason: Any, lang: str | None = None) -> str:
         params = reason.get("params") or {}
         if isinstance(params, Mapping):
             params = tuple((str(k), str(v)) for k, v in params.items())
-        reason = Reason(rule=str(reason.get("rule", "")), code=str(reason.get("code", "")),
-                        message=str(reason.get("message", "")), params=tuple(map(tuple, params)))
+        reason = Reason(
+            rule=str(reason.get("rule", "")),
+            code=str(reason.get("code", "")),
+            message=str(reason.get("message", "")),
+            params=tuple(map(tuple, params)),
+        )
     try:
         return render(reason, lang)
     except (KeyError, IndexError, ValueError):  # params of an older message version
@@ -136,16 +139,38 @@ def reason_text(reason: Any, lang: str | None = None) -> str:
 
 # stored enumeration values -> the English label shown for them (then translated)
 ENUM_LABELS: dict[str, str] = {
-    "resident_id": N_("Resident identity card"), "passport": N_("Passport"), "other": N_("Other document"),
-    "video": N_("Video"), "verbal": N_("Verbal"), "written": N_("Written"),
-    "warning": N_("Warning"), "cancel-visit": N_("Cancel the visit"), "ban": N_("Ban"),
-    "booked": N_("Booked"), "on-site": N_("On site"), "closed": N_("Closed"),
-    "pending": N_("Pending"), "approved": N_("Approved"), "revoked": N_("Revoked"),
-    "active": N_("Active"), "returned": N_("Returned"), "lost": N_("Lost"),
-    "visitor": N_("Visitor"), "employee": N_("Employee"), "general": N_("General"), "high-risk": N_("High-risk"),
-    "decision": N_("Decision"), "passage": N_("Passage"), "read": N_("Card read"), "fault": N_("Fault"),
-    "emergency": N_("Emergency"), "in": N_("Entry"), "out": N_("Exit"), "ready": N_("Ready"),
-    "released": N_("Released"), "faulted": N_("Faulted"),
+    "resident_id": N_("Resident identity card"),
+    "passport": N_("Passport"),
+    "other": N_("Other document"),
+    "video": N_("Video"),
+    "verbal": N_("Verbal"),
+    "written": N_("Written"),
+    "warning": N_("Warning"),
+    "cancel-visit": N_("Cancel the visit"),
+    "ban": N_("Ban"),
+    "booked": N_("Booked"),
+    "on-site": N_("On site"),
+    "closed": N_("Closed"),
+    "pending": N_("Pending"),
+    "approved": N_("Approved"),
+    "revoked": N_("Revoked"),
+    "active": N_("Active"),
+    "returned": N_("Returned"),
+    "lost": N_("Lost"),
+    "visitor": N_("Visitor"),
+    "employee": N_("Employee"),
+    "general": N_("General"),
+    "high-risk": N_("High-risk"),
+    "decision": N_("Decision"),
+    "passage": N_("Passage"),
+    "read": N_("Card read"),
+    "fault": N_("Fault"),
+    "emergency": N_("Emergency"),
+    "in": N_("Entry"),
+    "out": N_("Exit"),
+    "ready": N_("Ready"),
+    "released": N_("Released"),
+    "faulted": N_("Faulted"),
 }
 
 
@@ -168,8 +193,12 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=_locale, default_translation_directories=str(TRANSLATIONS))
     app.jinja_env.install_gettext_callables(_escaped_gettext, _escaped_ngettext, newstyle=True)
     app.jinja_env.globals.update(
-        current_language=current_language, reason_text=reason_text, error_text=error_text,
-        LANGUAGES=LANGUAGES, label=label, tr=translate,
+        current_language=current_language,
+        reason_text=reason_text,
+        error_text=error_text,
+        LANGUAGES=LANGUAGES,
+        label=label,
+        tr=translate,
     )
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["tr_pair"] = lambda value: (value, label(value))

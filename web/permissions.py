@@ -29,7 +29,7 @@ def _roles(*names: Role) -> frozenset[Role]:
 PERMISSIONS: dict[str, frozenset[Role]] = {
     # reception registers visitors and visits, issues badges (R1-R4); so does the safety
     # office, which receives visitors itself outside office hours and on small sites
-    "visitors.read": _roles("reception", "safety_officer", "escort"),   # escort: own only
+    "visitors.read": _roles("reception", "safety_officer", "escort"),  # escort: own only
     "visitors.write": _roles("reception", "safety_officer"),
     "visits.write": _roles("reception", "safety_officer"),
     "badges.write": _roles("reception", "safety_officer"),
@@ -37,20 +37,20 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "helmets.write": _roles("reception", "safety_officer"),
     # R5: reception records a form request (pending); the department's officer approves it
     "forms.write": _roles("reception", "safety_officer"),
-    "forms.approve": _roles("safety_officer"),   # plus: own department only (service checks)
-    "education.write": _roles("safety_officer"),                         # R6-R8
-    "breaches.write": _roles("safety_officer"),                          # R17
-    "emergency.write": _roles("safety_officer"),                         # R16 officer's button
-    "passback.reset": _roles("safety_officer"),                          # R15
+    "forms.approve": _roles("safety_officer"),  # plus: own department only (service checks)
+    "education.write": _roles("safety_officer"),  # R6-R8
+    "breaches.write": _roles("safety_officer"),  # R17
+    "emergency.write": _roles("safety_officer"),  # R16 officer's button
+    "passback.reset": _roles("safety_officer"),  # R15
     # handheld lookup at a gate: escorts and guards check before walking to the turnstile
     "zones.check": _roles("escort", "guard", "safety_officer", "reception"),
     "occupancy.read": _roles("guard", "safety_officer", "escort"),
-    "muster.read": _roles("guard", "safety_officer", "escort"),          # R16
-    "muster.mark": _roles("guard", "safety_officer", "escort"),          # R16 escorts and wardens
-    "events.read": _roles("guard", "safety_officer"),                    # R18
-    "stats.read": _roles("safety_officer"),                              # R19 for managers
+    "muster.read": _roles("guard", "safety_officer", "escort"),  # R16
+    "muster.mark": _roles("guard", "safety_officer", "escort"),  # R16 escorts and wardens
+    "events.read": _roles("guard", "safety_officer"),  # R18
+    "stats.read": _roles("safety_officer"),  # R19 for managers
     "users.write": _roles(),
-    "employees.read": _roles("reception", "safety_officer"),             # choosing hosts/escorts
+    "employees.read": _roles("reception", "safety_officer"),  # choosing hosts/escorts
     "gates.read": _roles("guard", "safety_officer"),
 }
 
@@ -77,5 +77,4 @@ def permissions_of(role: str | None) -> frozenset[str]:
     return frozenset(p for p, roles in PERMISSIONS.items() if role in roles)
 
 
-__all__ = ["PERMISSIONS", "ROLES", "Role", "allowed", "can_see_identity",
-           "own_visitors_only", "permissions_of"]
+__all__ = ["PERMISSIONS", "ROLES", "Role", "allowed", "can_see_identity", "own_visitors_only", "permissions_of"]

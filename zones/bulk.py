@@ -19,7 +19,7 @@ from sqlalchemy.sql import ColumnElement, Select
 from zones.facts import EMPTY
 
 K = TypeVar("K")
-BATCH = 2_000   # rows per fetch: small batches keep transient memory (and fragmentation) low
+BATCH = 2_000  # rows per fetch: small batches keep transient memory (and fragmentation) low
 
 
 class Interner:
@@ -91,7 +91,9 @@ class Interner:
 def zone_agg(session: Session, owner: Any, zone: Any, only: ColumnElement[bool] | None = None) -> Any:
     """``owner -> "z1,z2"`` as a subquery (filtered by ``only`` for a partial rebuild, so the
     database does not aggregate every row to refresh one person)."""
-    agg = func.string_agg(zone, ",") if session.get_bind().dialect.name == "postgresql" else func.group_concat(zone, ",")
+    agg = (
+        func.string_agg(zone, ",") if session.get_bind().dialect.name == "postgresql" else func.group_concat(zone, ",")
+    )
     return where(select(owner.label("owner"), agg.label("zones")), only).group_by(owner).subquery()
 
 
@@ -108,7 +110,7 @@ def rows(session: Session, stmt: Select[Any]) -> Iterator[tuple[Any, ...]]:
     if conn.dialect.name == "postgresql":
         rows.counter += 1  # type: ignore[attr-defined]
         cur = raw.cursor(name=f"sitegate_snapshot_{rows.counter}")  # type: ignore[attr-defined]
-        sql = sql.replace("%%", "%")   # rendered for a driver that would substitute parameters
+        sql = sql.replace("%%", "%")  # rendered for a driver that would substitute parameters
     else:
         cur = raw.cursor()
     try:

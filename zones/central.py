@@ -15,9 +15,23 @@ from sqlalchemy.orm import Session
 from zones.schema import Change, Event, GateHealth, Person, Presence, SiteState
 from zones.services._common import record_change
 
-_EVENT_COLUMNS = ("key", "at", "gate", "zone", "controller", "kind", "card", "person_id", "escort_id", "allowed",
-                  "reasons", "passed", "direction", "detail")
-_CHUNK = 200   # rows per INSERT (SQLite caps bound parameters per statement)
+_EVENT_COLUMNS = (
+    "key",
+    "at",
+    "gate",
+    "zone",
+    "controller",
+    "kind",
+    "card",
+    "person_id",
+    "escort_id",
+    "allowed",
+    "reasons",
+    "passed",
+    "direction",
+    "detail",
+)
+_CHUNK = 200  # rows per INSERT (SQLite caps bound parameters per statement)
 
 
 def _insert(session: Session, table: Table) -> Any:
@@ -40,8 +54,14 @@ class SiteFlags:
 
 def read_site_state(session: Session) -> SiteFlags:
     """The emergency flags (R16) as set from the panel or an alarm."""
-    row = session.execute(select(SiteState.emergency_active, SiteState.emergency_since, SiteState.emergency_reason,
-                                 SiteState.emergency_source).where(SiteState.id == 1)).first()
+    row = session.execute(
+        select(
+            SiteState.emergency_active,
+            SiteState.emergency_since,
+            SiteState.emergency_reason,
+            SiteState.emergency_source,
+        ).where(SiteState.id == 1)
+    ).first()
     if row is None:
         return SiteFlags(False, None, None, None)
     return SiteFlags(bool(row[0]), row[1], row[2], row[3])
@@ -65,10 +85,20 @@ def ship_events(session: Session, events: list[dict[str, Any]]) -> int:
     new_keys: set[str] = set()
     table = Event.__table__
     for i in range(0, len(rows), _CHUNK):
-        stmt = _insert(session, table).values(rows[i:i + _CHUNK]).on_conflict_do_nothing(index_elements=["key"])
+        stmt = _insert(session, table).values(rows[i : i + _CHUNK]).on_conflict_do_nothing(index_elements=["key"])
         new_keys.update(session.scalars(stmt.returning(table.c.key)))
-    passages = sorted((r for r in rows if r["key"] in new_keys and r["kind"] == "passage" and r["passed"]
-                       and r["person_id"] is not None and r["zone"]), key=lambda r: r["at"])
+    passages = sorted(
+        (
+            r
+            for r in rows
+            if r["key"] in new_keys
+            and r["kind"] == "passage"
+            and r["passed"]
+            and r["person_id"] is not None
+            and r["zone"]
+        ),
+        key=lambda r: r["at"],
+    )
     if passages:
         known = set(session.scalars(select(Person.id).where(Person.id.in_({r["person_id"] for r in passages}))))
         for r in passages:
@@ -82,26 +112,43 @@ def _move(session: Session, r: dict[str, Any]) -> None:
     pid, zone, at = r["person_id"], r["zone"], r["at"]
     table = Presence.__table__
     if r.get("direction") == "out":
-        session.execute(table.delete().where(table.c.person_id == pid, table.c.zone == zone,
-                                             table.c.entered_at <= at))
+        session.execute(table.delete().where(table.c.person_id == pid, table.c.zone == zone, table.c.entered_at <= at))
     else:
-        ins = _insert(session, table).values(person_id=pid, zone=zone, entered_at=at, escort_id=r.get("escort_id"),
-                                             accounted=False)
+        ins = _insert(session, table).values(
+            person_id=pid, zone=zone, entered_at=at, escort_id=r.get("escort_id"), accounted=False
+        )
         # a late-shipped older passage must not overwrite a newer one
-        session.execute(ins.on_conflict_do_update(
-            index_elements=["person_id"],
-            set_={"zone": ins.excluded.zone, "entered_at": ins.excluded.entered_at,
-                  "escort_id": ins.excluded.escort_id, "accounted": False},
-            where=table.c.entered_at <= ins.excluded.entered_at))
+        session.execute(
+            ins.on_conflict_do_update(
+                index_elements=["person_id"],
+                set_={
+                    "zone": ins.excluded.zone,
+                    "entered_at": ins.excluded.entered_at,
+                    "escort_id": ins.excluded.escort_id,
+                    "accounted": False,
+                },
+                where=table.c.entered_at <= ins.excluded.entered_at,
+            )
+        )
     record_change(session, pid, "presence")
 
 
-def report_gate_health(session: Session, gate_id: str, controller: str, state: str, snapshot_age_s: float | None,
-                       detail: dict[str, Any]) -> None:
+def report_gate_health(
+    session: Session, gate_id: str, controller: str, state: str, snapshot_age_s: float | None, detail: dict[str, Any]
+) -> None:
     """Upsert the gate's latest health (shown on the panel). Commits."""
-    values = {"gate_id": gate_id, "controller": controller, "updated_at": datetime.now(UTC), "state": state,
-              "snapshot_age_s": snapshot_age_s, "detail": dict(detail)}
+    values = {
+        "gate_id": gate_id,
+        "controller": controller,
+        "updated_at": datetime.now(UTC),
+        "state": state,
+        "snapshot_age_s": snapshot_age_s,
+        "detail": dict(detail),
+    }
     ins = _insert(session, GateHealth.__table__).values(**values)
-    session.execute(ins.on_conflict_do_update(index_elements=["gate_id"],
-                                              set_={k: ins.excluded[k] for k in values if k != "gate_id"}))
+    session.execute(
+        ins.on_conflict_do_update(
+            index_elements=["gate_id"], set_={k: ins.excluded[k] for k in values if k != "gate_id"}
+        )
+    )
     session.commit()

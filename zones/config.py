@@ -50,10 +50,10 @@ class SiteSection(_Strict):
     name: str = "SiteGate site"
     timezone: str = "Asia/Shanghai"
     database: str = "sqlite:///var/sitegate.db"
-    language: str = "en"                      # en or zh; zh-CN, zh_CN and zh-Hans mean zh
-    secret_key_file: str = "var/secret_key"   # generated on first run when missing
+    language: str = "en"  # en or zh; zh-CN, zh_CN and zh-Hans mean zh
+    secret_key_file: str = "var/secret_key"  # generated on first run when missing
     journal_retention_days: int = Field(90, ge=1)  # controller journals keep shipped rows this long
-    closes: str | None = None                 # "HH:MM": when the site closes (R4 overdue visits)
+    closes: str | None = None  # "HH:MM": when the site closes (R4 overdue visits)
     # R6: the safety & environment department's verbal briefing counts for every zone; the
     # dispatch room educates and escorts at night (R6, R14). Department ids, as zones name them.
     safety_department: str = "safety"
@@ -98,11 +98,11 @@ class RulesSection(_Strict):
     escort_max_visitors: int = Field(5, ge=1, le=100)
     min_age: int = Field(18, ge=0, le=100)
     night: str = "20:00-07:00"
-    overdue_after_close_h: float = Field(2, gt=0)    # R4
+    overdue_after_close_h: float = Field(2, gt=0)  # R4
     overdue_after_arrival_h: float = Field(12, gt=0)  # R4
-    stale_read_s: float = Field(3, gt=0, le=60)       # card reads older than this are ignored
-    repeat_read_s: float = Field(1, ge=0, le=30)      # a card held to the reader repeats: one read
-    education_record_delay_days: int = Field(7, ge=0, le=366)   # R6: recorded within N days
+    stale_read_s: float = Field(3, gt=0, le=60)  # card reads older than this are ignored
+    repeat_read_s: float = Field(1, ge=0, le=30)  # a card held to the reader repeats: one read
+    education_record_delay_days: int = Field(7, ge=0, le=366)  # R6: recorded within N days
 
     @field_validator("night")
     @classmethod
@@ -129,8 +129,12 @@ class ZoneSection(_Strict):
 
     def to_zone(self) -> Zone:
         return Zone(
-            id=self.id, name=self.name, department=self.department, risk=self.risk,
-            helmet=self.helmet, max_occupancy=self.max_occupancy,
+            id=self.id,
+            name=self.name,
+            department=self.department,
+            risk=self.risk,
+            helmet=self.helmet,
+            max_occupancy=self.max_occupancy,
             hours=parse_window(self.hours) if self.hours else None,
         )
 
@@ -142,9 +146,9 @@ class ReaderSection(_Strict):
     protocol: Literal["em4100", "line", "osdp"]
     port: str
     baud: int = Field(9600, gt=0)
-    address: int = Field(0, ge=0, le=126)      # osdp
-    scbk: str | None = None                    # osdp secure channel base key, 32 hex digits
-    install_mode: bool = False                 # osdp: let a new reader take our key once
+    address: int = Field(0, ge=0, le=126)  # osdp
+    scbk: str | None = None  # osdp secure channel base key, 32 hex digits
+    install_mode: bool = False  # osdp: let a new reader take our key once
 
     @field_validator("scbk")
     @classmethod
@@ -200,11 +204,11 @@ class ReceptionSection(_Strict):
     """The reception's procedures (R21-R23) and the site's working-day calendar."""
 
     routing: RoutingSection = RoutingSection()
-    incident_report_working_days: int = Field(2, ge=0, le=60)    # R21
-    complaint_answer_working_days: int = Field(3, ge=0, le=60)   # R22
-    follow_up_hours: float = Field(24, gt=0, le=24 * 30)         # R23
-    holidays: list[date] = Field(default_factory=list)           # weekdays that are not worked
-    workdays: list[date] = Field(default_factory=list)           # adjusted working days (weekends worked)
+    incident_report_working_days: int = Field(2, ge=0, le=60)  # R21
+    complaint_answer_working_days: int = Field(3, ge=0, le=60)  # R22
+    follow_up_hours: float = Field(24, gt=0, le=24 * 30)  # R23
+    holidays: list[date] = Field(default_factory=list)  # weekdays that are not worked
+    workdays: list[date] = Field(default_factory=list)  # adjusted working days (weekends worked)
 
     @field_validator("workdays")
     @classmethod
@@ -283,7 +287,7 @@ def _message(err: dict) -> str:  # type: ignore[type-arg]
     msg = str(err.get("msg", "invalid"))
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
-            msg = msg[len(prefix):]
+            msg = msg[len(prefix) :]
     if err.get("type") == "extra_forbidden":
         msg = "unknown key (typo?)"
     return msg

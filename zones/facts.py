@@ -66,7 +66,7 @@ class Policy:
     escort_max_visitors: int = 5
     min_age: int = 18
     night: TimeWindow = field(default_factory=lambda: TimeWindow(time(20, 0), time(7, 0)))
-    safety_department: str = "safety"      # R6: its verbal briefing counts for every zone
+    safety_department: str = "safety"  # R6: its verbal briefing counts for every zone
     dispatch_department: str = "dispatch"  # R6/R14: night education and night escorts
 
 
@@ -76,8 +76,8 @@ class VisitFact:
     distinct values can be shared by every visitor in a snapshot."""
 
     state: Literal["booked", "on-site", "closed"]
-    booked_ahead: bool = True          # R1: appointment made before arrival
-    walk_in_approved: bool = False     # R1: safety officer's walk-in exception
+    booked_ahead: bool = True  # R1: appointment made before arrival
+    walk_in_approved: bool = False  # R1: safety officer's walk-in exception
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +99,7 @@ class FormFact:
     valid_from: datetime
     valid_until: datetime
     escorts: tuple[EscortOfRecord, ...] = ()
-    outside_hours: bool = False        # R14: the form allows entry outside the zone's hours
+    outside_hours: bool = False  # R14: the form allows entry outside the zone's hours
 
     def names_escort(self, person_id: int) -> bool:
         return any(e.person_id == person_id for e in self.escorts)
@@ -141,22 +141,22 @@ class PersonFacts:
     kind: PersonKind
     name: str
     card: str | None = None
-    badge: BadgeState = "active"       # R3: state of the card presented
+    badge: BadgeState = "active"  # R3: state of the card presented
     birth_date: date | None = None
     # visitors
     visit: VisitFact | None = None
     forms: tuple[FormFact, ...] = ()
     education: tuple[EducationFact, ...] = ()
-    helmet: bool = False               # R12: a helmet is currently issued
-    bans: tuple[BanFact, ...] = ()     # R17: visitors and employees alike
-    incident_hold: bool = False        # R21: recorded in an open category A or B incident
+    helmet: bool = False  # R12: a helmet is currently issued
+    bans: tuple[BanFact, ...] = ()  # R17: visitors and employees alike
+    incident_hold: bool = False  # R21: recorded in an open category A or B incident
     # employees
     department: str | None = None
-    access_zones: frozenset[str] = EMPTY   # zones the employee may enter (E1)
-    escort_zones: frozenset[str] = EMPTY   # zones the employee may escort in (R10)
+    access_zones: frozenset[str] = EMPTY  # zones the employee may enter (E1)
+    escort_zones: frozenset[str] = EMPTY  # zones the employee may escort in (R10)
     on_duty: bool = True
-    dispatch_room: bool = False            # may escort at night (R14)
-    phone: str | None = None               # personal data (R20): never logged
+    dispatch_room: bool = False  # may escort at night (R14)
+    phone: str | None = None  # personal data (R20): never logged
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +201,7 @@ class Decision:
     allowed: bool
     reasons: tuple[Reason, ...]
     person_id: int | None = None
-    needs_escort: bool = False   # a visitor whose only missing fact is the escort's card (R10)
+    needs_escort: bool = False  # a visitor whose only missing fact is the escort's card (R10)
 
     def rules(self) -> list[str]:
         return [r.rule for r in self.reasons]

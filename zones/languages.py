@@ -11,8 +11,14 @@ LANGUAGES: tuple[str, ...] = ("en", "zh")
 
 # lower-cased spelling -> internal id
 _ALIASES: dict[str, str] = {
-    "en": "en", "en-us": "en", "en-gb": "en",
-    "zh": "zh", "zh-cn": "zh", "zh-hans": "zh", "zh-hans-cn": "zh", "zh-sg": "zh",
+    "en": "en",
+    "en-us": "en",
+    "en-gb": "en",
+    "zh": "zh",
+    "zh-cn": "zh",
+    "zh-hans": "zh",
+    "zh-hans-cn": "zh",
+    "zh-sg": "zh",
 }
 
 

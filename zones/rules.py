@@ -39,8 +39,7 @@ def decide(request: EntryRequest, zone: Zone, policy: Policy) -> Decision:
         return Decision(not reasons, tuple(reasons), person.person_id)
 
     _visit(person, reasons)
-    forms_now = [f for f in person.forms
-                 if zone.id in f.zones and f.valid_from <= request.now <= f.valid_until]
+    forms_now = [f for f in person.forms if zone.id in f.zones and f.valid_from <= request.now <= f.valid_until]
     if not forms_now:
         reasons.append(reason("no-form", zone=zone.name, department=zone.department))  # R5
     night = policy.night.contains(now_local.time())
@@ -111,28 +110,37 @@ def educating_departments(zone: Zone, policy: Policy, night: bool) -> tuple[str,
     return departments + (policy.dispatch_department,) if night else departments
 
 
-def _education(person: PersonFacts, zone: Zone, policy: Policy, now: datetime, today: date, night: bool,
-               reasons: list[Reason]) -> None:
+def _education(
+    person: PersonFacts, zone: Zone, policy: Policy, now: datetime, today: date, night: bool, reasons: list[Reason]
+) -> None:
     """R6 education by a department that counts for the zone, given before this moment; R8
     its card valid today; R7 the notification card signed; R9 for a high-risk zone the signed
     card names the zone."""
     departments = educating_departments(zone, policy, night)
-    records = [e for e in person.education if e.department in departments
-               and e.delivered_on <= today and (e.delivered_at is None or e.delivered_at <= now)]
+    records = [
+        e
+        for e in person.education
+        if e.department in departments and e.delivered_on <= today and (e.delivered_at is None or e.delivered_at <= now)
+    ]
     if not records:
         reasons.append(reason("no-education", department=zone.department))
         return
     valid = [e for e in records if education_valid_until(e.delivered_on, policy) >= today]
     if not valid:
         latest = max(records, key=lambda e: e.delivered_on)
-        reasons.append(reason("education-expired", department=zone.department,
-                              date=education_valid_until(latest.delivered_on, policy).isoformat()))
+        reasons.append(
+            reason(
+                "education-expired",
+                department=zone.department,
+                date=education_valid_until(latest.delivered_on, policy).isoformat(),
+            )
+        )
         return
     signed = [e for e in valid if e.notification_signed]
     if not signed:
-        reasons.append(reason("no-notification-card", zone=zone.name))        # R7
+        reasons.append(reason("no-notification-card", zone=zone.name))  # R7
     elif zone.risk == "high-risk" and not any(_card_names_zone(e, zone) for e in signed):
-        reasons.append(reason("notification-card-zone", zone=zone.name))      # R9
+        reasons.append(reason("notification-card-zone", zone=zone.name))  # R9
 
 
 def _card_names_zone(e: EducationFact, zone: Zone) -> bool:
@@ -141,15 +149,21 @@ def _card_names_zone(e: EducationFact, zone: Zone) -> bool:
     return zone.id in e.zones if e.zones else e.department == zone.department
 
 
-def _escort(request: EntryRequest, zone: Zone, policy: Policy, forms_now: list[FormFact], night: bool,
-            today: date, reasons: list[Reason]) -> None:
+def _escort(
+    request: EntryRequest,
+    zone: Zone,
+    policy: Policy,
+    forms_now: list[FormFact],
+    night: bool,
+    today: date,
+    reasons: list[Reason],
+) -> None:
     """R10 the escort present is one of record on a form valid now for the zone, an employee
     of the zone's department or authorised for the zone, on duty, not banned (R17), under
     the limit; R14 at night the escort comes from the dispatch room."""
     escort = request.escort
     if escort is None:
-        reasons.append(reason("no-escort", window=f"{policy.escort_window_s:g}",
-                              escorts=_escort_names(forms_now)))
+        reasons.append(reason("no-escort", window=f"{policy.escort_window_s:g}", escorts=_escort_names(forms_now)))
         return
     if escort.kind != "employee":
         reasons.append(reason("escort-not-employee", escort=escort.name))
@@ -163,10 +177,11 @@ def _escort(request: EntryRequest, zone: Zone, policy: Policy, forms_now: list[F
     if not escort.on_duty:
         reasons.append(reason("escort-off-duty", escort=escort.name))
     if _active_ban(escort, today) is not None:
-        reasons.append(reason("escort-banned", escort=escort.name))           # R17
+        reasons.append(reason("escort-banned", escort=escort.name))  # R17
     if request.escort_charge >= policy.escort_max_visitors:
-        reasons.append(reason("escort-at-limit", escort=escort.name, count=request.escort_charge,
-                              limit=policy.escort_max_visitors))
+        reasons.append(
+            reason("escort-at-limit", escort=escort.name, count=request.escort_charge, limit=policy.escort_max_visitors)
+        )
     if night and not (escort.dispatch_room or escort.department == policy.dispatch_department):
         reasons.append(reason("night-escort", night=policy.night))
 

@@ -17,8 +17,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
-    Boolean,
-    Date,
     ForeignKey,
     Index,
     Integer,
@@ -57,7 +55,8 @@ class Department(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     head_id: Mapped[int | None] = mapped_column(
-        ForeignKey("employees.id", use_alter=True, name="fk_departments_head"), nullable=True)
+        ForeignKey("employees.id", use_alter=True, name="fk_departments_head"), nullable=True
+    )
 
 
 class Person(Base):
@@ -83,7 +82,7 @@ class Employee(Person):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     language: Mapped[str | None] = mapped_column(String(5))
     on_duty: Mapped[bool] = mapped_column(default=True)
-    dispatch_room: Mapped[bool] = mapped_column(default=False)   # may escort at night (R14)
+    dispatch_room: Mapped[bool] = mapped_column(default=False)  # may escort at night (R14)
     active: Mapped[bool] = mapped_column(default=True)
     # bumped on logout and password change: every session cookie issued before is void
     session_generation: Mapped[int] = mapped_column(default=0)
@@ -126,7 +125,7 @@ class ApiToken(Base):
     employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"), index=True)
     created: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
-    expires_at: Mapped[datetime | None]     # None: never ([web] token_days unset)
+    expires_at: Mapped[datetime | None]  # None: never ([web] token_days unset)
     last_used_at: Mapped[datetime | None]
 
 
@@ -160,7 +159,7 @@ class Visit(Base):
     created_at: Mapped[datetime]
     arrived_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
-    flagged: Mapped[str | None] = mapped_column(Text)   # why the visit needs attention (R4, R12)
+    flagged: Mapped[str | None] = mapped_column(Text)  # why the visit needs attention (R4, R12)
 
 
 class Badge(Base):
@@ -177,10 +176,20 @@ class Badge(Base):
     returned_at: Mapped[datetime | None]
     lost_at: Mapped[datetime | None]
     __table_args__ = (
-        Index("ux_badges_active_card", "card", unique=True,
-              sqlite_where=text("state = 'active'"), postgresql_where=text("state = 'active'")),
-        Index("ux_badges_active_visitor", "visitor_id", unique=True,
-              sqlite_where=text("state = 'active'"), postgresql_where=text("state = 'active'")),
+        Index(
+            "ux_badges_active_card",
+            "card",
+            unique=True,
+            sqlite_where=text("state = 'active'"),
+            postgresql_where=text("state = 'active'"),
+        ),
+        Index(
+            "ux_badges_active_visitor",
+            "visitor_id",
+            unique=True,
+            sqlite_where=text("state = 'active'"),
+            postgresql_where=text("state = 'active'"),
+        ),
     )
 
 
@@ -195,7 +204,7 @@ class ContactForm(Base):
     purpose: Mapped[str] = mapped_column(Text, default="")
     valid_from: Mapped[datetime]
     valid_until: Mapped[datetime]
-    outside_hours: Mapped[bool] = mapped_column(default=False)   # R14
+    outside_hours: Mapped[bool] = mapped_column(default=False)  # R14
     state: Mapped[str] = mapped_column(String(10), default="pending")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
     created_at: Mapped[datetime]
@@ -204,7 +213,7 @@ class ContactForm(Base):
     revoked_by: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
     revoked_at: Mapped[datetime | None]
     revoke_reason: Mapped[str | None] = mapped_column(Text)
-    permissions: Mapped[list[Any]] = mapped_column(default=list)   # R13 grants: "photography", "vehicle"
+    permissions: Mapped[list[Any]] = mapped_column(default=list)  # R13 grants: "photography", "vehicle"
     zones: Mapped[list[ContactFormZone]] = relationship(cascade="all, delete-orphan")
     escorts: Mapped[list[ContactFormEscort]] = relationship(cascade="all, delete-orphan")
     approvals: Mapped[list[ContactFormApproval]] = relationship(cascade="all, delete-orphan")
@@ -271,7 +280,7 @@ class NotificationCard(Base):
     __tablename__ = "notification_cards"
     id: Mapped[int] = mapped_column(primary_key=True)
     education_id: Mapped[int] = mapped_column(ForeignKey("education.id"), unique=True)
-    signature: Mapped[str | None] = mapped_column(Text)   # PNG data URL of the signature
+    signature: Mapped[str | None] = mapped_column(Text)  # PNG data URL of the signature
     signed_at: Mapped[datetime]
     retain_until: Mapped[date]
 
@@ -287,10 +296,20 @@ class Helmet(Base):
     issued_at: Mapped[datetime]
     returned_at: Mapped[datetime | None]
     __table_args__ = (
-        Index("ux_helmets_out_no", "helmet_no", unique=True,
-              sqlite_where=text("returned_at IS NULL"), postgresql_where=text("returned_at IS NULL")),
-        Index("ux_helmets_out_visitor", "visitor_id", unique=True,
-              sqlite_where=text("returned_at IS NULL"), postgresql_where=text("returned_at IS NULL")),
+        Index(
+            "ux_helmets_out_no",
+            "helmet_no",
+            unique=True,
+            sqlite_where=text("returned_at IS NULL"),
+            postgresql_where=text("returned_at IS NULL"),
+        ),
+        Index(
+            "ux_helmets_out_visitor",
+            "visitor_id",
+            unique=True,
+            sqlite_where=text("returned_at IS NULL"),
+            postgresql_where=text("returned_at IS NULL"),
+        ),
     )
 
 
@@ -307,8 +326,8 @@ class Breach(Base):
     days: Mapped[int | None]
     note: Mapped[str] = mapped_column(Text, default="")
     seen_by: Mapped[int] = mapped_column(ForeignKey("employees.id"))
-    prohibition: Mapped[int | None]      # R13's numbered prohibition (1-7) when rule is R13
-    escort_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))   # in charge then (R17)
+    prohibition: Mapped[int | None]  # R13's numbered prohibition (1-7) when rule is R13
+    escort_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))  # in charge then (R17)
     at: Mapped[datetime]
 
 
@@ -336,7 +355,7 @@ class Event(Base):
     controller: Mapped[str | None] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(10))
     card: Mapped[str | None] = mapped_column(String(64))
-    person_id: Mapped[int | None] = mapped_column(index=True)   # no FK: the journal is the truth
+    person_id: Mapped[int | None] = mapped_column(index=True)  # no FK: the journal is the truth
     escort_id: Mapped[int | None]
     allowed: Mapped[bool | None]
     reasons: Mapped[list[Any]] = mapped_column(default=list)
@@ -354,7 +373,7 @@ class Presence(Base):
     zone: Mapped[str] = mapped_column(String(64), index=True)
     entered_at: Mapped[datetime]
     escort_id: Mapped[int | None]
-    accounted: Mapped[bool] = mapped_column(default=False)   # R16: seen at the assembly point
+    accounted: Mapped[bool] = mapped_column(default=False)  # R16: seen at the assembly point
 
 
 class GateHealth(Base):
@@ -373,7 +392,7 @@ class SiteState(Base):
     """The single row of site-wide state: the emergency (R16)."""
 
     __tablename__ = "site_state"
-    id: Mapped[int] = mapped_column(primary_key=True)   # always 1
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1
     emergency_active: Mapped[bool] = mapped_column(default=False)
     emergency_since: Mapped[datetime | None]
     emergency_reason: Mapped[str | None] = mapped_column(Text)
@@ -389,7 +408,7 @@ class Change(Base):
     person_id: Mapped[int | None] = mapped_column(index=True)
     what: Mapped[str] = mapped_column(String(40))
     at: Mapped[datetime]
-    __table_args__ = {"sqlite_autoincrement": True}   # numbers are never reused
+    __table_args__ = {"sqlite_autoincrement": True}  # numbers are never reused
 
 
 class Alert(Base):
@@ -415,7 +434,7 @@ class Alert(Base):
     escort_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"), index=True)
     department: Mapped[str | None] = mapped_column(String(100), index=True)
     audience: Mapped[str] = mapped_column(String(10), default="members")
-    subject_id: Mapped[int | None]      # the incident or complaint the alert is about
+    subject_id: Mapped[int | None]  # the incident or complaint the alert is about
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
@@ -425,13 +444,13 @@ class Incident(Base):
 
     __tablename__ = "incidents"
     id: Mapped[int] = mapped_column(primary_key=True)
-    category: Mapped[str] = mapped_column(String(10))          # "A" | "B" | "C" | "other"
+    category: Mapped[str] = mapped_column(String(10))  # "A" | "B" | "C" | "other"
     summary: Mapped[str] = mapped_column(Text)
     arrived_at: Mapped[datetime]
     recorded_by: Mapped[int] = mapped_column(ForeignKey("employees.id"))
     recorded_at: Mapped[datetime]
     routed_to: Mapped[str] = mapped_column(String(100), index=True)
-    state: Mapped[str] = mapped_column(String(10), default="open", index=True)   # "open" | "closed"
+    state: Mapped[str] = mapped_column(String(10), default="open", index=True)  # "open" | "closed"
     report_due: Mapped[date]
     handled_by: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
     outcome: Mapped[str | None] = mapped_column(Text)
@@ -449,7 +468,7 @@ class IncidentPerson(Base):
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     organisation: Mapped[str] = mapped_column(String(200), default="")
-    id_number: Mapped[str | None] = mapped_column(String(64))        # personal data (R20)
+    id_number: Mapped[str | None] = mapped_column(String(64))  # personal data (R20)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
 
 
@@ -460,8 +479,8 @@ class Complaint(Base):
     __tablename__ = "complaints"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    contact: Mapped[str] = mapped_column(String(200), default="")    # personal data (R20)
-    channel: Mapped[str] = mapped_column(String(10))                 # "in-person" | "phone" | "letter"
+    contact: Mapped[str] = mapped_column(String(200), default="")  # personal data (R20)
+    channel: Mapped[str] = mapped_column(String(10))  # "in-person" | "phone" | "letter"
     subject: Mapped[str] = mapped_column(String(200))
     department: Mapped[str] = mapped_column(String(100), index=True)
     text: Mapped[str] = mapped_column(Text, default="")
@@ -472,7 +491,7 @@ class Complaint(Base):
     answer_text: Mapped[str | None] = mapped_column(Text)
     answered_by: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
     answered_at: Mapped[datetime | None]
-    promised_date: Mapped[date | None]       # the answer is not final yet: when it will be
+    promised_date: Mapped[date | None]  # the answer is not final yet: when it will be
     closed_at: Mapped[datetime | None]
     follow_up_due: Mapped[datetime | None]
     related_to: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), index=True)
@@ -485,7 +504,7 @@ class FollowUp(Base):
     __tablename__ = "follow_ups"
     id: Mapped[int] = mapped_column(primary_key=True)
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
-    method: Mapped[str] = mapped_column(String(10))                  # "phone" | "in-person"
+    method: Mapped[str] = mapped_column(String(10))  # "phone" | "in-person"
     satisfaction: Mapped[int]
     note: Mapped[str] = mapped_column(Text, default="")
     signature: Mapped[str | None] = mapped_column(Text)

@@ -39,8 +39,8 @@ from zones.schema import (
     Visitor,
 )
 
-_MAX_PARTIAL = 5_000            # more changed persons than this: a full rebuild is cheaper
-_NO_PERSON_REBUILD = {"presence", "emergency"}   # reloaded on every refresh anyway
+_MAX_PARTIAL = 5_000  # more changed persons than this: a full rebuild is cheaper
+_NO_PERSON_REBUILD = {"presence", "emergency"}  # reloaded on every refresh anyway
 
 
 @dataclass(frozen=True)
@@ -73,100 +73,234 @@ class Snapshot:
     lost_cards: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
 
-def _persons(session: Session, today: date, ids: set[int] | None, intern: Interner) -> tuple[
-        dict[int, PersonFacts], dict[int, tuple[str, ...]]]:
+def _persons(
+    session: Session, today: date, ids: set[int] | None, intern: Interner
+) -> tuple[dict[int, PersonFacts], dict[int, tuple[str, ...]]]:
     """PersonFacts by id for everyone (ids None) or for ``ids``; and lost cards by person."""
-    cutoff = datetime.combine(today - timedelta(days=1), time(0), UTC)   # site tz margin
+    cutoff = datetime.combine(today - timedelta(days=1), time(0), UTC)  # site tz margin
     facts: dict[int, PersonFacts] = {}
 
     # small side facts (a few per person on site at most): dictionaries
     bans: dict[int, list[BanFact]] = {}
-    for pid, until, reason in rows(session, where(select(Ban.person_id, Ban.until, Ban.reason)
-                                                    .where(Ban.until >= today), only(ids, Ban.person_id))):
+    for pid, until, reason in rows(
+        session, where(select(Ban.person_id, Ban.until, Ban.reason).where(Ban.until >= today), only(ids, Ban.person_id))
+    ):
         bans.setdefault(pid, []).append(intern.fact(BanFact, (intern.day(until), reason)))
-    helmets = {pid for (pid,) in rows(session, where(select(Helmet.visitor_id).where(Helmet.returned_at.is_(None)),
-                                                      only(ids, Helmet.visitor_id)))}
-    held = {pid for (pid,) in rows(session, where(   # R21: people of open A/B incidents
-        select(IncidentPerson.person_id).join(Incident, Incident.id == IncidentPerson.incident_id)
-        .where(Incident.state == "open", Incident.category.in_(("A", "B")), IncidentPerson.person_id.is_not(None)),
-        only(ids, IncidentPerson.person_id)))}
+    helmets = {
+        pid
+        for (pid,) in rows(
+            session, where(select(Helmet.visitor_id).where(Helmet.returned_at.is_(None)), only(ids, Helmet.visitor_id))
+        )
+    }
+    held = {
+        pid
+        for (pid,) in rows(
+            session,
+            where(  # R21: people of open A/B incidents
+                select(IncidentPerson.person_id)
+                .join(Incident, Incident.id == IncidentPerson.incident_id)
+                .where(
+                    Incident.state == "open", Incident.category.in_(("A", "B")), IncidentPerson.person_id.is_not(None)
+                ),
+                only(ids, IncidentPerson.person_id),
+            ),
+        )
+    }
     lost: dict[int, list[str]] = {}
-    for pid, card in rows(session, where(select(Badge.visitor_id, Badge.card).where(Badge.state == "lost")
-                                           .order_by(Badge.id), only(ids, Badge.visitor_id))):
+    for pid, card in rows(
+        session,
+        where(
+            select(Badge.visitor_id, Badge.card).where(Badge.state == "lost").order_by(Badge.id),
+            only(ids, Badge.visitor_id),
+        ),
+    ):
         lost.setdefault(pid, []).append(card)
 
     # employees: one row each, their zones aggregated into comma-joined text
-    esc = zone_agg(session, EmployeeEscortZone.employee_id, EmployeeEscortZone.zone,
-                    only(ids, EmployeeEscortZone.employee_id))
-    acc = zone_agg(session, EmployeeAccessZone.employee_id, EmployeeAccessZone.zone,
-                    only(ids, EmployeeAccessZone.employee_id))
-    stmt = (select(Employee.id, Employee.name, Employee.card, Employee.department, Employee.on_duty,
-                   Employee.dispatch_room, esc.c.zones, acc.c.zones)
-            .outerjoin(esc, esc.c.owner == Employee.id).outerjoin(acc, acc.c.owner == Employee.id)
-            .where(Employee.active.is_(True)))
-    for pid, name, card, dept, on_duty, dispatch, escort_z, access_z in rows(session, where(stmt, only(ids, Employee.id))):
+    esc = zone_agg(
+        session, EmployeeEscortZone.employee_id, EmployeeEscortZone.zone, only(ids, EmployeeEscortZone.employee_id)
+    )
+    acc = zone_agg(
+        session, EmployeeAccessZone.employee_id, EmployeeAccessZone.zone, only(ids, EmployeeAccessZone.employee_id)
+    )
+    stmt = (
+        select(
+            Employee.id,
+            Employee.name,
+            Employee.card,
+            Employee.department,
+            Employee.on_duty,
+            Employee.dispatch_room,
+            esc.c.zones,
+            acc.c.zones,
+        )
+        .outerjoin(esc, esc.c.owner == Employee.id)
+        .outerjoin(acc, acc.c.owner == Employee.id)
+        .where(Employee.active.is_(True))
+    )
+    for pid, name, card, dept, on_duty, dispatch, escort_z, access_z in rows(
+        session, where(stmt, only(ids, Employee.id))
+    ):
         facts[pid] = PersonFacts(
-            person_id=pid, kind="employee", name=name, card=card, badge="active" if card else "none",
-            department=intern(dept), access_zones=intern.zones(access_z), escort_zones=intern.zones(escort_z),
-            on_duty=bool(on_duty), dispatch_room=bool(dispatch), bans=tuple(bans.get(pid, ())),
-            incident_hold=pid in held)
+            person_id=pid,
+            kind="employee",
+            name=name,
+            card=card,
+            badge="active" if card else "none",
+            department=intern(dept),
+            access_zones=intern.zones(access_z),
+            escort_zones=intern.zones(escort_z),
+            on_duty=bool(on_duty),
+            dispatch_room=bool(dispatch),
+            bans=tuple(bans.get(pid, ())),
+            incident_hold=pid in held,
+        )
 
     # visitors: forms and education merge-joined by visitor id with one row per visitor
-    form_zones = zone_agg(session, ContactFormZone.form_id, ContactFormZone.zone, None if ids is None else
-                           ContactFormZone.form_id.in_(select(ContactForm.id).where(ContactForm.visitor_id.in_(ids))))
-    escort_names: dict[int, str] = {pid: name for pid, name in session.execute(
-        select(Person.id, Person.name).where(Person.kind == "employee"))}
-    form_escorts = zone_agg(session, ContactFormEscort.form_id, cast(ContactFormEscort.employee_id, String),
-                            None if ids is None else ContactFormEscort.form_id.in_(
-                                select(ContactForm.id).where(ContactForm.visitor_id.in_(ids))))
-    forms = Merge(rows(session, where(
-        select(ContactForm.visitor_id, ContactForm.id, form_zones.c.zones, ContactForm.valid_from,
-               ContactForm.valid_until, form_escorts.c.zones, ContactForm.outside_hours)
-        .join(form_zones, form_zones.c.owner == ContactForm.id)
-        .outerjoin(form_escorts, form_escorts.c.owner == ContactForm.id)
-        .where(ContactForm.state == "approved", ContactForm.valid_until >= cutoff)
-        .order_by(ContactForm.visitor_id, ContactForm.id), only(ids, ContactForm.visitor_id))))
-    education = Merge(rows(session, where(
-        select(Education.visitor_id, Education.department, Education.delivered_on, Education.notification_signed,
-               Education.method, Education.zones, Education.delivered_at)
-        .where(Education.valid_until >= today).order_by(Education.visitor_id, Education.id),
-        only(ids, Education.visitor_id))))
+    form_zones = zone_agg(
+        session,
+        ContactFormZone.form_id,
+        ContactFormZone.zone,
+        None
+        if ids is None
+        else ContactFormZone.form_id.in_(select(ContactForm.id).where(ContactForm.visitor_id.in_(ids))),
+    )
+    escort_names: dict[int, str] = {
+        pid: name for pid, name in session.execute(select(Person.id, Person.name).where(Person.kind == "employee"))
+    }
+    form_escorts = zone_agg(
+        session,
+        ContactFormEscort.form_id,
+        cast(ContactFormEscort.employee_id, String),
+        None
+        if ids is None
+        else ContactFormEscort.form_id.in_(select(ContactForm.id).where(ContactForm.visitor_id.in_(ids))),
+    )
+    forms = Merge(
+        rows(
+            session,
+            where(
+                select(
+                    ContactForm.visitor_id,
+                    ContactForm.id,
+                    form_zones.c.zones,
+                    ContactForm.valid_from,
+                    ContactForm.valid_until,
+                    form_escorts.c.zones,
+                    ContactForm.outside_hours,
+                )
+                .join(form_zones, form_zones.c.owner == ContactForm.id)
+                .outerjoin(form_escorts, form_escorts.c.owner == ContactForm.id)
+                .where(ContactForm.state == "approved", ContactForm.valid_until >= cutoff)
+                .order_by(ContactForm.visitor_id, ContactForm.id),
+                only(ids, ContactForm.visitor_id),
+            ),
+        )
+    )
+    education = Merge(
+        rows(
+            session,
+            where(
+                select(
+                    Education.visitor_id,
+                    Education.department,
+                    Education.delivered_on,
+                    Education.notification_signed,
+                    Education.method,
+                    Education.zones,
+                    Education.delivered_at,
+                )
+                .where(Education.valid_until >= today)
+                .order_by(Education.visitor_id, Education.id),
+                only(ids, Education.visitor_id),
+            ),
+        )
+    )
 
     def escorts_of(joined: str | None) -> tuple[EscortOfRecord, ...]:
-        return intern(tuple(intern.fact(EscortOfRecord, (int(e), escort_names.get(int(e), f"#{e}")))
-                            for e in sorted(intern.zones(joined), key=int)))
+        return intern(
+            tuple(
+                intern.fact(EscortOfRecord, (int(e), escort_names.get(int(e), f"#{e}")))
+                for e in sorted(intern.zones(joined), key=int)
+            )
+        )
 
-    active = aliased(Badge, name="active_badge")   # the one active badge (R3)
-    stmt = (select(Visitor.id, Visitor.name, Visitor.birth_date, active.card, Visit.id, Visit.state,
-                   Visit.booked_ahead, Visit.walk_in_approved_by, Visit.host_id)
-            .outerjoin(active, and_(active.visitor_id == Visitor.id, active.state == "active"))
-            .outerjoin(Visit, and_(Visit.visitor_id == Visitor.id, Visit.state != "closed"))
-            .where(or_(active.id.is_not(None), Visit.id.is_not(None),
-                       Visitor.id.in_(select(Badge.visitor_id).where(Badge.state == "lost"))))
-            .order_by(Visitor.id, Visit.id))
+    active = aliased(Badge, name="active_badge")  # the one active badge (R3)
+    stmt = (
+        select(
+            Visitor.id,
+            Visitor.name,
+            Visitor.birth_date,
+            active.card,
+            Visit.id,
+            Visit.state,
+            Visit.booked_ahead,
+            Visit.walk_in_approved_by,
+            Visit.host_id,
+        )
+        .outerjoin(active, and_(active.visitor_id == Visitor.id, active.state == "active"))
+        .outerjoin(Visit, and_(Visit.visitor_id == Visitor.id, Visit.state != "closed"))
+        .where(
+            or_(
+                active.id.is_not(None),
+                Visit.id.is_not(None),
+                Visitor.id.in_(select(Badge.visitor_id).where(Badge.state == "lost")),
+            )
+        )
+        .order_by(Visitor.id, Visit.id)
+    )
     last_pid, form_facts, edu_facts = -1, (), ()
     try:
-        for pid, name, birth, card, visit_id, state, ahead, walk_in_by, host in rows(
-                session, where(stmt, only(ids, Visitor.id))):
-            if pid != last_pid:   # a second open visit (should not happen) reuses the same facts
+        for pid, name, birth, card, visit_id, state, ahead, walk_in_by, _host in rows(
+            session, where(stmt, only(ids, Visitor.id))
+        ):
+            if pid != last_pid:  # a second open visit (should not happen) reuses the same facts
                 last_pid = pid
-                form_facts = intern(tuple(intern.fact(FormFact, (intern.zones(r[2]), intern.moment(r[3]),
-                                                                 intern.moment(r[4]), escorts_of(r[5]), bool(r[6])))
-                                          for r in forms.take(pid)))
-                edu_facts = intern(tuple(intern.fact(EducationFact, (r[1], intern.day(r[2]), bool(r[3]), r[4],
-                                                                     intern.json_zones(r[5]), intern.moment(r[6])))
-                                         for r in education.take(pid)))
+                form_facts = intern(
+                    tuple(
+                        intern.fact(
+                            FormFact,
+                            (
+                                intern.zones(r[2]),
+                                intern.moment(r[3]),
+                                intern.moment(r[4]),
+                                escorts_of(r[5]),
+                                bool(r[6]),
+                            ),
+                        )
+                        for r in forms.take(pid)
+                    )
+                )
+                edu_facts = intern(
+                    tuple(
+                        intern.fact(
+                            EducationFact,
+                            (r[1], intern.day(r[2]), bool(r[3]), r[4], intern.json_zones(r[5]), intern.moment(r[6])),
+                        )
+                        for r in education.take(pid)
+                    )
+                )
             badge = "active"
             if card is None and pid in lost:
                 card, badge = lost[pid][-1], "lost"
             elif card is None:
                 badge = "none"
             facts[pid] = PersonFacts(
-                person_id=pid, kind="visitor", name=name, card=card, badge=badge,  # type: ignore[arg-type]
+                person_id=pid,
+                kind="visitor",
+                name=name,
+                card=card,
+                badge=badge,  # type: ignore[arg-type]
                 birth_date=intern.day(birth),
-                visit=None if visit_id is None else intern.fact(VisitFact, (state, bool(ahead), walk_in_by is not None)),
-                forms=form_facts, education=edu_facts,
-                helmet=pid in helmets, bans=tuple(bans.get(pid, ())), incident_hold=pid in held)
+                visit=None
+                if visit_id is None
+                else intern.fact(VisitFact, (state, bool(ahead), walk_in_by is not None)),
+                forms=form_facts,
+                education=edu_facts,
+                helmet=pid in helmets,
+                bans=tuple(bans.get(pid, ())),
+                incident_hold=pid in held,
+            )
     finally:
         forms.close()
         education.close()
@@ -174,13 +308,17 @@ def _persons(session: Session, today: date, ids: set[int] | None, intern: Intern
 
 
 def _presence(session: Session) -> dict[int, PresenceFact]:
-    rows = session.execute(select(Presence.person_id, Presence.zone, Presence.entered_at, Presence.escort_id,
-                                  Person.kind).join(Person, Person.id == Presence.person_id))
+    rows = session.execute(
+        select(Presence.person_id, Presence.zone, Presence.entered_at, Presence.escort_id, Person.kind).join(
+            Person, Person.id == Presence.person_id
+        )
+    )
     return {r[0]: PresenceFact(person_id=r[0], zone=r[1], entered_at=r[2], escort_id=r[3], kind=r[4]) for r in rows}
 
 
-def _index_cards(by_card: dict[str, PersonFacts], facts: dict[int, PersonFacts],
-                 lost_cards: dict[int, tuple[str, ...]]) -> None:
+def _index_cards(
+    by_card: dict[str, PersonFacts], facts: dict[int, PersonFacts], lost_cards: dict[int, tuple[str, ...]]
+) -> None:
     """Active cards win over lost ones: a found card may be issued again (R3)."""
     for f in facts.values():
         if f.card is not None and f.badge == "active":
@@ -207,16 +345,23 @@ def facts_for_persons(session: Session, today: date, person_ids: set[int]) -> di
 def build_snapshot(session: Session, today: date) -> Snapshot:
     """Everything a controller needs, read in a few bulk queries. ``today`` is the site-local
     date (bans, education and forms that ended before it are left out)."""
-    change_no = current_change_no(session)   # read first: the data is at least this new
+    change_no = current_change_no(session)  # read first: the data is at least this new
     with no_gc():
         facts, lost_cards = _persons(session, today, None, Interner())
     by_card: dict[str, PersonFacts] = {}
     _index_cards(by_card, facts, lost_cards)
     return_freed_memory()
     state = read_site_state(session)
-    return Snapshot(change_no=change_no, built_at=datetime.now(UTC), by_card=by_card, by_id=facts,
-                    presence=_presence(session), emergency=state.emergency_active,
-                    emergency_since=state.emergency_since, lost_cards=lost_cards)
+    return Snapshot(
+        change_no=change_no,
+        built_at=datetime.now(UTC),
+        by_card=by_card,
+        by_id=facts,
+        presence=_presence(session),
+        emergency=state.emergency_active,
+        emergency_since=state.emergency_since,
+        lost_cards=lost_cards,
+    )
 
 
 def refresh_snapshot(session: Session, snap: Snapshot, today: date) -> Snapshot:
@@ -234,7 +379,7 @@ def refresh_snapshot(session: Session, snap: Snapshot, today: date) -> Snapshot:
         return build_snapshot(session, today)
     by_card, by_id, lost_cards = snap.by_card, snap.by_id, snap.lost_cards
     if ids:
-        facts, new_lost = _persons(session, today, ids, Interner())   # a few persons: no GC tricks
+        facts, new_lost = _persons(session, today, ids, Interner())  # a few persons: no GC tricks
         # Copy, then overwrite in place: deleting only what is really gone keeps the dicts
         # free of holes, so the next copy stays a fast clone (2,000,000 entries: ~50 ms).
         by_card, by_id, lost_cards = dict(by_card), dict(by_id), dict(lost_cards)
@@ -252,6 +397,13 @@ def refresh_snapshot(session: Session, snap: Snapshot, today: date) -> Snapshot:
         lost_cards.update(new_lost)
         _index_cards(by_card, facts, new_lost)
     state = read_site_state(session)
-    return Snapshot(change_no=change_no, built_at=datetime.now(UTC), by_card=by_card, by_id=by_id,
-                    presence=_presence(session), emergency=state.emergency_active,
-                    emergency_since=state.emergency_since, lost_cards=lost_cards)
+    return Snapshot(
+        change_no=change_no,
+        built_at=datetime.now(UTC),
+        by_card=by_card,
+        by_id=by_id,
+        presence=_presence(session),
+        emergency=state.emergency_active,
+        emergency_since=state.emergency_since,
+        lost_cards=lost_cards,
+    )

@@ -42,5 +42,4 @@ class WorkCalendar:
     def working_days_between(self, start: date, end: date) -> int:
         """Working days after ``start`` up to and including ``end`` (0 when ``end`` <= ``start``):
         how late an answer was, in the unit its deadline was set in (R19 answer times)."""
-        return sum(1 for n in range(1, (end - start).days + 1)
-                   if self.is_working_day(start + timedelta(days=n)))
+        return sum(1 for n in range(1, (end - start).days + 1) if self.is_working_day(start + timedelta(days=n)))

@@ -12,14 +12,21 @@ from sitegate.wiring import load_or_exit
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=["verify"])
-    parser.add_argument("--journal", action="append", default=None,
-                        help="journal file(s) to check (default: every var/journal-*.db of this config)")
+    parser.add_argument(
+        "--journal",
+        action="append",
+        default=None,
+        help="journal file(s) to check (default: every var/journal-*.db of this config)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     config = load_or_exit(args.config)
-    paths = [Path(p) for p in args.journal] if args.journal else \
-        sorted(default_journal_path(config, "x").parent.glob("journal-*.db"))
+    paths = (
+        [Path(p) for p in args.journal]
+        if args.journal
+        else sorted(default_journal_path(config, "x").parent.glob("journal-*.db"))
+    )
     if not paths:
         print("no journal found")
         return 1

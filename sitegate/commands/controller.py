@@ -36,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
     except Exception as err:  # noqa: BLE001
         log.warning("central database not reachable at start (%s); starting offline", err)
         from zones.db import make_engine
+
         engine = make_engine(config.site.database)
     with controllers(config, engine, gate_ids=gate_ids, controller_id=controller_id, journal_path=args.journal):
         print(f"controller {controller_id}: gates {', '.join(gate_ids)} running", flush=True)

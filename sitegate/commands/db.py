@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = load_or_exit(args.config)
-    engine = open_database(config)   # both actions migrate first (contract.md)
+    engine = open_database(config)  # both actions migrate first (contract.md)
     try:
         if args.db_command == "upgrade":
             print(f"database at revision {current_revision(engine)}")

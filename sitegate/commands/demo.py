@@ -44,10 +44,18 @@ def run(args: argparse.Namespace) -> int:
             zones = config.zone_map()
             known = set(zones)
             for name, role, department, escort_zones, card, dispatch in STAFF:
-                create_user(session, name, role, department=department,
-                            escort_zones=[z for z in escort_zones if z in known], card=card,
-                            password=DEMO_PASSWORD, dispatch_room=dispatch, phone="13800138000",
-                            zones=zones)
+                create_user(
+                    session,
+                    name,
+                    role,
+                    department=department,
+                    escort_zones=[z for z in escort_zones if z in known],
+                    card=card,
+                    password=DEMO_PASSWORD,
+                    dispatch_room=dispatch,
+                    phone="13800138000",
+                    zones=zones,
+                )
             session.commit()
     finally:
         engine.dispose()

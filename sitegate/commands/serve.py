@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _stop)
-    housekeeping = Housekeeping(config, engine)   # R4 overdue visits, R7 purge
+    housekeeping = Housekeeping(config, engine)  # R4 overdue visits, R7 purge
     housekeeping.start()
     url = f"http://{args.host}:{server.server_port}/"
     if args.no_gates:

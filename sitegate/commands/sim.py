@@ -82,8 +82,10 @@ def _checked(reply: dict[str, Any]) -> dict[str, Any]:
 def _print_status(reply: dict[str, Any]) -> None:
     for gate, s in reply["gates"].items():
         if "release_coil" in s:
-            print(f"{gate:20} coil {s['release_coil']}={int(s['coil'])}  input {s['passage_input']}={int(s['input'])}"
-                  f"  releases {s['releases']}  passes {s['passes']}  reader {s.get('reader')}")
+            print(
+                f"{gate:20} coil {s['release_coil']}={int(s['coil'])}  input {s['passage_input']}={int(s['input'])}"
+                f"  releases {s['releases']}  passes {s['passes']}  reader {s.get('reader')}"
+            )
         else:
             print(f"{gate:20} reader {s.get('reader')}")
     alarm = reply.get("alarm")
@@ -166,7 +168,8 @@ class _EventView:
             self._engine = make_engine(database)
             with self._engine.connect() as conn:
                 self._last_id = conn.execute(
-                    select(func.coalesce(func.max(Event.id), 0)).where(Event.gate == gate)).scalar_one()
+                    select(func.coalesce(func.max(Event.id), 0)).where(Event.gate == gate)
+                ).scalar_one()
         except Exception as err:  # the view is optional: the sim still works without it
             self.error = f"cannot read events: {err}"
 
@@ -185,7 +188,9 @@ class _EventView:
             with self._engine.connect() as conn:
                 rows = conn.execute(
                     select(Event.id, Event.kind, Event.card, Event.allowed, Event.reasons, Event.passed)
-                    .where(Event.gate == self.gate, Event.id > self._last_id).order_by(Event.id)).all()
+                    .where(Event.gate == self.gate, Event.id > self._last_id)
+                    .order_by(Event.id)
+                ).all()
         except Exception as err:
             self.error = f"cannot read events: {err}"
             return []

@@ -49,9 +49,18 @@ def run(args: argparse.Namespace) -> int:
     try:
         with session_factory(engine)() as session:
             _emp, token = create_user(
-                session, args.name, args.role, department=args.department, escort_zones=args.escort_zones,
-                card=args.card, password=password, access_zones=args.access_zones, phone=args.phone,
-                dispatch_room=args.dispatch_room, zones=config.zone_map())
+                session,
+                args.name,
+                args.role,
+                department=args.department,
+                escort_zones=args.escort_zones,
+                card=args.card,
+                password=password,
+                access_zones=args.access_zones,
+                phone=args.phone,
+                dispatch_room=args.dispatch_room,
+                zones=config.zone_map(),
+            )
     except ValidationFailed as err:
         for field, message in err.fields:
             print(f"{field.replace('_', '-')}: {message}", file=sys.stderr)

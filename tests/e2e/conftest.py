@@ -29,8 +29,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 START_TIMEOUT_S = 90.0
 
 
@@ -51,8 +57,16 @@ class User:
 STAFF: dict[str, User] = {
     "officer": User("Wang Fang", "officer-pass-1", "safety_officer", "steelmaking", "0E00000001"),
     "desk": User("Liu Yang", "desk-pass-1", "reception", "admin-office"),
-    "escort": User("Zhao Lei", "escort-pass-1", "escort", "steelmaking", "0E00000002",
-                   ("smelting", "assembly"), "13912345678", True),
+    "escort": User(
+        "Zhao Lei",
+        "escort-pass-1",
+        "escort",
+        "steelmaking",
+        "0E00000002",
+        ("smelting", "assembly"),
+        "13912345678",
+        True,
+    ),
 }
 
 
@@ -67,8 +81,10 @@ class Site:
 
 def write_config(tmp: Path) -> Path:
     text = (ROOT / "config.toml").read_text(encoding="utf-8")
-    text = text.replace('database = "sqlite:///var/sitegate.db"',
-                        f'database = "sqlite:///{tmp / "sitegate.db"}"\nsecret_key_file = "{tmp / "secret_key"}"')
+    text = text.replace(
+        'database = "sqlite:///var/sitegate.db"',
+        f'database = "sqlite:///{tmp / "sitegate.db"}"\nsecret_key_file = "{tmp / "secret_key"}"',
+    )
     assert str(tmp) in text, "config.toml's [site] database line changed; update tests/e2e/conftest.py"
     path = tmp / "config.toml"
     path.write_text(text, encoding="utf-8")
@@ -86,8 +102,17 @@ def seed_staff(database: str) -> dict[str, int]:
         ids = {}
         with session_factory(engine)() as s:
             for key, u in STAFF.items():
-                emp, _token = create_user(s, u.name, u.role, u.department, list(u.escort_zones), u.card,
-                                          u.password, phone=u.phone, dispatch_room=u.dispatch_room)
+                emp, _token = create_user(
+                    s,
+                    u.name,
+                    u.role,
+                    u.department,
+                    list(u.escort_zones),
+                    u.card,
+                    u.password,
+                    phone=u.phone,
+                    dispatch_room=u.dispatch_room,
+                )
                 ids[key] = emp.id
         return ids
     finally:
@@ -110,7 +135,12 @@ def site(tmp_path: Path) -> Iterator[Site]:
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
         [sys.executable, "-m", "sitegate.cli", "serve", "--config", str(config), "--host", "127.0.0.1", "--port", "0"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     lines: queue.Queue[str] = queue.Queue()
     log = tmp_path / "serve.log"
     pump = threading.Thread(target=_pump, args=(proc.stdout, lines, log), daemon=True)
@@ -176,8 +206,9 @@ def desk(browser: Any) -> Iterator[Any]:
 
 @pytest.fixture
 def phone(browser: Any) -> Iterator[Any]:
-    ctx = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-                              has_touch=True, locale="zh-CN")
+    ctx = browser.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN"
+    )
     ctx.set_default_timeout(15_000)
     try:
         yield ctx

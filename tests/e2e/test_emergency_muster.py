@@ -28,14 +28,34 @@ def put_inside(site: Site) -> int:
     engine = make_engine(site.database)
     try:
         with session_factory(engine)() as s:
-            v = register_visitor(s, name="Sun Mei", id_type="passport", id_number="E12345678",
-                                 organisation="Nordic Kilns", phone=VISITOR_PHONE)
+            v = register_visitor(
+                s,
+                name="Sun Mei",
+                id_type="passport",
+                id_number="E12345678",
+                organisation="Nordic Kilns",
+                phone=VISITOR_PHONE,
+            )
             now = datetime.now(UTC)
             escort = site.ids["escort"]
-            ship_events(s, [
-                {"key": f"test-pass-{pid}", "at": now, "kind": "passage", "gate": "smelting-east", "zone": "smelting",
-                 "person_id": pid, "escort_id": esc, "allowed": True, "passed": True, "direction": "in"}
-                for pid, esc in ((v.id, escort), (escort, None))])
+            ship_events(
+                s,
+                [
+                    {
+                        "key": f"test-pass-{pid}",
+                        "at": now,
+                        "kind": "passage",
+                        "gate": "smelting-east",
+                        "zone": "smelting",
+                        "person_id": pid,
+                        "escort_id": esc,
+                        "allowed": True,
+                        "passed": True,
+                        "direction": "in",
+                    }
+                    for pid, esc in ((v.id, escort), (escort, None))
+                ],
+            )
             return v.id
     finally:
         engine.dispose()
@@ -48,7 +68,7 @@ def test_emergency_button_confirms_and_shows_the_muster_list(site: Site, desk: A
     expect(officer.locator("[data-test=total-on-site]")).to_have_text("2")
 
     officer.click("[data-test=emergency-button]")
-    expect(officer.locator("[data-test=confirm-emergency]")).to_be_visible()   # nothing happened yet
+    expect(officer.locator("[data-test=confirm-emergency]")).to_be_visible()  # nothing happened yet
     expect(officer.locator(".emergency-banner")).to_have_count(0)
     shot(officer, "panel-emergency-confirm")
     officer.fill("input[name=reason]", "Fire drill")
@@ -58,16 +78,16 @@ def test_emergency_button_confirms_and_shows_the_muster_list(site: Site, desk: A
     expect(officer.locator(".emergency-banner")).to_be_visible()
     expect(officer.locator("[data-test=missing-count]")).to_have_text("2")
     expect(officer.locator("#muster")).to_contain_text("Sun Mei")
-    expect(officer.locator("#muster")).to_contain_text(VISITOR_PHONE)   # R20: in clear for the officer
+    expect(officer.locator("#muster")).to_contain_text(VISITOR_PHONE)  # R20: in clear for the officer
     shot(officer, "panel-muster")
 
     escort = phone.new_page()
     sign_in(escort, site, "escort")
     escort.click(".bottomnav a[href$='/m/muster']")
     expect(escort.locator("[data-test=missing-count]")).to_contain_text("2")
-    expect(escort.locator(f"#person-{visitor_id}")).to_contain_text("137****1111")   # R20: masked
+    expect(escort.locator(f"#person-{visitor_id}")).to_contain_text("137****1111")  # R20: masked
     shot(escort, "handheld-muster")
-    escort.click(f"[data-test=mark-{visitor_id}]")   # one tap
+    escort.click(f"[data-test=mark-{visitor_id}]")  # one tap
     expect(escort.locator("[data-test=missing-count]")).to_contain_text("1")
     expect(escort.locator(f"#person-{visitor_id}")).to_have_class("person accounted")
     shot(escort, "handheld-muster-marked")

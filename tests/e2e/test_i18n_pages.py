@@ -10,33 +10,37 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_pages_client import app, as_user, make_app, staff, visitor_with_visit  # noqa: F401 (fixtures)
+from tests.e2e import test_pages_client as pages
+from tests.e2e.test_pages_client import as_user, make_app, visitor_with_visit
+
+# the page-client fixtures, shared with this module
+app, staff = pages.app, pages.staff
 
 
 @pytest.mark.parametrize("spelling", ["zh-CN", "zh_CN", "zh-Hans"])
-def test_site_language_accepts_the_usual_spellings_of_chinese(engine: Any, tmp_path: Path,
-                                                               staff: dict[str, int], spelling: str) -> None:
+def test_site_language_accepts_the_usual_spellings_of_chinese(
+    engine: Any, tmp_path: Path, staff: dict[str, int], spelling: str
+) -> None:
     page = make_app(engine, tmp_path, language=spelling).test_client().get("/login").text
     assert '<html lang="zh-CN">' in page and "登录" in page
 
 
-def test_the_browser_language_comes_before_the_site_default(engine: Any, tmp_path: Path,
-                                                             staff: dict[str, int]) -> None:
+def test_the_browser_language_comes_before_the_site_default(engine: Any, tmp_path: Path, staff: dict[str, int]) -> None:
     en_site = make_app(engine, tmp_path).test_client()
     assert "登录" in en_site.get("/login", headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}).text
     assert "登录" not in en_site.get("/login", headers={"Accept-Language": "fr-FR, en-GB;q=0.5"}).text
     zh_site = make_app(engine, tmp_path, language="zh").test_client()
     assert "登录" not in zh_site.get("/login", headers={"Accept-Language": "en-US"}).text
-    assert "登录" in zh_site.get("/login", headers={"Accept-Language": "fr"}).text   # none we have: the site's
+    assert "登录" in zh_site.get("/login", headers={"Accept-Language": "fr"}).text  # none we have: the site's
 
 
 def test_the_users_language_comes_before_the_browser_and_the_switch_before_both(app: Any) -> None:
-    guard, token = as_user(app, "guard")                   # employee.language = "zh"
+    guard, token = as_user(app, "guard")  # employee.language = "zh"
     assert "清点名单" in guard.get("/m/muster", headers={"Accept-Language": "en"}).text
     guard.post("/panel/language", data={"csrf_token": token, "lang": "en", "next": "/m/"})
     assert "清点名单" not in guard.get("/m/muster", headers={"Accept-Language": "zh-CN"}).text
     guard.post("/panel/language", data={"csrf_token": token, "lang": "zh_CN", "next": "/m/"})
-    assert "清点名单" in guard.get("/m/muster").text       # the switch accepts the spellings too
+    assert "清点名单" in guard.get("/m/muster").text  # the switch accepts the spellings too
 
 
 def test_a_service_error_is_shown_in_chinese_from_its_code(app: Any, session: Any, staff: dict[str, int]) -> None:
@@ -46,11 +50,11 @@ def test_a_service_error_is_shown_in_chinese_from_its_code(app: Any, session: An
     issue_badge(session, visit_id, "VB000123")
     desk, token = as_user(app, "desk")
     desk.post("/panel/language", data={"csrf_token": token, "lang": "zh", "next": "/panel/"})
-    page = desk.post(f"/panel/visits/{visit_id}/check-out", data={"csrf_token": token},
-                     follow_redirects=True).text
+    page = desk.post(f"/panel/visits/{visit_id}/check-out", data={"csrf_token": token}, follow_redirects=True).text
     assert "暂不能登记离开；尚未归还：访客证 VB000123" in page
-    page = desk.post(f"/panel/visits/{visit_id}/badge", data={"csrf_token": token, "card": "VB000123"},
-                     follow_redirects=True).text
+    page = desk.post(
+        f"/panel/visits/{visit_id}/badge", data={"csrf_token": token, "card": "VB000123"}, follow_redirects=True
+    ).text
     assert "卡 VB000123 已发放" in page
 
 
@@ -58,9 +62,16 @@ def test_text_outside_the_catalogue_is_escaped_not_trusted(app: Any, session: An
     from zones.services import record_education
 
     vid, _ = visitor_with_visit(session, staff["escort"])
-    edu = record_education(session, visitor_id=vid, department="steelmaking", method="verbal",
-                           topics=["hazards", "<script>alert(1)</script>"], delivered_at=datetime.now(UTC),
-                           educator_id=staff["officer"], notification_signed=False)
+    edu = record_education(
+        session,
+        visitor_id=vid,
+        department="steelmaking",
+        method="verbal",
+        topics=["hazards", "<script>alert(1)</script>"],
+        delivered_at=datetime.now(UTC),
+        educator_id=staff["officer"],
+        notification_signed=False,
+    )
     officer, _ = as_user(app, "officer")
     page = officer.get(f"/panel/education/{edu.id}/card").text
     assert "<script>alert(1)</script>" not in page

@@ -18,18 +18,40 @@ from zones.config import parse_config
 
 ID_NUMBER = "440524198805150011"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-OFFICER_PAGES = ["/panel/", "/panel/visitors", "/panel/visits", "/panel/forms", "/panel/forms/new",
-                 "/panel/education/new", "/panel/expiring", "/panel/events", "/panel/breaches", "/panel/stats",
-                 "/panel/muster", "/panel/emergency"]
-DESK_PAGES = ["/panel/", "/panel/visitors", "/panel/visitors/new", "/panel/visits", "/panel/visits/new",
-              "/panel/forms", "/panel/forms/new", "/panel/expiring"]
+OFFICER_PAGES = [
+    "/panel/",
+    "/panel/visitors",
+    "/panel/visits",
+    "/panel/forms",
+    "/panel/forms/new",
+    "/panel/education/new",
+    "/panel/expiring",
+    "/panel/events",
+    "/panel/breaches",
+    "/panel/stats",
+    "/panel/muster",
+    "/panel/emergency",
+]
+DESK_PAGES = [
+    "/panel/",
+    "/panel/visitors",
+    "/panel/visitors/new",
+    "/panel/visits",
+    "/panel/visits/new",
+    "/panel/forms",
+    "/panel/forms/new",
+    "/panel/expiring",
+]
 
 
 def make_app(engine: Any, tmp_path: Path, language: str = "en") -> Any:
     from web.app import create_app
 
-    text = (ROOT / "config.toml").read_text(encoding="utf-8").replace(
-        'language = "en"', f'language = "{language}"\nsecret_key_file = "{tmp_path / "secret"}"')
+    text = (
+        (ROOT / "config.toml")
+        .read_text(encoding="utf-8")
+        .replace('language = "en"', f'language = "{language}"\nsecret_key_file = "{tmp_path / "secret"}"')
+    )
     return create_app(parse_config(text), engine=engine, testing=True)
 
 
@@ -47,8 +69,18 @@ def staff(session: Any) -> dict[str, int]:
 
     ids = {}
     for key, u in USERS.items():
-        emp, _ = create_user(session, u.name, u.role, u.department, list(u.escort_zones), u.card, u.password,
-                             phone=u.phone, dispatch_room=u.dispatch_room, language="zh" if key == "guard" else None)
+        emp, _ = create_user(
+            session,
+            u.name,
+            u.role,
+            u.department,
+            list(u.escort_zones),
+            u.card,
+            u.password,
+            phone=u.phone,
+            dispatch_room=u.dispatch_room,
+            language="zh" if key == "guard" else None,
+        )
         ids[key] = emp.id
     return ids
 
@@ -61,19 +93,26 @@ def app(engine: Any, tmp_path: Path, staff: dict[str, int]) -> Any:
 def as_user(app: Any, key: str) -> tuple[FlaskClient, str]:
     """A client signed in as USERS[key] through the login form, and its CSRF token."""
     client = app.test_client()
-    token = TOKEN.search(client.get("/login").text).group(1)   # type: ignore[union-attr]
+    token = TOKEN.search(client.get("/login").text).group(1)  # type: ignore[union-attr]
     u = USERS[key]
     resp = client.post("/login", data={"username": u.name, "password": u.password, "csrf_token": token})
     assert resp.status_code == 302, resp.text
     return client, TOKEN.search(client.get("/m/muster" if u.role in ("escort", "guard") else "/panel/").text).group(1)  # type: ignore[union-attr]
 
 
-def visitor_with_visit(session: Any, host_id: int, name: str = "Chen Jing", id_number: str = ID_NUMBER,
-                       checked_in: bool = True) -> tuple[int, int]:
+def visitor_with_visit(
+    session: Any, host_id: int, name: str = "Chen Jing", id_number: str = ID_NUMBER, checked_in: bool = True
+) -> tuple[int, int]:
     from zones.services import book_visit, check_in, register_visitor
 
-    v = register_visitor(session, name=name, id_type="resident_id" if id_number == ID_NUMBER else "passport",
-                         id_number=id_number, organisation="Huanan Instruments", phone="13800138000")
+    v = register_visitor(
+        session,
+        name=name,
+        id_type="resident_id" if id_number == ID_NUMBER else "passport",
+        id_number=id_number,
+        organisation="Huanan Instruments",
+        phone="13800138000",
+    )
     visit = book_visit(session, visitor_id=v.id, host_id=host_id, purpose="calibration")
     if checked_in:
         check_in(session, visit.id, id_number)
@@ -88,7 +127,7 @@ def test_every_page_of_the_role_renders_with_a_csrf_token_in_every_form(app: Any
         assert resp.status_code == 200, (path, resp.text[:500])
         assert "<h1>" in resp.text
         forms = re.findall(r"<form[^>]*method=\"post\"[^>]*>.*?</form>", resp.text, flags=re.S)
-        assert forms, path   # at least the header's language switch and sign-out
+        assert forms, path  # at least the header's language switch and sign-out
         for form in forms:
             assert 'name="csrf_token"' in form, (path, form[:200])
 
@@ -97,11 +136,12 @@ def test_a_post_without_the_csrf_token_is_refused(app: Any) -> None:
     client, _ = as_user(app, "officer")
     resp = client.post("/panel/emergency", data={"active": "1", "reason": "fire"})
     assert resp.status_code == 400
-    assert "security token" in resp.text   # our error page, not a bare werkzeug one
+    assert "security token" in resp.text  # our error page, not a bare werkzeug one
 
 
-def test_identity_and_phone_masked_except_for_the_safety_officer_r20(app: Any, session: Any,
-                                                                      staff: dict[str, int]) -> None:
+def test_identity_and_phone_masked_except_for_the_safety_officer_r20(
+    app: Any, session: Any, staff: dict[str, int]
+) -> None:
     vid, _ = visitor_with_visit(session, staff["escort"])
     desk, _ = as_user(app, "desk")
     page = desk.get(f"/panel/visitors/{vid}").text
@@ -131,7 +171,7 @@ def test_roles_without_the_permission_get_the_403_page(app: Any) -> None:
         resp = guard.get(path)
         assert resp.status_code == 403, path
     escort, _ = as_user(app, "escort")
-    assert escort.get("/panel/").status_code == 302   # escorts land on the handheld pages
+    assert escort.get("/panel/").status_code == 302  # escorts land on the handheld pages
     assert escort.get("/m/lookup").status_code == 200
     signed_out = app.test_client()
     assert signed_out.get("/panel/visits").headers["Location"].startswith("/login")
@@ -158,7 +198,7 @@ def test_emergency_needs_a_confirmed_post_with_a_reason_r16(app: Any, session: A
     client, token = as_user(app, "officer")
     assert "Confirm emergency" in client.get("/panel/emergency").text
     session.expire_all()
-    assert not read_emergency(session).emergency_active   # the page alone changes nothing
+    assert not read_emergency(session).emergency_active  # the page alone changes nothing
     resp = client.post("/panel/emergency", data={"csrf_token": token, "active": "1", "reason": ""})
     assert resp.status_code == 200 and "field-error" in resp.text
     session.expire_all()
@@ -173,37 +213,51 @@ def test_monthly_chart_has_a_bar_per_denied_rule_r19(app: Any, session: Any) -> 
     from zones.central import ship_events
 
     now = datetime.now(UTC)
-    ship_events(session, [
-        {"key": f"k{i}", "at": now, "kind": "decision", "gate": "smelting-east", "zone": "smelting",
-         "card": "X", "allowed": False, "reasons": reasons}
-        for i, reasons in enumerate([[{"rule": "R5", "message": "m"}, {"rule": "R8", "message": "m"}],
-                                     [{"rule": "R5", "message": "m"}]])])
+    ship_events(
+        session,
+        [
+            {
+                "key": f"k{i}",
+                "at": now,
+                "kind": "decision",
+                "gate": "smelting-east",
+                "zone": "smelting",
+                "card": "X",
+                "allowed": False,
+                "reasons": reasons,
+            }
+            for i, reasons in enumerate(
+                [[{"rule": "R5", "message": "m"}, {"rule": "R8", "message": "m"}], [{"rule": "R5", "message": "m"}]]
+            )
+        ],
+    )
     client, _ = as_user(app, "officer")
     page = client.get(f"/panel/stats?month={now.astimezone().strftime('%Y-%m')}").text
-    chart = page[page.index('data-test="chart"'):]
-    svg = chart[chart.index("<svg"):chart.index("</svg>")]
+    chart = page[page.index('data-test="chart"') :]
+    svg = chart[chart.index("<svg") : chart.index("</svg>")]
     assert svg.count('class="bar"') == 2
     assert "R5: 2" in svg and "R8: 1" in svg
     events = client.get("/panel/events?allowed=no").text
-    assert events.count('<span class="rule">R5</span>') == 2   # every reason shown
+    assert events.count('<span class="rule">R5</span>') == 2  # every reason shown
 
 
 def test_language_per_user_then_site_default(engine: Any, tmp_path: Path, app: Any) -> None:
-    guard, _ = as_user(app, "guard")                # employee.language = "zh"
+    guard, _ = as_user(app, "guard")  # employee.language = "zh"
     page = guard.get("/m/muster").text
     assert '<html lang="zh-CN">' in page and "清点名单" in page
-    officer, token = as_user(app, "officer")       # no language of their own: the site's
+    officer, token = as_user(app, "officer")  # no language of their own: the site's
     assert "<h1>Dashboard</h1>" in officer.get("/panel/").text
     officer.post("/panel/language", data={"csrf_token": token, "lang": "zh", "next": "/panel/"})
     assert "总览" in officer.get("/panel/").text
-    again, _ = as_user(app, "officer")             # a new browser: the choice was saved on the user
+    again, _ = as_user(app, "officer")  # a new browser: the choice was saved on the user
     assert "总览" in again.get("/panel/").text
     zh_site = make_app(engine, tmp_path, language="zh")
     assert "登录" in zh_site.test_client().get("/login").text
 
 
 def test_expiring_soon_lists_education_ending_within_14_days_by_escort_and_host_r8(
-        app: Any, session: Any, staff: dict[str, int]) -> None:
+    app: Any, session: Any, staff: dict[str, int]
+) -> None:
     from datetime import timedelta
 
     from zones.calendar import add_months
@@ -214,27 +268,51 @@ def test_expiring_soon_lists_education_ending_within_14_days_by_escort_and_host_
     later, _ = visitor_with_visit(session, staff["escort"], name="Ma Li", id_number="P7654321")
     for vid, days_left in ((soon, 5), (later, 40)):
         delivered = datetime.combine(add_months(now.date(), -3) + timedelta(days=days_left), now.time(), UTC)
-        record_education(session, visitor_id=vid, department="steelmaking", method="verbal", topics=[],
-                         delivered_at=delivered, educator_id=staff["officer"], notification_signed=False,
-                         timezone="UTC")
-    create_contact_form(session, visitor_id=soon, zones=["assembly"], escort_id=staff["other_escort"],
-                        purpose="audit", valid_from=now, valid_until=now + timedelta(days=30))
+        record_education(
+            session,
+            visitor_id=vid,
+            department="steelmaking",
+            method="verbal",
+            topics=[],
+            delivered_at=delivered,
+            educator_id=staff["officer"],
+            notification_signed=False,
+            timezone="UTC",
+        )
+    create_contact_form(
+        session,
+        visitor_id=soon,
+        zones=["assembly"],
+        escort_id=staff["other_escort"],
+        purpose="audit",
+        valid_from=now,
+        valid_until=now + timedelta(days=30),
+    )
     client, _ = as_user(app, "officer")
     page = client.get("/panel/expiring").text
-    assert page.count("Chen Jing") == 2 and "Ma Li" not in page   # once by escort, once by host
-    by_escort = page[page.index("By escort"):page.index("By host")]
+    assert page.count("Chen Jing") == 2 and "Ma Li" not in page  # once by escort, once by host
+    by_escort = page[page.index("By escort") : page.index("By host")]
     assert "<h3>Sun Tao</h3>" in by_escort
-    assert "<h3>Zhao Lei</h3>" in page[page.index("By host"):]
+    assert "<h3>Zhao Lei</h3>" in page[page.index("By host") :]
 
 
 def test_an_escort_cannot_open_other_visitors_visits_or_education_cards(
-        app: Any, session: Any, staff: dict[str, int]) -> None:
+    app: Any, session: Any, staff: dict[str, int]
+) -> None:
     from zones.services import record_education
 
     visitor_with_visit(session, staff["escort"])
     theirs, _ = visitor_with_visit(session, staff["other_escort"], name="Ma Li", id_number="P7654321")
-    edu = record_education(session, visitor_id=theirs, department="assembly", method="verbal", topics=[],
-                           delivered_at=datetime.now(UTC), educator_id=staff["officer"], notification_signed=False)
+    edu = record_education(
+        session,
+        visitor_id=theirs,
+        department="assembly",
+        method="verbal",
+        topics=[],
+        delivered_at=datetime.now(UTC),
+        educator_id=staff["officer"],
+        notification_signed=False,
+    )
     client, _ = as_user(app, "escort")
     visits = client.get("/panel/visits").text
     assert "Chen Jing" in visits and "Ma Li" not in visits
@@ -250,28 +328,42 @@ def test_handheld_lookup_gives_every_zone_and_every_reason(app: Any, session: An
     issue_badge(session, visit_id, "0A0000BEEF")
     client, _ = as_user(app, "escort")
     page = client.get("/m/lookup?card=0a0000beef").text
-    assert page.count('class="zone-result denied"') == 2   # no form, no education yet
+    assert page.count('class="zone-result denied"') == 2  # no form, no education yet
     assert '<span class="rule">R5</span>' in page and '<span class="rule">R8</span>' in page
     unknown = client.get("/m/lookup?card=NOSUCHCARD").text
     assert unknown.count('<span class="rule">R3</span>') == 2
-    guard, token = as_user(app, "guard")   # Chinese reader: the rule messages too
+    guard, token = as_user(app, "guard")  # Chinese reader: the rule messages too
     guard.post("/panel/language", data={"csrf_token": token, "lang": "zh", "next": "/m/"})
     zh = guard.get("/m/lookup?card=NOSUCHCARD").text
     assert "不是有效的访客证" in zh and "不允许" in zh
 
 
-def test_officer_resets_anti_passback_from_the_visitor_record_r15(app: Any, session: Any,
-                                                                  staff: dict[str, int]) -> None:
+def test_officer_resets_anti_passback_from_the_visitor_record_r15(
+    app: Any, session: Any, staff: dict[str, int]
+) -> None:
     from zones.central import ship_events
     from zones.schema import Presence
 
     vid, _ = visitor_with_visit(session, staff["escort"])
-    ship_events(session, [{"key": "p1", "at": datetime.now(UTC), "kind": "passage", "zone": "assembly",
-                           "person_id": vid, "passed": True, "direction": "in"}])
+    ship_events(
+        session,
+        [
+            {
+                "key": "p1",
+                "at": datetime.now(UTC),
+                "kind": "passage",
+                "zone": "assembly",
+                "person_id": vid,
+                "passed": True,
+                "direction": "in",
+            }
+        ],
+    )
     client, token = as_user(app, "officer")
     assert "Reset anti-passback" in client.get(f"/panel/visitors/{vid}").text
-    resp = client.post(f"/panel/visitors/{vid}/passback-reset", data={"csrf_token": token, "zone": "assembly"},
-                       follow_redirects=True)
+    resp = client.post(
+        f"/panel/visitors/{vid}/passback-reset", data={"csrf_token": token, "zone": "assembly"}, follow_redirects=True
+    )
     assert "may enter again" in resp.text and "not inside a production zone" in resp.text
     session.expire_all()
     assert session.get(Presence, vid) is None
@@ -292,16 +384,20 @@ def test_a_ban_is_recorded_listed_and_closes_the_visit_r17(app: Any, session: An
     vid, visit_id = visitor_with_visit(session, staff["escort"])
     client, token = as_user(app, "officer")
     assert f'<option value="{vid}" selected>' in client.get(f"/panel/breaches?person_id={vid}").text
-    resp = client.post("/panel/breaches", data={"csrf_token": token, "person_id": vid, "rule": "R13",
-                                                "severity": "ban", "days": "30", "note": "smoking"},
-                       follow_redirects=True)
+    resp = client.post(
+        "/panel/breaches",
+        data={"csrf_token": token, "person_id": vid, "rule": "R13", "severity": "ban", "days": "30", "note": "smoking"},
+        follow_redirects=True,
+    )
     assert "Breach recorded" in resp.text
-    bans = resp.text[resp.text.index("Active bans"):resp.text.index("<h2>Breaches</h2>")]
+    bans = resp.text[resp.text.index("Active bans") : resp.text.index("<h2>Breaches</h2>")]
     assert "Chen Jing" in bans and "R13: smoking" in bans
     session.expire_all()
     assert session.get(Visit, visit_id).state == "closed"
-    resp = client.post("/panel/breaches", data={"csrf_token": token, "person_id": vid, "rule": "R13",
-                                                "severity": "ban", "days": "", "note": "x"})
+    resp = client.post(
+        "/panel/breaches",
+        data={"csrf_token": token, "person_id": vid, "rule": "R13", "severity": "ban", "days": "", "note": "x"},
+    )
     assert resp.status_code == 200 and "a ban needs a number of days" in resp.text
 
 
@@ -317,14 +413,38 @@ def test_dashboard_shows_reader_health_and_io_fault(app: Any, session: Any) -> N
     discarded frames (design.md: frame errors visible on the gate's health), I/O faults."""
     from zones.central import report_gate_health
 
-    reader = {"online": False, "secure": True, "tamper": "tamper", "frames": 12, "discarded": 3,
-              "last_error": "port /dev/ttyUSB0 gone"}
-    report_gate_health(session, "smelting-east", "test", "faulted", 0.4,
-                       {"zone": "smelting", "direction": "in", "io_connected": False, "reader": reader,
-                        "last_fault": "Modbus tcp://10.0.0.5:502 unreachable"})
+    reader = {
+        "online": False,
+        "secure": True,
+        "tamper": "tamper",
+        "frames": 12,
+        "discarded": 3,
+        "last_error": "port /dev/ttyUSB0 gone",
+    }
+    report_gate_health(
+        session,
+        "smelting-east",
+        "test",
+        "faulted",
+        0.4,
+        {
+            "zone": "smelting",
+            "direction": "in",
+            "io_connected": False,
+            "reader": reader,
+            "last_fault": "Modbus tcp://10.0.0.5:502 unreachable",
+        },
+    )
     session.commit()
     client, _ = as_user(app, "officer")
     page = client.get("/panel/").text
-    for text in ("offline", "secure channel", "tamper", "12 reads, 3 frames discarded", "port /dev/ttyUSB0 gone",
-                 "I/O module unreachable", "Modbus tcp://10.0.0.5:502 unreachable"):
+    for text in (
+        "offline",
+        "secure channel",
+        "tamper",
+        "12 reads, 3 frames discarded",
+        "port /dev/ttyUSB0 gone",
+        "I/O module unreachable",
+        "Modbus tcp://10.0.0.5:502 unreachable",
+    ):
         assert text in page, text

@@ -18,9 +18,9 @@ from tests.e2e.conftest import STAFF, Site, shot, sign_in
 pytestmark = pytest.mark.browser
 
 VISITOR = "Chen Jing"
-ID_NUMBER = "440524198805150011"      # GB 11643-valid, born 1988-05-15 (R2, R11)
+ID_NUMBER = "440524198805150011"  # GB 11643-valid, born 1988-05-15 (R2, R11)
 PHONE = "13800138000"
-BADGE = "0A0012C0DE"    # ten hex digits: the smelting gates read em4100 cards
+BADGE = "0A0012C0DE"  # ten hex digits: the smelting gates read em4100 cards
 HELMET = "H-17"
 
 
@@ -51,9 +51,8 @@ def desk_steps(desk: Any, site: Site, who: str) -> None:
     page.click("form.stack button[type=submit]")
     expect(page.locator("h1")).to_contain_text(VISITOR)
     # R20: only the safety officer sees the identity number; others see it masked (3 + 4)
-    expect(page.locator("[data-test=id-number]")).to_have_text(
-        ID_NUMBER if who == "officer" else "440***********0011")
-    expect(page.locator("dl.facts")).to_contain_text("1988-05-15")   # R2: read from the id number
+    expect(page.locator("[data-test=id-number]")).to_have_text(ID_NUMBER if who == "officer" else "440***********0011")
+    expect(page.locator("dl.facts")).to_contain_text("1988-05-15")  # R2: read from the id number
 
     page.click("text=Book a visit")
     page.select_option("select[name=host_id]", label=f"{STAFF['escort'].name} · steelmaking")
@@ -62,7 +61,7 @@ def desk_steps(desk: Any, site: Site, who: str) -> None:
     expect(page.locator(".flash.success")).to_contain_text("Visit booked")
 
     row = page.locator("tr", has_text=VISITOR)
-    row.locator("input[name=id_number]").fill("440524198805150029")   # R2: a different number is refused
+    row.locator("input[name=id_number]").fill("440524198805150029")  # R2: a different number is refused
     row.locator("button", has_text="Check in").click()
     expect(page.locator(".flash.error").first).to_be_visible()
     row = page.locator("tr", has_text=VISITOR)
@@ -86,13 +85,13 @@ def officer_forms_education_helmet(desk: Any, site: Site) -> None:
     page.goto(site.url + "/panel/visitors?q=Chen")
     shot(page, "panel-visitors")
     page.click(f"text={VISITOR}")
-    expect(page.locator("[data-test=id-number]")).to_have_text(ID_NUMBER)   # R20: the officer's own view
+    expect(page.locator("[data-test=id-number]")).to_have_text(ID_NUMBER)  # R20: the officer's own view
 
     page.click("text=New contact form")
     page.check("input[name=zones][value=smelting]")
     page.select_option("select[name=escort_id]", str(site.ids["escort"]))
     page.fill("input[name=purpose]", "Furnace instrument calibration")
-    page.check("input[name=outside_hours]")   # R14: the test must not depend on the hour
+    page.check("input[name=outside_hours]")  # R14: the test must not depend on the hour
     shot(page, "panel-form-new")
     page.click("form.stack button[type=submit]")
     expect(page.locator(".flash.success")).to_contain_text("waits for approval")
@@ -142,7 +141,7 @@ def test_officer_prepares_a_visitor_and_escort_sees_allowed(site: Site, desk: An
     smelting = page.locator("[data-zone=smelting]")
     expect(smelting).to_have_class("zone-result allowed")
     expect(smelting.locator(".verdict")).to_have_text("Smelting workshop: allowed")
-    assembly = page.locator("[data-zone=assembly]")   # not on the form: R5, said in words
+    assembly = page.locator("[data-zone=assembly]")  # not on the form: R5, said in words
     expect(assembly).to_have_class("zone-result denied")
     expect(assembly.locator("li")).to_contain_text(["R5"])
     shot(page, "handheld-lookup")
@@ -151,9 +150,9 @@ def test_officer_prepares_a_visitor_and_escort_sees_allowed(site: Site, desk: An
 
     page.click(".bottomnav >> text=My visitors")
     expect(page.locator(".person")).to_contain_text(VISITOR)
-    expect(page.locator(".person")).to_contain_text("138****8000")   # R20: masked for the escort
+    expect(page.locator(".person")).to_contain_text("138****8000")  # R20: masked for the escort
     shot(page, "handheld-my-visitors")
-    page.click(".person >> text=Check")   # one tap from "my visitors" to the lookup
+    page.click(".person >> text=Check")  # one tap from "my visitors" to the lookup
     expect(page.locator("[data-zone=smelting] .verdict")).to_have_text("Smelting workshop: allowed")
 
     # part 5: the same lookup in Chinese, rule messages included
@@ -187,7 +186,7 @@ def test_officer_prepares_a_visitor_and_escort_sees_allowed(site: Site, desk: An
     expect(officer.locator("tbody tr", has_text="smelting-east").filter(has_text="判定")).to_contain_text("允许")
     shot(officer, "panel-events-zh")
     officer.goto(site.url + "/panel/stats")
-    expect(officer.locator("[data-test=chart] svg > text")).to_contain_text(["R5", "R8"])   # R19
+    expect(officer.locator("[data-test=chart] svg > text")).to_contain_text(["R5", "R8"])  # R19
     shot(officer, "panel-stats-zh")
     for name in ("expiring", "breaches", "muster"):
         officer.goto(site.url + f"/panel/{name}")
@@ -216,5 +215,5 @@ def reload_until(page: Any, selector: str, text: str, timeout_s: float = 20.0) -
     while text not in page.locator(selector).all_inner_texts().__str__():
         if time.monotonic() > deadline:
             pytest.fail(f"{selector} never showed {text!r}: {page.locator(selector).all_inner_texts()}")
-        page.wait_for_timeout(250)   # a poll interval, not a wait for the outcome
+        page.wait_for_timeout(250)  # a poll interval, not a wait for the outcome
         page.reload()

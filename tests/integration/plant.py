@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +33,16 @@ def plant_config(db_url: str, modbus_url: str, **kwargs: Any) -> SiteConfig:
     return parse_config(plant_config_text(db_url, modbus_url, **kwargs), "test-plant.toml")
 
 
-def plant_config_text(db_url: str, modbus_url: str, *, in_port: str = "sim", out_port: str = "sim",
-                      escort_window_s: float = 1.5, max_occupancy: int = 40, protocol: str = "em4100") -> str:
+def plant_config_text(
+    db_url: str,
+    modbus_url: str,
+    *,
+    in_port: str = "sim",
+    out_port: str = "sim",
+    escort_window_s: float = 1.5,
+    max_occupancy: int = 40,
+    protocol: str = "em4100",
+) -> str:
     return f"""
 [site]
 name = "Test plant"
@@ -87,7 +95,7 @@ class Seed:
 
     escort_id: int
     officer_id: int
-    visitors: dict[str, int] = field(default_factory=dict)   # card -> visitor id
+    visitors: dict[str, int] = field(default_factory=dict)  # card -> visitor id
 
 
 class People:
@@ -97,34 +105,72 @@ class People:
         self.sessions = session_factory(engine)
         self.zones = config.zone_map()
         with self.sessions() as s:
-            escort, _ = create_user(s, "Wang Wei", "escort", department="steelmaking", escort_zones=["smelting"],
-                                    card=ESCORT_CARD, dispatch_room=True, zones=self.zones)
-            officer, _ = create_user(s, "Zhao Min", "safety_officer", department="steelmaking",
-                                     card=OFFICER_CARD, zones=self.zones)
+            escort, _ = create_user(
+                s,
+                "Wang Wei",
+                "escort",
+                department="steelmaking",
+                escort_zones=["smelting"],
+                card=ESCORT_CARD,
+                dispatch_room=True,
+                zones=self.zones,
+            )
+            officer, _ = create_user(
+                s, "Zhao Min", "safety_officer", department="steelmaking", card=OFFICER_CARD, zones=self.zones
+            )
             s.commit()
             self.seed = Seed(escort.id, officer.id)
 
-    def visitor(self, card: str, *, born: date = date(1990, 5, 1), form: bool = True,
-                educated_on: datetime | None = None, notification: bool = True, helmet: bool = True,
-                badge: bool = True, serial: int | None = None) -> int:
-        now = datetime.now(timezone.utc)
+    def visitor(
+        self,
+        card: str,
+        *,
+        born: date = date(1990, 5, 1),
+        form: bool = True,
+        educated_on: datetime | None = None,
+        notification: bool = True,
+        helmet: bool = True,
+        badge: bool = True,
+        serial: int | None = None,
+    ) -> int:
+        now = datetime.now(UTC)
         with self.sessions() as s:
             number = resident_id(born, serial if serial is not None else len(self.seed.visitors) + 1)
-            v = register_visitor(s, name=f"Visitor {card}", id_type="resident_id", id_number=number,
-                                 organisation="Acme", phone="13800138000")
+            v = register_visitor(
+                s,
+                name=f"Visitor {card}",
+                id_type="resident_id",
+                id_number=number,
+                organisation="Acme",
+                phone="13800138000",
+            )
             visit = book_visit(s, visitor_id=v.id, host_id=self.seed.escort_id, purpose="audit")
             check_in(s, visit.id, number)
             if badge:
                 issue_badge(s, visit.id, card)
             if form:
-                f = create_contact_form(s, visitor_id=v.id, zones=["smelting"], escort_id=self.seed.escort_id,
-                                        purpose="audit", valid_from=now - timedelta(hours=1),
-                                        valid_until=now + timedelta(hours=8), known_zones=self.zones)
+                f = create_contact_form(
+                    s,
+                    visitor_id=v.id,
+                    zones=["smelting"],
+                    escort_id=self.seed.escort_id,
+                    purpose="audit",
+                    valid_from=now - timedelta(hours=1),
+                    valid_until=now + timedelta(hours=8),
+                    known_zones=self.zones,
+                )
                 approve_contact_form(s, f.id, self.seed.officer_id, self.zones)
-            record_education(s, visitor_id=v.id, department="steelmaking", method="video",
-                             topics=["hazards", "evacuation"], delivered_at=educated_on or now,
-                             educator_id=self.seed.officer_id, notification_signed=notification,
-                             signature="data:image/png;base64,iVBORw0KGgo=" if notification else None)
+            record_education(
+                s,
+                visitor_id=v.id,
+                department="steelmaking",
+                method="video",
+                topics=["hazards", "evacuation"],
+                delivered_at=educated_on or now,
+                educator_id=self.seed.officer_id,
+                notification_signed=notification,
+                signature="data:image/png;base64,iVBORw0KGgo=" if notification else None,
+            )
             if helmet:
                 issue_helmet(s, v.id, f"H-{card}")
             s.commit()

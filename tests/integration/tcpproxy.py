@@ -70,7 +70,7 @@ class TcpProxy:
         """Refuse new connections and reset the open ones."""
         if self._listener is not None:
             try:
-                self._listener.shutdown(socket.SHUT_RDWR)   # wakes the blocked accept() on Linux
+                self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept() on Linux
             except OSError:
                 pass
             self._listener.close()

@@ -20,8 +20,15 @@ from hardware.modbus_io import ModbusIoModule
 from hardware.serial_reader import SerialCardReader
 from hardware.sim_reader import PtyReaderSim
 from tests.conftest import pg_admin, pg_url
-from tests.integration.plant import (ESCORT_CARD, People, central_events, journal_rows, migrated_sqlite,
-                                     plant_config, plant_config_text)
+from tests.integration.plant import (
+    ESCORT_CARD,
+    People,
+    central_events,
+    journal_rows,
+    migrated_sqlite,
+    plant_config,
+    plant_config_text,
+)
 from tests.integration.tcpproxy import TcpProxy
 from zones.db import make_engine
 
@@ -31,8 +38,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.postgres
 def test_database_outage_decisions_continue_and_every_event_ships_once(
-        pg_template: str, tmp_path: Path, make_turnstile_sim: Callable[..., Any],
-        wait_until: Callable[..., Any]) -> None:
+    pg_template: str, tmp_path: Path, make_turnstile_sim: Callable[..., Any], wait_until: Callable[..., Any]
+) -> None:
     name = f"{pg_template}_{secrets.token_hex(3)}"
     pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
     proxy = TcpProxy(("127.0.0.1", 5432))
@@ -47,12 +54,19 @@ def test_database_outage_decisions_continue_and_every_event_ships_once(
     reader = SerialCardReader("smelting-east", "em4100", pty.port)
     io = ModbusIoModule(sim.url, 1)
     journal = tmp_path / "journal.db"
-    runtime = ControllerRuntime(config, via_proxy, {"smelting-east": reader}, {"smelting-east": io},
-                                controller_id="outage", journal_path=journal, gate_ids=["smelting-east"])
+    runtime = ControllerRuntime(
+        config,
+        via_proxy,
+        {"smelting-east": reader},
+        {"smelting-east": io},
+        controller_id="outage",
+        journal_path=journal,
+        gate_ids=["smelting-east"],
+    )
     try:
         runtime.start()
         wait_until(lambda: runtime.db_ok and VISITOR in runtime.site.snapshot.by_card, what="snapshot built")
-        proxy.stop()                                   # the database goes away
+        proxy.stop()  # the database goes away
         wait_until(lambda: not runtime.db_ok, what="controller notices the outage")
         pty.present(VISITOR)
         pty.present(ESCORT_CARD)
@@ -60,19 +74,25 @@ def test_database_outage_decisions_continue_and_every_event_ships_once(
 
         def decided() -> list[dict[str, Any]]:
             return [e for e in journal_rows(journal) if e["kind"] == "decision"]
-        wait_until(lambda: len(decided()) == 2 and any(e["kind"] == "passage" for e in journal_rows(journal)),
-                   what="decisions while the database is down")
+
+        wait_until(
+            lambda: len(decided()) == 2 and any(e["kind"] == "passage" for e in journal_rows(journal)),
+            what="decisions while the database is down",
+        )
         by_card = {e["card"]: e for e in decided()}
-        assert by_card[VISITOR]["allowed"] is True          # decided from the snapshot
+        assert by_card[VISITOR]["allowed"] is True  # decided from the snapshot
         assert [r["rule"] for r in by_card["0DEADBEEF0"]["reasons"]] == ["R3"]
-        assert runtime.health()["snapshot_age_s"] > 0.3     # the age shows the outage
+        assert runtime.health()["snapshot_age_s"] > 0.3  # the age shows the outage
         assert not any(e["kind"] == "decision" for e in central_events(direct))
-        proxy.start()                                  # the database is back
+        proxy.start()  # the database is back
         keys = {e["key"] for e in journal_rows(journal)}
-        wait_until(lambda: {e["key"] for e in central_events(direct)} >= keys, timeout=10,
-                   what="journal shipped after the outage")
+        wait_until(
+            lambda: {e["key"] for e in central_events(direct)} >= keys,
+            timeout=10,
+            what="journal shipped after the outage",
+        )
         shipped = [e["key"] for e in central_events(direct)]
-        assert len(shipped) == len(set(shipped))      # each event exactly once
+        assert len(shipped) == len(set(shipped))  # each event exactly once
     finally:
         runtime.stop()
         io.close()
@@ -83,14 +103,31 @@ def test_database_outage_decisions_continue_and_every_event_ships_once(
         pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _start_controller(config_path: Path, journal: Path, log: Path,
-                      wait_until: Callable[..., Any]) -> subprocess.Popen[bytes]:
+def _start_controller(
+    config_path: Path, journal: Path, log: Path, wait_until: Callable[..., Any]
+) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with log.open("ab") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "sitegate.cli", "--config", str(config_path), "controller",
-             "--gates", "smelting-east", "--id", "killme", "--journal", str(journal)],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "sitegate.cli",
+                "--config",
+                str(config_path),
+                "controller",
+                "--gates",
+                "smelting-east",
+                "--id",
+                "killme",
+                "--journal",
+                str(journal),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     runs = log.read_text().count(" running")
 
     def started() -> bool:
@@ -102,8 +139,9 @@ def _start_controller(config_path: Path, journal: Path, log: Path,
     return proc
 
 
-def test_sigkill_loses_no_journalled_event(tmp_path: Path, make_turnstile_sim: Callable[..., Any],
-                                           wait_until: Callable[..., Any]) -> None:
+def test_sigkill_loses_no_journalled_event(
+    tmp_path: Path, make_turnstile_sim: Callable[..., Any], wait_until: Callable[..., Any]
+) -> None:
     url, engine = migrated_sqlite(tmp_path / "central.db")
     sim = make_turnstile_sim(turnstiles=[(0, 0), (1, 1)], pass_delay_s=0.1)
     pty = PtyReaderSim("em4100")
@@ -111,26 +149,45 @@ def test_sigkill_loses_no_journalled_event(tmp_path: Path, make_turnstile_sim: C
     config_path.write_text(plant_config_text(url, sim.url, in_port=pty.port), encoding="utf-8")
     People(engine, plant_config(url, sim.url))
     journal = tmp_path / "journal.db"
-    proc = _start_controller(config_path, journal, tmp_path / 'controller.log', wait_until)
+    proc = _start_controller(config_path, journal, tmp_path / "controller.log", wait_until)
     try:
         cards = [f"0C{i:08X}" for i in range(30)]
         for card in cards:
             pty.present(card)
-        wait_until(lambda: journal.exists() and
-                   sum(e["kind"] == "decision" for e in journal_rows(journal)) >= 10, what="decisions journalled")
-        proc.send_signal(signal.SIGKILL)           # no chance to ship or close anything
+        wait_until(
+            lambda: journal.exists() and sum(e["kind"] == "decision" for e in journal_rows(journal)) >= 10,
+            what="decisions journalled",
+        )
+        proc.send_signal(signal.SIGKILL)  # no chance to ship or close anything
         proc.wait(5)
         journalled = {e["key"] for e in journal_rows(journal)}
         assert journalled
-        proc = _start_controller(config_path, journal, tmp_path / 'controller.log', wait_until)
-        wait_until(lambda: {e["key"] for e in central_events(engine)} >= journalled, timeout=10,
-                   what="every journalled event shipped after the restart")
+        proc = _start_controller(config_path, journal, tmp_path / "controller.log", wait_until)
+        wait_until(
+            lambda: {e["key"] for e in central_events(engine)} >= journalled,
+            timeout=10,
+            what="every journalled event shipped after the restart",
+        )
         shipped = [e["key"] for e in central_events(engine)]
         assert len(shipped) == len(set(shipped))
-        proc.send_signal(signal.SIGTERM)            # a clean stop
+        proc.send_signal(signal.SIGTERM)  # a clean stop
         assert proc.wait(10) == 0
-        verify = subprocess.run([sys.executable, "-m", "sitegate.cli", "--config", str(config_path), "audit",
-                                 "verify", "--journal", str(journal)], cwd=ROOT, capture_output=True, text=True)
+        verify = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "sitegate.cli",
+                "--config",
+                str(config_path),
+                "audit",
+                "verify",
+                "--journal",
+                str(journal),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
         assert verify.returncode == 0 and ": ok:" in verify.stdout
     finally:
         if proc.poll() is None:
@@ -141,7 +198,8 @@ def test_sigkill_loses_no_journalled_event(tmp_path: Path, make_turnstile_sim: C
 
 
 def test_restart_without_database_decides_from_the_snapshot_cache(
-        tmp_path: Path, make_turnstile_sim: Callable[..., Any], wait_until: Callable[..., Any]) -> None:
+    tmp_path: Path, make_turnstile_sim: Callable[..., Any], wait_until: Callable[..., Any]
+) -> None:
     from sqlalchemy import create_engine
 
     url, engine = migrated_sqlite(tmp_path / "central.db")
@@ -153,16 +211,24 @@ def test_restart_without_database_decides_from_the_snapshot_cache(
     def run(db_engine: Any) -> tuple[ControllerRuntime, PtyReaderSim, ModbusIoModule]:
         pty = PtyReaderSim("em4100")
         io = ModbusIoModule(sim.url, 1)
-        rt = ControllerRuntime(config, db_engine, {"smelting-east": SerialCardReader("smelting-east", "em4100", pty.port)},
-                               {"smelting-east": io}, controller_id="cached", journal_path=journal,
-                               gate_ids=["smelting-east"])
+        rt = ControllerRuntime(
+            config,
+            db_engine,
+            {"smelting-east": SerialCardReader("smelting-east", "em4100", pty.port)},
+            {"smelting-east": io},
+            controller_id="cached",
+            journal_path=journal,
+            gate_ids=["smelting-east"],
+        )
         rt.start()
         return rt, pty, io
 
     first, pty, io = run(engine)
     try:
-        wait_until(lambda: first.cache.path.exists() and first.cache.saved_change_no == first.site.snapshot.change_no,
-                   what="snapshot cache written")
+        wait_until(
+            lambda: first.cache.path.exists() and first.cache.saved_change_no == first.site.snapshot.change_no,
+            what="snapshot cache written",
+        )
     finally:
         first.stop()
         io.close()
@@ -175,8 +241,10 @@ def test_restart_without_database_decides_from_the_snapshot_cache(
         assert second.health()["snapshot_age_s"] > 0
         pty.present(VISITOR)
         pty.present(ESCORT_CARD)
-        wait_until(lambda: any(e["kind"] == "passage" and e["card"] == VISITOR and e["passed"]
-                               for e in journal_rows(journal)), what="the visitor passes on the cached snapshot")
+        wait_until(
+            lambda: any(e["kind"] == "passage" and e["card"] == VISITOR and e["passed"] for e in journal_rows(journal)),
+            what="the visitor passes on the cached snapshot",
+        )
         decision = [e for e in journal_rows(journal) if e["kind"] == "decision" and e["card"] == VISITOR][-1]
         assert decision["allowed"] and decision["reasons"] == []
     finally:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,7 @@ from hardware.framing import encode_em4100
 from hardware.modbus_io import ModbusIoModule
 from hardware.serial_reader import SerialCardReader
 from hardware.sim_reader import PtyReaderSim
-from tests.integration.plant import (ESCORT_CARD, People, central_events, journal_rows, migrated_sqlite,
-                                     plant_config)
+from tests.integration.plant import ESCORT_CARD, People, central_events, journal_rows, migrated_sqlite, plant_config
 
 VISITOR = "0A00C0FFEE"
 
@@ -30,7 +29,7 @@ VISITOR = "0A00C0FFEE"
 class Plant:
     runtime: ControllerRuntime
     people: People
-    turnstile: Any                   # hardware.sim_turnstile.TurnstileSim
+    turnstile: Any  # hardware.sim_turnstile.TurnstileSim
     entry: PtyReaderSim
     exit: PtyReaderSim
     engine: Any
@@ -38,12 +37,12 @@ class Plant:
     wait_until: Callable[..., Any]
 
     def decisions(self, card: str | None = None) -> list[dict[str, Any]]:
-        return [e for e in journal_rows(self.journal)
-                if e["kind"] == "decision" and (card is None or e["card"] == card)]
+        return [
+            e for e in journal_rows(self.journal) if e["kind"] == "decision" and (card is None or e["card"] == card)
+        ]
 
     def passages(self, card: str | None = None) -> list[dict[str, Any]]:
-        return [e for e in journal_rows(self.journal)
-                if e["kind"] == "passage" and (card is None or e["card"] == card)]
+        return [e for e in journal_rows(self.journal) if e["kind"] == "passage" and (card is None or e["card"] == card)]
 
     def wait_decision(self, card: str, count: int = 1) -> dict[str, Any]:
         self.wait_until(lambda: len(self.decisions(card)) >= count, timeout=8, what=f"decision #{count} for {card}")
@@ -79,12 +78,15 @@ def plant(tmp_path: Path, make_turnstile_sim: Callable[..., Any], wait_until: Ca
     config = plant_config(url, sim.url)
     people = People(engine, config)
     entry, exit_ = PtyReaderSim("em4100"), PtyReaderSim("em4100")
-    readers = {"smelting-east": SerialCardReader("smelting-east", "em4100", entry.port),
-               "smelting-exit": SerialCardReader("smelting-exit", "em4100", exit_.port)}
+    readers = {
+        "smelting-east": SerialCardReader("smelting-east", "em4100", entry.port),
+        "smelting-exit": SerialCardReader("smelting-exit", "em4100", exit_.port),
+    }
     io = ModbusIoModule(sim.url, 1)
     journal = tmp_path / "journal.db"
-    runtime = ControllerRuntime(config, engine, readers, {g: io for g in readers}, alarm_io=io,
-                                controller_id="test", journal_path=journal)
+    runtime = ControllerRuntime(
+        config, engine, readers, {g: io for g in readers}, alarm_io=io, controller_id="test", journal_path=journal
+    )
     runtime.start()
     try:
         wait_until(lambda: all(r.health()["online"] for r in readers.values()), what="readers online")
@@ -105,15 +107,17 @@ def test_R10_visitor_then_escort_passes_and_coil_pulses_once(plant: Plant) -> No
     plant.people.visitor(VISITOR)
     plant.refresh()
     plant.entry.present(VISITOR)
-    plant.wait_until(lambda: plant.runtime.gates["smelting-east"].health()["waiting_for_escort"] == 1,
-                     what="visitor waiting for the escort")
+    plant.wait_until(
+        lambda: plant.runtime.gates["smelting-east"].health()["waiting_for_escort"] == 1,
+        what="visitor waiting for the escort",
+    )
     assert plant.decisions(VISITOR) == [] and plant.pulses() == 0
     plant.entry.present(ESCORT_CARD)
     d = plant.wait_decision(VISITOR)
     assert d["allowed"] and d["reasons"] == [] and d["escort_id"] == plant.people.seed.escort_id
     assert plant.wait_passage(VISITOR)["passed"] is True
     assert plant.pulses() == 1
-    assert plant.decisions(ESCORT_CARD) == []   # the escort's card confirmed; it did not open for them
+    assert plant.decisions(ESCORT_CARD) == []  # the escort's card confirmed; it did not open for them
     # R15: the visitor is now inside and the escort has them in charge.
     vid = plant.people.seed.visitors[VISITOR]
     assert plant.runtime.site.presence.where(vid).zone == "smelting"
@@ -125,12 +129,12 @@ def test_R10_escort_then_visitor_passes(plant: Plant) -> None:
     plant.refresh()
     plant.entry.present(ESCORT_CARD)
     escort_entry = plant.wait_decision(ESCORT_CARD)
-    assert escort_entry["allowed"]           # the escort's own entry
+    assert escort_entry["allowed"]  # the escort's own entry
     plant.entry.present(VISITOR)
     d = plant.wait_decision(VISITOR)
     assert d["allowed"] and d["escort_id"] == plant.people.seed.escort_id
     assert plant.wait_passage(VISITOR)["passed"] is True
-    assert plant.pulses() == 2               # one passage each
+    assert plant.pulses() == 2  # one passage each
 
 
 def test_R10_escort_card_alone_does_not_let_a_visitor_in(plant: Plant) -> None:
@@ -152,23 +156,26 @@ def test_R10_no_escort_within_window_denies_and_coil_never_written(plant: Plant)
     assert plant.turnstile.coil_history(0) == []
 
 
-@pytest.mark.parametrize("rule, visitor_kwargs", [
-    ("R5", {"form": False}),
-    ("R8", {"educated_on": datetime.now(timezone.utc) - timedelta(days=120)}),
-    ("R7", {"notification": False}),  # R7: every zone needs the signed card
-    ("R11", {"born": date.today().replace(year=date.today().year - 17) - timedelta(days=2)}),
-    ("R12", {"helmet": False}),
-])
+@pytest.mark.parametrize(
+    "rule, visitor_kwargs",
+    [
+        ("R5", {"form": False}),
+        ("R8", {"educated_on": datetime.now(UTC) - timedelta(days=120)}),
+        ("R7", {"notification": False}),  # R7: every zone needs the signed card
+        ("R11", {"born": date.today().replace(year=date.today().year - 17) - timedelta(days=2)}),
+        ("R12", {"helmet": False}),
+    ],
+)
 def test_rule_denies_and_coil_never_written(plant: Plant, rule: str, visitor_kwargs: dict[str, Any]) -> None:
     plant.people.visitor(VISITOR, **visitor_kwargs)
     plant.refresh()
-    plant.entry.present(ESCORT_CARD)         # escort first: the visitor is decided at once
+    plant.entry.present(ESCORT_CARD)  # escort first: the visitor is decided at once
     plant.wait_passage(ESCORT_CARD)
     plant.entry.present(VISITOR)
     d = plant.wait_decision(VISITOR)
     assert not d["allowed"] and rule in _rules(d)
     assert all(r["message"] for r in d["reasons"])
-    assert plant.pulses() == 1               # the escort's own passage only
+    assert plant.pulses() == 1  # the escort's own passage only
 
 
 def test_R15_anti_passback_denies_second_entry_until_exit(plant: Plant) -> None:
@@ -177,13 +184,13 @@ def test_R15_anti_passback_denies_second_entry_until_exit(plant: Plant) -> None:
     plant.entry.present(VISITOR)
     plant.entry.present(ESCORT_CARD)
     assert plant.wait_passage(VISITOR)["passed"]
-    plant.entry.present(ESCORT_CARD)         # nobody waiting: the escort's own entry
+    plant.entry.present(ESCORT_CARD)  # nobody waiting: the escort's own entry
     plant.wait_passage(ESCORT_CARD)
-    plant.entry.present(VISITOR)             # escort seen within the window: decided now
+    plant.entry.present(VISITOR)  # escort seen within the window: decided now
     d = plant.wait_decision(VISITOR, 2)
     assert not d["allowed"] and _rules(d) == ["R15"]
     assert plant.pulses() == 2
-    plant.exit.present(VISITOR)              # exit gates release for anyone on site
+    plant.exit.present(VISITOR)  # exit gates release for anyone on site
     assert plant.wait_passage(VISITOR, 2)["passed"]
     assert plant.runtime.site.presence.where(plant.people.seed.visitors[VISITOR]) is None
 
@@ -213,11 +220,11 @@ def test_R16_alarm_holds_exits_open_and_locks_entries(plant: Plant) -> None:
 def test_io_module_stopped_faults_gate_and_recovers_by_itself(plant: Plant) -> None:
     gate = plant.runtime.gates["smelting-east"]
     plant.turnstile.stop()
-    plant.entry.present(ESCORT_CARD)         # the release fails: the gate faults
+    plant.entry.present(ESCORT_CARD)  # the release fails: the gate faults
     plant.wait_until(lambda: gate.health()["state"] == "faulted", what="gate faulted")
     plant.entry.present(ESCORT_CARD)
     d = plant.wait_decision(ESCORT_CARD, 2)
-    assert not d["allowed"] and _rules(d) == ["F1"]      # entry stays locked while faulted
+    assert not d["allowed"] and _rules(d) == ["F1"]  # entry stays locked while faulted
     plant.turnstile.start()
     plant.wait_until(lambda: gate.health()["state"] == "ready", timeout=10, what="gate recovered")
     plant.entry.present(ESCORT_CARD)
@@ -226,9 +233,9 @@ def test_io_module_stopped_faults_gate_and_recovers_by_itself(plant: Plant) -> N
 
 
 def test_malformed_frames_never_produce_a_decision(plant: Plant) -> None:
-    plant.entry.write_raw(b"\x020A00C0FFEE00\x03")          # bad checksum
+    plant.entry.write_raw(b"\x020A00C0FFEE00\x03")  # bad checksum
     plant.entry.write_raw(b"garbage\x02\x02ZZZZZZZZZZZZ\x03")  # garbage, bad characters
-    plant.entry.write_raw(b"\x020A00C0FF")                  # cut short, then a good frame
+    plant.entry.write_raw(b"\x020A00C0FF")  # cut short, then a good frame
     plant.entry.present(ESCORT_CARD)
     plant.wait_decision(ESCORT_CARD)
     assert [d["card"] for d in plant.decisions()] == [ESCORT_CARD]
@@ -239,6 +246,7 @@ def test_malformed_frames_never_produce_a_decision(plant: Plant) -> None:
 def test_stale_read_is_ignored(plant: Plant) -> None:
     gate = plant.runtime.gates["smelting-east"]
     import time
+
     gate.on_card(CardRead("smelting-east", ESCORT_CARD, read_at=time.monotonic() - 10))
     assert plant.decisions() == []
     ignored = [e for e in journal_rows(plant.journal) if e["kind"] == "read"]
@@ -280,8 +288,10 @@ def test_R15_safety_officer_reset_lets_the_person_in_again(plant: Plant) -> None
 
     plant.entry.present(ESCORT_CARD)
     assert plant.wait_passage(ESCORT_CARD)["passed"]
-    plant.wait_until(lambda: plant.people.seed.escort_id in plant.runtime.site.snapshot.presence,
-                     what="passage shipped to the central presence")
+    plant.wait_until(
+        lambda: plant.people.seed.escort_id in plant.runtime.site.snapshot.presence,
+        what="passage shipped to the central presence",
+    )
     plant.entry.present(ESCORT_CARD)
     assert _rules(plant.wait_decision(ESCORT_CARD, 2)) == ["R15"]
     with session_factory(plant.engine)() as s:
@@ -300,6 +310,7 @@ def test_gate_health_reaches_the_central_database(plant: Plant) -> None:
     def reported() -> list[Any]:
         with session_factory(plant.engine)() as s:
             return list(s.scalars(select(GateHealth)))
+
     rows = plant.wait_until(lambda: len(reported()) == 2 and reported(), what="gate health rows")
     assert {r.gate_id for r in rows} == {"smelting-east", "smelting-exit"}
     assert all(r.state == "ready" and r.snapshot_age_s is not None and r.snapshot_age_s < 2 for r in rows)

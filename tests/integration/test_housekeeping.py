@@ -17,10 +17,12 @@ CONFIG = parse_config('[site]\ntimezone = "Asia/Shanghai"\ncloses = "18:00"\n')
 
 
 def test_last_closing_is_in_site_time() -> None:
-    assert last_closing(datetime(2026, 11, 24, 19, 0, tzinfo=SHANGHAI), "18:00", "Asia/Shanghai") == \
-        datetime(2026, 11, 24, 18, 0, tzinfo=SHANGHAI)
-    assert last_closing(datetime(2026, 11, 24, 9, 0, tzinfo=SHANGHAI), "18:00", "Asia/Shanghai") == \
-        datetime(2026, 11, 23, 18, 0, tzinfo=SHANGHAI)
+    assert last_closing(datetime(2026, 11, 24, 19, 0, tzinfo=SHANGHAI), "18:00", "Asia/Shanghai") == datetime(
+        2026, 11, 24, 18, 0, tzinfo=SHANGHAI
+    )
+    assert last_closing(datetime(2026, 11, 24, 9, 0, tzinfo=SHANGHAI), "18:00", "Asia/Shanghai") == datetime(
+        2026, 11, 23, 18, 0, tzinfo=SHANGHAI
+    )
 
 
 def _visit(session: Any, arrived: datetime, number: str) -> int:
@@ -37,11 +39,11 @@ def test_R4_visits_flagged_after_closing_and_after_twelve_hours(engine: Any) -> 
         evening = _visit(s, datetime(2026, 11, 24, 19, 0, tzinfo=SHANGHAI), "P1000002")
     run_once(CONFIG, engine, datetime(2026, 11, 24, 19, 59, tzinfo=SHANGHAI), purge=False)
     with session_factory(engine)() as s:
-        assert s.get(Visit, morning).flagged is None          # closed at 18:00, 2 h not yet over
+        assert s.get(Visit, morning).flagged is None  # closed at 18:00, 2 h not yet over
     run_once(CONFIG, engine, datetime(2026, 11, 24, 20, 1, tzinfo=SHANGHAI), purge=True)
     with session_factory(engine)() as s:
         assert "after the site closed" in s.get(Visit, morning).flagged
-        assert s.get(Visit, evening).flagged is None          # arrived after closing: not yet
+        assert s.get(Visit, evening).flagged is None  # arrived after closing: not yet
     run_once(CONFIG, engine, datetime(2026, 11, 25, 7, 1, tzinfo=SHANGHAI), purge=False)
     with session_factory(engine)() as s:
-        assert "on site since" in s.get(Visit, evening).flagged   # 12 h after arrival
+        assert "on site since" in s.get(Visit, evening).flagged  # 12 h after arrival

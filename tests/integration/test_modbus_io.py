@@ -125,7 +125,7 @@ def mute_server() -> Iterator[tuple[str, list[socket.socket]]]:
 
 
 def test_mute_module_times_out_once_without_retries_then_backs_off(
-    mute_server: tuple[str, list[socket.socket]]
+    mute_server: tuple[str, list[socket.socket]],
 ) -> None:
     url, accepted = mute_server
     module = ModbusIoModule(url, unit=1, timeout=0.3)
@@ -156,9 +156,7 @@ def test_connection_refused_is_an_init_error() -> None:
         module.close()
 
 
-def test_module_for_shares_one_connection_between_gates(
-    turnstile_sim: Any, wait_until: Callable[..., Any]
-) -> None:
+def test_module_for_shares_one_connection_between_gates(turnstile_sim: Any, wait_until: Callable[..., Any]) -> None:
     a = module_for(turnstile_sim.url, 1)
     b = module_for(turnstile_sim.url, 1)
     try:
@@ -194,13 +192,10 @@ def test_bad_url_is_rejected(url: str) -> None:
         ModbusIoModule(url, unit=1)
 
 
-def test_rtu_over_bridged_ptys(
-    make_turnstile_sim: Callable[..., Any], wait_until: Callable[..., Any]
-) -> None:
+def test_rtu_over_bridged_ptys(make_turnstile_sim: Callable[..., Any], wait_until: Callable[..., Any]) -> None:
     bridge = PtyBridge()
     try:
-        sim = make_turnstile_sim(
-            turnstiles=[(1, 1)], serial_port=bridge.port_a, baud=19200, pass_delay_s=0.1)
+        sim = make_turnstile_sim(turnstiles=[(1, 1)], serial_port=bridge.port_a, baud=19200, pass_delay_s=0.1)
         module = ModbusIoModule(f"rtu://{bridge.port_b}?baud=19200", unit=1)
         try:
             module.write_coil(1, True)

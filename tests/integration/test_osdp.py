@@ -51,10 +51,12 @@ class Decider:
             pytest.fail(f"no decision within {timeout} s; reader health {self.reader.health()}")
 
 
-def osdp_reader(reader_id: str, port: str, lines: OsdpLines, address: int = 0,
-                scbk: str | None = None, install_mode: bool = False) -> OsdpCardReader:
-    return OsdpCardReader(reader_id, port, lines, address=address,
-                          scbk=bytes.fromhex(scbk) if scbk else None, install_mode=install_mode)
+def osdp_reader(
+    reader_id: str, port: str, lines: OsdpLines, address: int = 0, scbk: str | None = None, install_mode: bool = False
+) -> OsdpCardReader:
+    return OsdpCardReader(
+        reader_id, port, lines, address=address, scbk=bytes.fromhex(scbk) if scbk else None, install_mode=install_mode
+    )
 
 
 @pytest.fixture
@@ -68,10 +70,15 @@ def rig(lines: OsdpLines) -> Iterator[Callable[..., tuple[OsdpReaderSim, OsdpCar
     both started; everything stopped afterwards (reader first: it is the one polling)."""
     made: list[tuple[OsdpReaderSim, OsdpCardReader]] = []
 
-    def make(address: int = 0, sim_key: str | None = None, reader_key: str | None = None,
-             sim_install: bool = False, reader_install: bool = False,
-             sim: OsdpReaderSim | None = None, reader_id: str = "gate-t",
-             ) -> tuple[OsdpReaderSim, OsdpCardReader, Decider]:
+    def make(
+        address: int = 0,
+        sim_key: str | None = None,
+        reader_key: str | None = None,
+        sim_install: bool = False,
+        reader_install: bool = False,
+        sim: OsdpReaderSim | None = None,
+        reader_id: str = "gate-t",
+    ) -> tuple[OsdpReaderSim, OsdpCardReader, Decider]:
         if sim is None:
             sim = OsdpReaderSim(address=address, scbk=sim_key, install_mode=sim_install).start()
         reader = osdp_reader(reader_id, sim.port, lines, address, reader_key, reader_install)
@@ -98,8 +105,7 @@ def ready(reader: OsdpCardReader, wait_until: Callable[..., Any], secure: bool =
         assert reader.health()["secure"] is True
     since = reader.health()["online_since"]
     assert isinstance(since, float)
-    wait_until(lambda: time.monotonic() - since > SETTLE_S, timeout=SETTLE_S + 1,
-               what="settle period over")
+    wait_until(lambda: time.monotonic() - since > SETTLE_S, timeout=SETTLE_S + 1, what="settle period over")
 
 
 def feedback_seen(sim: OsdpReaderSim, color: str, beeps: int, after: float) -> bool:
@@ -150,27 +156,37 @@ def test_waiting_idle_feedback_and_tamper_power_reports(rig, wait_until):
     assert reader.health()["power"] == "normal"
 
     t0 = time.monotonic()
-    reader.feedback("waiting")       # R10: visitor presented, escort not yet
-    wait_until(lambda: [c for c in sim.leds() if c["at"] > t0 and c["color"] == "amber"
-                        and not c["temporary"] and c["off_count"] > 0],
-               what="amber flashing (permanent) on the PD")
+    reader.feedback("waiting")  # R10: visitor presented, escort not yet
+    wait_until(
+        lambda: [
+            c
+            for c in sim.leds()
+            if c["at"] > t0 and c["color"] == "amber" and not c["temporary"] and c["off_count"] > 0
+        ],
+        what="amber flashing (permanent) on the PD",
+    )
     t1 = time.monotonic()
     reader.feedback("idle")
-    wait_until(lambda: [c for c in sim.leds() if c["at"] > t1 and not c["temporary"]
-                        and c["color"] == "black"], what="LED back to idle")
+    wait_until(
+        lambda: [c for c in sim.leds() if c["at"] > t1 and not c["temporary"] and c["color"] == "black"],
+        what="LED back to idle",
+    )
 
 
 def test_wrong_scbk_never_comes_online_and_never_decides(rig, wait_until):
     sim, reader, decider = rig(address=7, sim_key=OTHER_KEY, reader_key=KEY)
-    deadline = time.monotonic() + 3.5    # the first handshake and a retry (RETRY_MIN_S)
+    deadline = time.monotonic() + 3.5  # the first handshake and a retry (RETRY_MIN_S)
     while time.monotonic() < deadline:
         sim.present(GRANTED_CARD)
         assert reader.health()["online"] is False
         assert reader.health()["secure"] is False
         assert decider.decisions.empty()
         time.sleep(0.2)
-    wait_until(lambda: "not online" in str(reader.health()["last_error"]), timeout=5,
-               what="reader answering but refused, in health")
+    wait_until(
+        lambda: "not online" in str(reader.health()["last_error"]),
+        timeout=5,
+        what="reader answering but refused, in health",
+    )
     assert reader.health()["frames"] == 0 and decider.decisions.empty()
 
 
@@ -184,10 +200,14 @@ def test_port_gone_makes_the_reader_offline_and_is_reported(lines, wait_until):
         reader.start(lambda read: None)
         wait_until(lambda: reader.health()["online"], timeout=10, what="reader online")
         sim.shutdown()
-        line.close()                     # both ends of the pty gone
+        line.close()  # both ends of the pty gone
         wait_until(lambda: not reader.health()["online"], timeout=8, what="reader offline")
-        wait_until(lambda: "cannot open" in str(reader.health()["last_error"])
-                   or "failed" in str(reader.health()["last_error"]), what="port error in health")
+        wait_until(
+            lambda: (
+                "cannot open" in str(reader.health()["last_error"]) or "failed" in str(reader.health()["last_error"])
+            ),
+            what="port error in health",
+        )
     finally:
         reader.stop()
         sim.shutdown()
@@ -197,31 +217,33 @@ def test_port_gone_makes_the_reader_offline_and_is_reported(lines, wait_until):
 def _stale_reads_are_ignored(rig, wait_until, wait_for_pd_offline: bool) -> None:
     sim, reader, decider = rig(address=4, sim_key=KEY, reader_key=KEY)
     ready(reader, wait_until, secure=True)
-    sim.close()                      # unplugged
+    sim.close()  # unplugged
     wait_until(lambda: not reader.health()["online"], timeout=8, what="reader offline")
     health = reader.health()
     assert health["secure"] is False
     assert "no reply" in str(health["last_error"])
-    reader.feedback("denied")        # best effort while offline: recorded, never raises
-    if wait_for_pd_offline:          # the reader itself gives up on the CP (~8 s)
+    reader.feedback("denied")  # best effort while offline: recorded, never raises
+    if wait_for_pd_offline:  # the reader itself gives up on the CP (~8 s)
         wait_until(lambda: not sim.online, timeout=15, what="PD sees the CP gone")
     for card in (GRANTED_CARD, "11111111", GRANTED_CARD):
-        assert sim.present(card)     # queued inside the PD while the cable is out
+        assert sim.present(card)  # queued inside the PD while the cable is out
     sim.reopen()
-    wait_until(lambda: reader.health()["discarded_by_reason"].get("stale", 0) == 3,
-               timeout=20, what="3 queued reads discarded as stale")
+    wait_until(
+        lambda: reader.health()["discarded_by_reason"].get("stale", 0) == 3,
+        timeout=20,
+        what="3 queued reads discarded as stale",
+    )
     assert decider.decisions.empty()
     assert reader.health()["frames"] == 0
 
     ready(reader, wait_until, secure=True)
-    sim.present(GRANTED_CARD)        # a fresh read after the settle period counts again
+    sim.present(GRANTED_CARD)  # a fresh read after the settle period counts again
     read, allowed = decider.next()
     assert (read.card, allowed) == (GRANTED_CARD, True)
 
 
 @pytest.mark.slow
-def test_unplugged_reader_goes_offline_within_8_s_and_its_queued_reads_are_ignored(
-        rig, wait_until):
+def test_unplugged_reader_goes_offline_within_8_s_and_its_queued_reads_are_ignored(rig, wait_until):
     _stale_reads_are_ignored(rig, wait_until, wait_for_pd_offline=False)
 
 
@@ -236,7 +258,8 @@ def test_multidrop_readers_share_one_control_panel(rig, lines, wait_until):
     try:
         (_, r1, d1), (_, r2, d2) = (
             rig(sim=sims[0], address=1, reader_key=KEY, reader_id="gate-a"),
-            rig(sim=sims[1], address=2, reader_id="gate-b"))
+            rig(sim=sims[1], address=2, reader_id="gate-b"),
+        )
         bus = lines.bus(line.port)
         assert bus is not None and bus.readers == {1: r1, 2: r2}
         ready(r1, wait_until, secure=True)
@@ -252,7 +275,7 @@ def test_multidrop_readers_share_one_control_panel(rig, lines, wait_until):
         wait_until(lambda: feedback_seen(sims[0], "red", 3, t0), what="red on reader 1")
         assert not [c for c in sims[1].leds() if c["at"] > t0 and c["color"] == "red"]
         assert d1.decisions.empty() and d2.decisions.empty()
-        r2.stop()                    # the line keeps running for the other reader
+        r2.stop()  # the line keeps running for the other reader
         assert lines.bus(line.port) is bus and bus.readers == {1: r1}
         ready(r1, wait_until, secure=True)
         sims[0].present(GRANTED_CARD)
@@ -267,7 +290,7 @@ def test_install_mode_pairs_a_new_reader_then_secure_only(rig, wait_until):
     sim, reader, _ = rig(address=9, sim_install=True, reader_key=KEY, reader_install=True)
     wait_until(lambda: reader.health()["secure"], timeout=10, what="secure after pairing")
     assert sim.scbk == bytes.fromhex(KEY)
-    assert not [c for c in sim.commands if "data" in c]    # the key is not kept in the log
+    assert not [c for c in sim.commands if "data" in c]  # the key is not kept in the log
     reader.stop()
     # install_mode turned off in config.toml: the paired reader comes back, secure only
     _, again, decider = rig(sim=sim, address=9, reader_key=KEY, reader_id="gate-t2")
@@ -312,12 +335,19 @@ def test_gate_end_to_end_over_osdp(tmp_path, make_turnstile_sim, wait_until):
     config = plant_config(url, turnstile.url, protocol="osdp", in_port=sim.port)
     People(engine, config)
     section = config.gate("smelting-east").reader
-    reader = OsdpCardReader("smelting-east", section.port, OsdpLines(), baud=section.baud,
-                            address=section.address, scbk=bytes.fromhex(KEY))
+    reader = OsdpCardReader(
+        "smelting-east", section.port, OsdpLines(), baud=section.baud, address=section.address, scbk=bytes.fromhex(KEY)
+    )
     io = ModbusIoModule(turnstile.url, 1)
-    runtime = ControllerRuntime(config, engine, {"smelting-east": reader}, {"smelting-east": io},
-                                controller_id="osdp-test", journal_path=tmp_path / "journal.db",
-                                gate_ids=["smelting-east"])
+    runtime = ControllerRuntime(
+        config,
+        engine,
+        {"smelting-east": reader},
+        {"smelting-east": io},
+        controller_id="osdp-test",
+        journal_path=tmp_path / "journal.db",
+        gate_ids=["smelting-east"],
+    )
     sim.start()
     runtime.start()
     try:
@@ -329,14 +359,15 @@ def test_gate_end_to_end_over_osdp(tmp_path, make_turnstile_sim, wait_until):
         wait_until(lambda: [v for _, v in turnstile.coil_history(0) if v], what="release coil set")
         wait_until(lambda: feedback_seen(sim, "green", 1, t0), what="green + 1 beep")
         t1 = time.monotonic()
-        sim.present("0C0C0C0C0C")        # nobody's card
+        sim.present("0C0C0C0C0C")  # nobody's card
         wait_until(lambda: feedback_seen(sim, "red", 3, t1), what="red + 3 beeps")
         assert gate.counters["granted"] == 1 and gate.counters["denied"] == 1
         sim.close()
-        wait_until(lambda: gate.health()["reader"]["online"] is False, timeout=8,
-                   what="gate health shows the reader offline")
+        wait_until(
+            lambda: gate.health()["reader"]["online"] is False, timeout=8, what="gate health shows the reader offline"
+        )
     finally:
-        runtime.stop()     # stops the reader
+        runtime.stop()  # stops the reader
         sim.shutdown()
         io.close()
         engine.dispose()
@@ -349,9 +380,8 @@ def test_missing_port_is_reported_not_raised_and_addresses_are_unique(lines, tmp
     reader = osdp_reader("gate-x", missing, lines, 1)
     twin = osdp_reader("gate-y", missing, lines, 1)
     try:
-        reader.start(lambda read: None)          # contract: never raises for a missing port
-        wait_until(lambda: "cannot open" in str(reader.health()["last_error"]),
-                   what="missing port reported")
+        reader.start(lambda read: None)  # contract: never raises for a missing port
+        wait_until(lambda: "cannot open" in str(reader.health()["last_error"]), what="missing port reported")
         assert reader.health()["online"] is False
         with pytest.raises(HardwareInitError, match="address 1"):
             twin.start(lambda read: None)

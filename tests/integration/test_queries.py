@@ -21,14 +21,23 @@ NOW = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
 
 
 def _visitor(session: Any, n: int) -> Any:
-    return register_visitor(session, name=f"Visitor {n}", id_type="passport", id_number=f"P{n:07d}",
-                            organisation="Acme")
+    return register_visitor(
+        session, name=f"Visitor {n}", id_type="passport", id_number=f"P{n:07d}", organisation="Acme"
+    )
 
 
 def _form(session: Any, visitor_id: int, escort_id: int, staff: Any) -> Any:
-    return create_contact_form(session, visitor_id=visitor_id, zones=["smelting"], escort_id=escort_id,
-                               purpose="audit", valid_from=NOW, valid_until=NOW + timedelta(hours=8),
-                               created_by=staff.reception.id, now=NOW)
+    return create_contact_form(
+        session,
+        visitor_id=visitor_id,
+        zones=["smelting"],
+        escort_id=escort_id,
+        purpose="audit",
+        valid_from=NOW,
+        valid_until=NOW + timedelta(hours=8),
+        created_by=staff.reception.id,
+        now=NOW,
+    )
 
 
 def test_own_visitors_are_on_a_form_not_revoked_or_hosted(session: Any, demo_staff: Any) -> None:
@@ -41,8 +50,7 @@ def test_own_visitors_are_on_a_form_not_revoked_or_hosted(session: Any, demo_sta
     _form(session, other.id, demo_staff.officer_steel.id, demo_staff)
 
     assert {v.id for v in search_visitors(session, own_visitors_of=eve)} == {on_form.id, hosted.id}
-    assert [is_own_visitor(session, eve, v.id) for v in (on_form, hosted, revoked, other)] == [
-        True, True, False, False]
+    assert [is_own_visitor(session, eve, v.id) for v in (on_form, hosted, revoked, other)] == [True, True, False, False]
     assert {v.id for v in search_visitors(session)} == {on_form.id, hosted.id, revoked.id, other.id}
 
 
@@ -50,15 +58,29 @@ def test_an_escort_s_lists_are_complete_whatever_the_others_have(session: Any, d
     eve = demo_staff.escort.id
     mine = _visitor(session, 1)
     my_visit = book_visit(session, visitor_id=mine.id, host_id=eve, purpose="audit", now=NOW)
-    record_education(session, visitor_id=mine.id, department="steelmaking", method="video", topics=["hazards"],
-                     delivered_at=NOW - timedelta(days=85), educator_id=demo_staff.officer_steel.id,
-                     notification_signed=True)
-    for n in range(2, 6):   # newer visits and education of someone else's visitors
+    record_education(
+        session,
+        visitor_id=mine.id,
+        department="steelmaking",
+        method="video",
+        topics=["hazards"],
+        delivered_at=NOW - timedelta(days=85),
+        educator_id=demo_staff.officer_steel.id,
+        notification_signed=True,
+    )
+    for n in range(2, 6):  # newer visits and education of someone else's visitors
         v = _visitor(session, n)
         book_visit(session, visitor_id=v.id, host_id=demo_staff.reception.id, purpose="audit", now=NOW)
-        record_education(session, visitor_id=v.id, department="steelmaking", method="video", topics=["hazards"],
-                         delivered_at=NOW - timedelta(days=85), educator_id=demo_staff.officer_steel.id,
-                         notification_signed=True)
+        record_education(
+            session,
+            visitor_id=v.id,
+            department="steelmaking",
+            method="video",
+            topics=["hazards"],
+            delivered_at=NOW - timedelta(days=85),
+            educator_id=demo_staff.officer_steel.id,
+            notification_signed=True,
+        )
 
     assert [r.visit.id for r in open_visits(session, own_visitors_of=eve, limit=2)] == [my_visit.id]
     assert len(open_visits(session, limit=2)) == 2 and count_open_visits(session) == 5

@@ -68,9 +68,7 @@ def test_malformed_frames_never_produce_a_read(
     assert health["discarded_by_reason"].get(reason, 0) >= 1  # type: ignore[union-attr]
 
 
-def test_frame_split_across_writes_is_one_read(
-    pty_reader: Callable[..., Any], wait_until: Callable[..., Any]
-) -> None:
+def test_frame_split_across_writes_is_one_read(pty_reader: Callable[..., Any], wait_until: Callable[..., Any]) -> None:
     pair = pty_reader("em4100")
     frame = encode_em4100("0A00C0FFEE")
     pair.sim.write_raw(frame[:4])
@@ -115,9 +113,7 @@ def _point(link: Path, target: str) -> None:
     os.replace(tmp, link)
 
 
-def test_reader_reconnects_after_port_goes_away_and_comes_back(
-    link: Path, wait_until: Callable[..., Any]
-) -> None:
+def test_reader_reconnects_after_port_goes_away_and_comes_back(link: Path, wait_until: Callable[..., Any]) -> None:
     reads: queue.Queue[CardRead] = queue.Queue()
     first = PtyReaderSim("em4100")
     _point(link, first.port)
@@ -149,9 +145,7 @@ def test_reader_reconnects_after_port_goes_away_and_comes_back(
             second.close()
 
 
-def test_missing_port_at_start_is_retried_not_raised(
-    link: Path, wait_until: Callable[..., Any]
-) -> None:
+def test_missing_port_at_start_is_retried_not_raised(link: Path, wait_until: Callable[..., Any]) -> None:
     reads: queue.Queue[CardRead] = queue.Queue()
     reader = SerialCardReader("r", "line", str(link))  # nothing there yet
     sim = PtyReaderSim("line")

@@ -21,8 +21,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def config_path(tmp_path, db_url):
-    text = (ROOT / "config.toml").read_text(encoding="utf-8").replace(
-        'database = "sqlite:///var/sitegate.db"', f'database = "{db_url}"')
+    text = (
+        (ROOT / "config.toml")
+        .read_text(encoding="utf-8")
+        .replace('database = "sqlite:///var/sitegate.db"', f'database = "{db_url}"')
+    )
     path = tmp_path / "site.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -39,34 +42,72 @@ def _employee_for(db_url, token):
 
 
 def test_user_create_prints_one_token_line(config_path, db_url, capsys):
-    rc = main(["--config", str(config_path), "user", "create", "Eve Escort", "--role", "escort",
-               "--escort-zones", "smelting,assembly", "--card", "00a1b2c3d4", "--department", "steelmaking"])
+    rc = main(
+        [
+            "--config",
+            str(config_path),
+            "user",
+            "create",
+            "Eve Escort",
+            "--role",
+            "escort",
+            "--escort-zones",
+            "smelting,assembly",
+            "--card",
+            "00a1b2c3d4",
+            "--department",
+            "steelmaking",
+        ]
+    )
     assert rc == 0
     out = capsys.readouterr().out
     assert re.fullmatch(r"token: [A-Za-z0-9_-]{40,}\n", out)
     token = out.split()[1]
-    assert _employee_for(db_url, token) == ("Eve Escort", "escort", "steelmaking", "00A1B2C3D4",
-                                            ["assembly", "smelting"])
+    assert _employee_for(db_url, token) == (
+        "Eve Escort",
+        "escort",
+        "steelmaking",
+        "00A1B2C3D4",
+        ["assembly", "smelting"],
+    )
 
 
 def test_user_create_errors(config_path, capsys):
-    assert main(["--config", str(config_path), "user", "create", "X", "--role", "escort",
-                 "--escort-zones", "furnace"]) == 2
+    assert (
+        main(["--config", str(config_path), "user", "create", "X", "--role", "escort", "--escort-zones", "furnace"])
+        == 2
+    )
     assert "escort-zones: unknown zone 'furnace'" in capsys.readouterr().err
     assert main(["--config", str(config_path), "user", "create", "A", "--role", "guard", "--card", "C1"]) == 0
     capsys.readouterr()
     assert main(["--config", str(config_path), "user", "create", "B", "--role", "guard", "--card", "c1"]) == 1
     assert "card C1 is already issued" in capsys.readouterr().err
-    with pytest.raises(SystemExit) as info:   # argparse lists the roles
+    with pytest.raises(SystemExit) as info:  # argparse lists the roles
         main(["--config", str(config_path), "user", "create", "C", "--role", "boss"])
     assert info.value.code == 2
 
 
 def test_user_create_as_a_process_with_password_on_stdin(config_path, db_url, tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "sitegate.cli", "user", "--config", str(config_path), "create", "Ada", "--role",
-         "admin", "--password-stdin"], input="correct horse battery\n", capture_output=True, text=True,
-        timeout=120, cwd=tmp_path)
+        [
+            sys.executable,
+            "-m",
+            "sitegate.cli",
+            "user",
+            "--config",
+            str(config_path),
+            "create",
+            "Ada",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        input="correct horse battery\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert len(lines) == 1 and lines[0].startswith("token: ")
@@ -84,9 +125,16 @@ def test_R7_db_purge_notifications(config_path, db_url, capsys):
             s.commit()
             sam = s.query(Employee).one()
             v = register_visitor(s, name="Li", id_type="passport", id_number="P1")
-            record_education(s, visitor_id=v.id, department="steelmaking", method="written", topics=[],
-                             delivered_at=datetime(2024, 1, 5, tzinfo=UTC), educator_id=sam.id,
-                             notification_signed=True)
+            record_education(
+                s,
+                visitor_id=v.id,
+                department="steelmaking",
+                method="written",
+                topics=[],
+                delivered_at=datetime(2024, 1, 5, tzinfo=UTC),
+                educator_id=sam.id,
+                notification_signed=True,
+            )
     finally:
         engine.dispose()
     assert main(["--config", str(config_path), "db", "purge-notifications"]) == 0
@@ -103,7 +151,7 @@ def test_user_token_and_revoke_token(config_path, db_url, capsys, monkeypatch):
     assert second != first and _employee_for(db_url, second)[0] == "Gao"
     monkeypatch.setattr("sys.stdin", io.StringIO(first + "\n"))
     assert main(["--config", str(config_path), "user", "revoke-token"]) == 0
-    assert _employee_for(db_url, first) is None                # revoked
-    assert _employee_for(db_url, second)[0] == "Gao"           # the other still works
+    assert _employee_for(db_url, first) is None  # revoked
+    assert _employee_for(db_url, second)[0] == "Gao"  # the other still works
     assert main(["--config", str(config_path), "user", "token", "Nobody"]) == 2
     assert "no user called 'Nobody'" in capsys.readouterr().err

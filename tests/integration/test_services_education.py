@@ -22,22 +22,34 @@ def visitor(session):
 
 
 def _educate(session, visitor, staff, delivered_at, **kw):
-    args = dict(visitor_id=visitor.id, department="steelmaking", method="video", topics=["fire", "gas"],
-                delivered_at=delivered_at, educator_id=staff.officer_steel.id, notification_signed=True,
-                signature=SIGNATURE, timezone="Asia/Shanghai")
+    args = dict(
+        visitor_id=visitor.id,
+        department="steelmaking",
+        method="video",
+        topics=["fire", "gas"],
+        delivered_at=delivered_at,
+        educator_id=staff.officer_steel.id,
+        notification_signed=True,
+        signature=SIGNATURE,
+        timezone="Asia/Shanghai",
+    )
     args.update(kw)
     return record_education(session, **args)
 
 
-@pytest.mark.parametrize(("delivered_at", "months", "valid_until"), [
-    (datetime(2025, 11, 30, 4, 0, tzinfo=UTC), 3, date(2026, 2, 28)),     # clamped to month end
-    (datetime(2023, 11, 30, 4, 0, tzinfo=UTC), 3, date(2024, 2, 29)),     # leap year
-    (datetime(2026, 1, 15, 4, 0, tzinfo=UTC), 3, date(2026, 4, 15)),      # same day-of-month
-    (datetime(2026, 1, 31, 17, 0, tzinfo=UTC), 3, date(2026, 5, 1)),      # 01:00 on 1 Feb in Shanghai
-    (datetime(2026, 10, 31, 4, 0, tzinfo=UTC), 4, date(2027, 2, 28)),     # configured months, over a year end
-])
-def test_R8_education_valid_until_is_calendar_months_in_site_time(session, visitor, demo_staff,
-                                                                  delivered_at, months, valid_until):
+@pytest.mark.parametrize(
+    ("delivered_at", "months", "valid_until"),
+    [
+        (datetime(2025, 11, 30, 4, 0, tzinfo=UTC), 3, date(2026, 2, 28)),  # clamped to month end
+        (datetime(2023, 11, 30, 4, 0, tzinfo=UTC), 3, date(2024, 2, 29)),  # leap year
+        (datetime(2026, 1, 15, 4, 0, tzinfo=UTC), 3, date(2026, 4, 15)),  # same day-of-month
+        (datetime(2026, 1, 31, 17, 0, tzinfo=UTC), 3, date(2026, 5, 1)),  # 01:00 on 1 Feb in Shanghai
+        (datetime(2026, 10, 31, 4, 0, tzinfo=UTC), 4, date(2027, 2, 28)),  # configured months, over a year end
+    ],
+)
+def test_R8_education_valid_until_is_calendar_months_in_site_time(
+    session, visitor, demo_staff, delivered_at, months, valid_until
+):
     edu = _educate(session, visitor, demo_staff, delivered_at, valid_months=months)
     assert edu.valid_until == valid_until
     assert edu.delivered_at == delivered_at
@@ -50,8 +62,15 @@ def test_R7_signed_card_is_kept_for_retention_months(session, visitor, demo_staf
 
 
 def test_R9_verbal_education_without_card_stores_none(session, visitor, demo_staff):
-    edu = _educate(session, visitor, demo_staff, datetime(2026, 3, 1, 4, 0, tzinfo=UTC), method="verbal",
-                   notification_signed=False, signature=None)
+    edu = _educate(
+        session,
+        visitor,
+        demo_staff,
+        datetime(2026, 3, 1, 4, 0, tzinfo=UTC),
+        method="verbal",
+        notification_signed=False,
+        signature=None,
+    )
     assert notification_card(session, edu.id) is None
 
 
@@ -63,7 +82,7 @@ def test_R6_education_input_and_educator_are_checked(session, visitor, demo_staf
     with pytest.raises(NotAllowed, match="R6"):
         _educate(session, visitor, demo_staff, at, educator_id=demo_staff.reception.id)
     with pytest.raises(ValidationFailed):
-        _educate(session, visitor, demo_staff, datetime(2026, 3, 1, 4, 0))   # naive time
+        _educate(session, visitor, demo_staff, datetime(2026, 3, 1, 4, 0))  # naive time
 
 
 def test_R7_notification_card_cannot_be_altered_before_retention(session, visitor, demo_staff):

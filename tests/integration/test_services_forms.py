@@ -20,8 +20,16 @@ def visitor(session):
 
 
 def _form(session, visitor, staff, zones=("smelting",), **kw):
-    args = dict(visitor_id=visitor.id, zones=list(zones), escort_id=staff.escort.id, purpose="inspection",
-                valid_from=NOW, valid_until=NOW + timedelta(hours=8), created_by=staff.reception.id, now=NOW)
+    args = dict(
+        visitor_id=visitor.id,
+        zones=list(zones),
+        escort_id=staff.escort.id,
+        purpose="inspection",
+        valid_from=NOW,
+        valid_until=NOW + timedelta(hours=8),
+        created_by=staff.reception.id,
+        now=NOW,
+    )
     args.update(kw)
     return create_contact_form(session, **args)
 
@@ -43,19 +51,23 @@ def test_R10_form_escort_must_be_authorised_in_every_zone(session, visitor, demo
         _form(session, visitor, demo_staff, escort_id=99999)
 
 
-@pytest.mark.parametrize(("approver", "zones", "allowed"), [
-    ("officer_steel", ("smelting",), True),         # safety officer of the owning department
-    ("head_steel", ("smelting",), True),            # head of the owning department
-    ("officer_assembly", ("smelting",), False),     # safety officer of another department
-    ("escort", ("smelting",), False),               # same department, neither head nor safety officer
-    ("admin", ("smelting",), False),
-    ("reception", ("assembly",), False),
-    ("officer_assembly", ("assembly",), True),
-    ("officer_steel", ("assembly", "smelting"), False),   # must hold both departments
-    ("head_steel", ("assembly", "smelting"), False),
-])
-def test_R5_only_department_head_or_safety_officer_approves(session, visitor, demo_staff, demo_zones,
-                                                             approver, zones, allowed):
+@pytest.mark.parametrize(
+    ("approver", "zones", "allowed"),
+    [
+        ("officer_steel", ("smelting",), True),  # safety officer of the owning department
+        ("head_steel", ("smelting",), True),  # head of the owning department
+        ("officer_assembly", ("smelting",), False),  # safety officer of another department
+        ("escort", ("smelting",), False),  # same department, neither head nor safety officer
+        ("admin", ("smelting",), False),
+        ("reception", ("assembly",), False),
+        ("officer_assembly", ("assembly",), True),
+        ("officer_steel", ("assembly", "smelting"), False),  # must hold both departments
+        ("head_steel", ("assembly", "smelting"), False),
+    ],
+)
+def test_R5_only_department_head_or_safety_officer_approves(
+    session, visitor, demo_staff, demo_zones, approver, zones, allowed
+):
     form = _form(session, visitor, demo_staff, zones=zones)
     who = getattr(demo_staff, approver)
     if allowed:

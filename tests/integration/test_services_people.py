@@ -29,8 +29,14 @@ def _changes(session, person_id):
 
 
 def test_R2_register_resident_id_derives_birth_date_and_stores_the_number(session):
-    v = register_visitor(session, name="Li Lei", id_type="resident_id", id_number="110105 19491231 002x",
-                         organisation="Acme", phone="13800138000")
+    v = register_visitor(
+        session,
+        name="Li Lei",
+        id_type="resident_id",
+        id_number="110105 19491231 002x",
+        organisation="Acme",
+        phone="13800138000",
+    )
     assert v.birth_date == date(1949, 12, 31)
     assert v.id_number == GOOD_ID
     assert find_visitor(session, "11010519491231002x").id == v.id
@@ -51,7 +57,9 @@ def test_R2_given_birth_date_must_match_the_resident_id(session):
 
 
 def test_R2_passport_keeps_the_given_birth_date_and_bad_input_lists_every_field(session):
-    v = register_visitor(session, name="Ann Smith", id_type="passport", id_number="p1234567", birth_date=date(1990, 5, 1))
+    v = register_visitor(
+        session, name="Ann Smith", id_type="passport", id_number="p1234567", birth_date=date(1990, 5, 1)
+    )
     assert (v.id_number, v.birth_date) == ("P1234567", date(1990, 5, 1))
     with pytest.raises(ValidationFailed) as info:
         register_visitor(session, name=" ", id_type="licence", id_number="")

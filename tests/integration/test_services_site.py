@@ -41,27 +41,62 @@ def on_site(session, visitor, demo_staff):
 
 
 def _passage(key, person_id, zone, at, direction="in", escort_id=None):
-    return dict(key=key, at=at, gate=f"{zone}-{direction}", zone=zone, controller="c1", kind="passage",
-                card="C", person_id=person_id, escort_id=escort_id, allowed=True, reasons=[], passed=True,
-                direction=direction, detail={})
+    return dict(
+        key=key,
+        at=at,
+        gate=f"{zone}-{direction}",
+        zone=zone,
+        controller="c1",
+        kind="passage",
+        card="C",
+        person_id=person_id,
+        escort_id=escort_id,
+        allowed=True,
+        reasons=[],
+        passed=True,
+        direction=direction,
+        detail={},
+    )
 
 
 def test_R17_warning_keeps_the_visit(session, visitor, on_site, demo_staff):
-    b = record_breach(session, person_id=visitor.id, rule="R13", severity="warning", seen_by=demo_staff.guard.id,
-                      note="phone out", now=NOW)
+    b = record_breach(
+        session,
+        person_id=visitor.id,
+        rule="R13",
+        severity="warning",
+        seen_by=demo_staff.guard.id,
+        note="phone out",
+        now=NOW,
+    )
     assert (b.visit_id, on_site.state) == (on_site.id, "on-site")
 
 
 def test_R17_cancel_visit_closes_the_visit(session, visitor, on_site, demo_staff):
-    record_breach(session, person_id=visitor.id, rule="R10", severity="cancel-visit", seen_by=demo_staff.guard.id,
-                  note="walked off alone", now=NOW)
+    record_breach(
+        session,
+        person_id=visitor.id,
+        rule="R10",
+        severity="cancel-visit",
+        seen_by=demo_staff.guard.id,
+        note="walked off alone",
+        now=NOW,
+    )
     assert on_site.state == "closed" and "R10" in on_site.flagged
     assert session.scalars(select(Change.what).where(Change.person_id == visitor.id)).all()[-1] == "breach"
 
 
 def test_R17_ban_lasts_n_days(session, visitor, on_site, demo_staff):
-    record_breach(session, person_id=visitor.id, rule="R13", severity="ban", days=30, seen_by=demo_staff.guard.id,
-                  note="smoking", now=NOW)
+    record_breach(
+        session,
+        person_id=visitor.id,
+        rule="R13",
+        severity="ban",
+        days=30,
+        seen_by=demo_staff.guard.id,
+        note="smoking",
+        now=NOW,
+    )
     ban = session.scalars(select(Ban)).one()
     assert ban.until == date(2026, 4, 9) and "smoking" in ban.reason
     assert active_ban(session, visitor.id, date(2026, 4, 9)) is not None
@@ -70,12 +105,20 @@ def test_R17_ban_lasts_n_days(session, visitor, on_site, demo_staff):
 
 
 def test_R17_unregistered_guest_counts_against_the_employee(session, demo_staff):
-    b = record_breach(session, person_id=demo_staff.escort.id, rule="R1", severity="warning",
-                      seen_by=demo_staff.guard.id, note="brought a friend in unregistered", now=NOW)
+    b = record_breach(
+        session,
+        person_id=demo_staff.escort.id,
+        rule="R1",
+        severity="warning",
+        seen_by=demo_staff.guard.id,
+        note="brought a friend in unregistered",
+        now=NOW,
+    )
     assert b.person_id == demo_staff.escort.id
-    with pytest.raises(ValidationFailed):   # an employee has no visit to cancel
-        record_breach(session, person_id=demo_staff.escort.id, rule="R1", severity="cancel-visit",
-                      seen_by=demo_staff.guard.id)
+    with pytest.raises(ValidationFailed):  # an employee has no visit to cancel
+        record_breach(
+            session, person_id=demo_staff.escort.id, rule="R1", severity="cancel-visit", seen_by=demo_staff.guard.id
+        )
 
 
 def test_R17_breach_input_is_validated(session, visitor, demo_staff):
@@ -97,7 +140,10 @@ def test_R16_emergency_is_set_by_officer_or_alarm_and_clears_accounted_marks(ses
     assert (state.emergency_active, state.emergency_since) == (True, NOW)
     flags = read_site_state(session)
     assert (flags.emergency_active, flags.emergency_reason, flags.emergency_source) == (
-        True, "fire in smelting", f"employee:{demo_staff.officer_steel.id}")
+        True,
+        "fire in smelting",
+        f"employee:{demo_staff.officer_steel.id}",
+    )
     assert session.get(Presence, visitor.id).accounted is False
     listed = muster(session)
     assert [(p.zone, person.name, esc) for p, person, esc in listed.rows] == [("smelting", "Li Lei", None)]
@@ -120,22 +166,46 @@ def test_R15_passback_reset_needs_a_safety_officer(session, visitor, on_site, de
 
 
 def _decision(key, at, allowed, rules, zone="smelting"):
-    return dict(key=key, at=at, gate=f"{zone}-east", zone=zone, controller="c1", kind="decision", card="C",
-                person_id=None, escort_id=None, allowed=allowed, passed=None, direction="in", detail={},
-                reasons=[{"rule": r, "code": r.lower(), "message": f"{r} failed", "params": {}} for r in rules])
+    return dict(
+        key=key,
+        at=at,
+        gate=f"{zone}-east",
+        zone=zone,
+        controller="c1",
+        kind="decision",
+        card="C",
+        person_id=None,
+        escort_id=None,
+        allowed=allowed,
+        passed=None,
+        direction="in",
+        detail={},
+        reasons=[{"rule": r, "code": r.lower(), "message": f"{r} failed", "params": {}} for r in rules],
+    )
 
 
 def test_R19_monthly_statistics(session, visitor, on_site, demo_staff):
     march = datetime(2026, 3, 15, 4, 0, tzinfo=UTC)
-    ship_events(session, [
-        _decision("d1", march, False, ["R5", "R8"]),
-        _decision("d2", march, False, ["R5"]),
-        _decision("d3", march, True, []),
-        _decision("d4", datetime(2026, 4, 1, 4, 0, tzinfo=UTC), False, ["R11"]),   # April in Shanghai
-    ])
+    ship_events(
+        session,
+        [
+            _decision("d1", march, False, ["R5", "R8"]),
+            _decision("d2", march, False, ["R5"]),
+            _decision("d3", march, True, []),
+            _decision("d4", datetime(2026, 4, 1, 4, 0, tzinfo=UTC), False, ["R11"]),  # April in Shanghai
+        ],
+    )
     record_breach(session, person_id=visitor.id, rule="R13", severity="warning", seen_by=demo_staff.guard.id, now=march)
-    record_education(session, visitor_id=visitor.id, department="steelmaking", method="verbal", topics=[],
-                     delivered_at=march, educator_id=demo_staff.officer_steel.id, notification_signed=False)
+    record_education(
+        session,
+        visitor_id=visitor.id,
+        department="steelmaking",
+        method="verbal",
+        topics=[],
+        delivered_at=march,
+        educator_id=demo_staff.officer_steel.id,
+        notification_signed=False,
+    )
     stats = monthly_stats(session, "2026-03", timezone="Asia/Shanghai")
     assert stats["denials"] == {"total": 2, "by_rule": {"R5": 2, "R8": 1}}
     assert stats["breaches"]["by_severity"] == {"warning": 1}
@@ -148,8 +218,19 @@ def test_R19_monthly_statistics(session, visitor, on_site, demo_staff):
 
 def test_R18_events_query_filters_and_pages_newest_first(session):
     base = datetime(2026, 3, 10, 0, 0, tzinfo=UTC)
-    ship_events(session, [_decision(f"e{i}", base + timedelta(minutes=i), i % 2 == 0, [] if i % 2 == 0 else ["R5"],
-                                    zone="smelting" if i < 6 else "assembly") for i in range(10)])
+    ship_events(
+        session,
+        [
+            _decision(
+                f"e{i}",
+                base + timedelta(minutes=i),
+                i % 2 == 0,
+                [] if i % 2 == 0 else ["R5"],
+                zone="smelting" if i < 6 else "assembly",
+            )
+            for i in range(10)
+        ],
+    )
     page, cursor = query_events(session, limit=4)
     assert [e["key"] for e in page] == ["e9", "e8", "e7", "e6"]
     page2, cursor2 = query_events(session, limit=4, cursor=cursor)

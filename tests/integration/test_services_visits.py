@@ -36,8 +36,14 @@ def visitor(session):
 
 @pytest.fixture
 def visit(session, visitor, demo_staff):
-    return book_visit(session, visitor_id=visitor.id, host_id=demo_staff.escort.id, purpose="audit",
-                      expected_at=NOW, now=NOW - timedelta(days=1))
+    return book_visit(
+        session,
+        visitor_id=visitor.id,
+        host_id=demo_staff.escort.id,
+        purpose="audit",
+        expected_at=NOW,
+        now=NOW - timedelta(days=1),
+    )
 
 
 @pytest.fixture
@@ -53,17 +59,23 @@ def test_R1_booking_validates_visitor_host_and_purpose(session, visitor, demo_st
     with pytest.raises(ValidationFailed):
         book_visit(session, visitor_id=visitor.id, host_id=demo_staff.escort.id, purpose=" ")
     with pytest.raises(ValidationFailed):
-        book_visit(session, visitor_id=visitor.id, host_id=demo_staff.escort.id, purpose="x",
-                   expected_at=datetime(2026, 3, 10, 9, 0))   # naive: no offset
+        book_visit(
+            session,
+            visitor_id=visitor.id,
+            host_id=demo_staff.escort.id,
+            purpose="x",
+            expected_at=datetime(2026, 3, 10, 9, 0),
+        )  # naive: no offset
     v = book_visit(session, visitor_id=visitor.id, host_id=demo_staff.escort.id, purpose="x")
     assert (v.state, v.booked_ahead) == ("booked", True)
-    with pytest.raises(Conflict):   # one open visit at a time
+    with pytest.raises(Conflict):  # one open visit at a time
         book_visit(session, visitor_id=visitor.id, host_id=demo_staff.escort.id, purpose="again")
 
 
 def test_R1_walk_in_needs_a_safety_officer_and_a_reason(session, visitor, demo_staff):
-    v = book_visit(session, visitor_id=visitor.id, host_id=demo_staff.escort.id, purpose="urgent repair",
-                   booked_ahead=False)
+    v = book_visit(
+        session, visitor_id=visitor.id, host_id=demo_staff.escort.id, purpose="urgent repair", booked_ahead=False
+    )
     with pytest.raises(NotAllowed):
         walk_in_exception(session, v.id, demo_staff.reception.id, "pump broke")
     with pytest.raises(ValidationFailed):
@@ -84,9 +96,17 @@ def test_R2_check_in_identity_must_match(session, visit):
 
 
 def test_R17_check_in_refused_while_banned(session, visitor, visit, demo_staff):
-    record_breach(session, person_id=visitor.id, rule="R13", severity="ban", days=30, seen_by=demo_staff.guard.id,
-                  note="smoking", now=NOW - timedelta(days=2))
-    assert visit.state == "closed"   # the ban cancelled the booked visit
+    record_breach(
+        session,
+        person_id=visitor.id,
+        rule="R13",
+        severity="ban",
+        days=30,
+        seen_by=demo_staff.guard.id,
+        note="smoking",
+        now=NOW - timedelta(days=2),
+    )
+    assert visit.state == "closed"  # the ban cancelled the booked visit
     again = book_visit(session, visitor_id=visitor.id, host_id=demo_staff.escort.id, purpose="retry")
     with pytest.raises(Conflict, match="banned until"):
         check_in(session, again.id, ID, now=NOW)
@@ -115,7 +135,7 @@ def test_R3_lost_badge_is_recorded_with_a_change_and_cannot_be_returned(session,
     assert (change.person_id, change.what) == (on_site.visitor_id, "badge")
     with pytest.raises(NotFound):
         return_badge(session, "C1")
-    replacement = issue_badge(session, on_site.id, "C2", now=NOW)   # a new badge for the same visitor
+    replacement = issue_badge(session, on_site.id, "C2", now=NOW)  # a new badge for the same visitor
     assert replacement.state == "active"
 
 
@@ -124,7 +144,9 @@ def test_R3_returned_card_can_be_issued_again(session, on_site):
     return_badge(session, "C1", now=NOW)
     again = issue_badge(session, on_site.id, "C1", now=NOW)
     assert session.scalars(select(Badge.state).where(Badge.card == "C1").order_by(Badge.id)).all() == [
-        "returned", "active"]
+        "returned",
+        "active",
+    ]
     assert again.state == "active"
 
 

@@ -61,8 +61,9 @@ def running_plant(tmp_path: Path, wait_until: Callable[..., Any]) -> Iterator[st
     upgrade(engine)
     try:
         with controllers(config, engine, journal_path=str(tmp_path / "journal.db")) as runtime:
-            wait_until(lambda: all(g.health()["reader"]["online"] for g in runtime.gates.values()),
-                       what="readers online")
+            wait_until(
+                lambda: all(g.health()["reader"]["online"] for g in runtime.gates.values()), what="readers online"
+            )
             yield str(config_path)
     finally:
         engine.dispose()
@@ -76,17 +77,14 @@ def test_unknown_card_is_denied_with_its_rule(running_plant: str, capsys: pytest
     assert sim(running_plant, "present", "--gate", "smelting-east", "--card", "0A00C0FFEE") == 0
     out = capsys.readouterr().out.splitlines()
     assert out[:2] == ["card 0A00C0FFEE presented at smelting-east", "DENIED"]
-    assert any(line.startswith("  R3: ") for line in out)   # not an active badge
+    assert any(line.startswith("  R3: ") for line in out)  # not an active badge
     assert out[-1] == "turnstile stays locked"
 
 
-def test_exit_releases_and_the_person_passes_or_not(
-    running_plant: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_exit_releases_and_the_person_passes_or_not(running_plant: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert sim(running_plant, "present", "--gate", "smelting-exit", "--card", "emp42") == 0
     out = capsys.readouterr().out.splitlines()
-    assert out == ["card EMP42 presented at smelting-exit", "ALLOWED",
-                   "turnstile released (coil 3) ... person passed"]
+    assert out == ["card EMP42 presented at smelting-exit", "ALLOWED", "turnstile released (coil 3) ... person passed"]
     assert sim(running_plant, "present", "--gate", "smelting-exit", "--card", "emp42", "--no-pass") == 0
     out = capsys.readouterr().out.splitlines()
     assert out[-1] == "turnstile released (coil 3) ... not passed"
@@ -99,8 +97,9 @@ def test_alarm_locks_entries(
     assert sim(running_plant, "alarm", "on") == 0
     try:
         # the controller has seen the alarm once it holds the exit open (R16)
-        wait_until(lambda: request(socket_path, {"op": "status"})["gates"]["smelting-exit"]["coil"],
-                   what="exit held open")
+        wait_until(
+            lambda: request(socket_path, {"op": "status"})["gates"]["smelting-exit"]["coil"], what="exit held open"
+        )
         assert sim(running_plant, "present", "--gate", "smelting-east", "--card", "0A00C0FFEE") == 0
         out = capsys.readouterr().out.splitlines()
         assert "DENIED" in out and any(line.startswith("  R16: ") for line in out)

@@ -82,8 +82,9 @@ def reads(hardware: GateHardware, wait_until: Callable[..., Any]) -> queue.Queue
 
 def test_socket_sits_next_to_the_sqlite_database(config: SiteConfig, tmp_path: Path) -> None:
     assert sim_socket_path(config) == tmp_path / "var" / "sim.sock"
-    pg = config.model_copy(update={"site": config.site.model_copy(
-        update={"database": "postgresql+psycopg://postgres@127.0.0.1/sitegate"})})
+    pg = config.model_copy(
+        update={"site": config.site.model_copy(update={"database": "postgresql+psycopg://postgres@127.0.0.1/sitegate"})}
+    )
     assert sim_socket_path(pg) == Path("var/sim.sock")
 
 
@@ -144,7 +145,9 @@ def test_close_removes_the_socket(config: SiteConfig) -> None:
 
 
 def test_cli_status_alarm_and_present_without_events(
-    hardware: GateHardware, reads: queue.Queue[CardRead], config_file: Path,
+    hardware: GateHardware,
+    reads: queue.Queue[CardRead],
+    config_file: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert main(["--config", str(config_file), "sim", "alarm", "on"]) == 0
@@ -153,8 +156,20 @@ def test_cli_status_alarm_and_present_without_events(
     out = capsys.readouterr().out
     assert "smelting-east" in out and "coil 2=0" in out and "fire alarm input 10: ON" in out
     # No controller runs here, so no decision arrives: the command says so and exits 1.
-    code = main(["--config", str(config_file), "sim", "present", "--gate", "smelting-east",
-                 "--card", "0A00C0FFEE", "--wait", "0.3"])
+    code = main(
+        [
+            "--config",
+            str(config_file),
+            "sim",
+            "present",
+            "--gate",
+            "smelting-east",
+            "--card",
+            "0A00C0FFEE",
+            "--wait",
+            "0.3",
+        ]
+    )
     out = capsys.readouterr().out
     assert "card 0A00C0FFEE presented at smelting-east" in out
     assert "no decision recorded" in out and code == 1
@@ -170,7 +185,8 @@ def test_osdp_sim_gate_reads_from_its_simulator_driven_by_the_socket(
     tmp_path: Path, wait_until: Callable[..., Any]
 ) -> None:
     text = CONFIG.format(db=tmp_path / "var" / "sitegate.db").replace(
-        'reader = { protocol = "line", port = "sim" }', 'reader = { protocol = "osdp", port = "sim", address = 1 }')
+        'reader = { protocol = "line", port = "sim" }', 'reader = { protocol = "osdp", port = "sim", address = 1 }'
+    )
     config = parse_config(text)
     hw = build_gate_hardware(config)
     try:
@@ -184,8 +200,10 @@ def test_osdp_sim_gate_reads_from_its_simulator_driven_by_the_socket(
         wait_until(lambda: reader.health()["online"], timeout=10, what="osdp reader online")
         path = sim_socket_path(config)
         # reads in the first 2 s online are discarded as stale (libosdp #133, osdp_reader)
-        wait_until(lambda: time.monotonic() - reader.health()["online_since"] > 2.2,  # type: ignore[operator]
-                   what="osdp link settled")
+        wait_until(
+            lambda: time.monotonic() - reader.health()["online_since"] > 2.2,  # type: ignore[operator]
+            what="osdp link settled",
+        )
         assert request(path, {"op": "present", "gate": "smelting-exit", "card": "0A00C0FFEE"})["ok"]
         assert q.get(timeout=5).card == "0A00C0FFEE"
         assert request(path, {"op": "present", "gate": "smelting-exit", "card": "XYZ"})["ok"] is False

@@ -58,7 +58,8 @@ def test_coil_history_times_every_write_in_the_server(turnstile_sim: Any, client
 
 
 def test_nobody_passes_when_probability_is_zero(
-    make_turnstile_sim: Callable[..., Any], wait_until: Callable[..., Any],
+    make_turnstile_sim: Callable[..., Any],
+    wait_until: Callable[..., Any],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="hardware.sim_turnstile")
@@ -73,7 +74,8 @@ def test_nobody_passes_when_probability_is_zero(
 
 
 def test_skip_next_makes_exactly_one_release_a_no_show(
-    make_turnstile_sim: Callable[..., Any], wait_until: Callable[..., Any],
+    make_turnstile_sim: Callable[..., Any],
+    wait_until: Callable[..., Any],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="hardware.sim_turnstile")
@@ -93,8 +95,7 @@ def test_skip_next_makes_exactly_one_release_a_no_show(
 def test_seeded_draws_repeat(make_turnstile_sim: Callable[..., Any], wait_until: Callable[..., Any]) -> None:
     outcomes = []
     for _ in range(2):
-        sim = make_turnstile_sim(turnstiles=[(0, 0)], pass_delay_s=0.0, pass_probability=0.5,
-                                 seed=7, input_hold_s=0.0)
+        sim = make_turnstile_sim(turnstiles=[(0, 0)], pass_delay_s=0.0, pass_probability=0.5, seed=7, input_hold_s=0.0)
         c = ModbusTcpClient("127.0.0.1", port=sim.port, timeout=1, retries=0)
         try:
             seen = []
@@ -102,7 +103,7 @@ def test_seeded_draws_repeat(make_turnstile_sim: Callable[..., Any], wait_until:
                 c.write_coil(0, True, device_id=1)
                 c.write_coil(0, False, device_id=1)
                 # the draw happens after the (zero) delay: wait until it was made
-                wait_until(lambda: not sim._tasks, what=f"draw {i}")
+                wait_until(lambda sim=sim: not sim._tasks, what=f"draw {i}")
                 seen.append(len(sim.passes()))
             outcomes.append(seen)
         finally:

@@ -92,6 +92,7 @@ def test_storage_migrations_match_the_models(engine):
 
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), Base.metadata)
-    structural = [d for d in diff if isinstance(d, tuple) and d[0] in ("add_table", "remove_table", "add_column",
-                                                                        "remove_column")]
+    structural = [
+        d for d in diff if isinstance(d, tuple) and d[0] in ("add_table", "remove_table", "add_column", "remove_column")
+    ]
     assert structural == []

@@ -43,26 +43,47 @@ def visitor(session, demo_staff):
 
 
 def _form(session, visitor, staff):
-    return create_contact_form(session, visitor_id=visitor.id, zones=["smelting"], escort_id=staff.escort.id,
-                               purpose="inspection", valid_from=NOW, valid_until=NOW + timedelta(hours=8))
+    return create_contact_form(
+        session,
+        visitor_id=visitor.id,
+        zones=["smelting"],
+        escort_id=staff.escort.id,
+        purpose="inspection",
+        valid_from=NOW,
+        valid_until=NOW + timedelta(hours=8),
+    )
 
 
 def test_snapshot_holds_visitor_and_employee_facts(session, visitor, demo_staff, demo_zones):
     form = _form(session, visitor, demo_staff)
     approve_contact_form(session, form.id, demo_staff.officer_steel.id, demo_zones)
-    record_education(session, visitor_id=visitor.id, department="steelmaking", method="video", topics=["fire"],
-                     delivered_at=NOW, educator_id=demo_staff.officer_steel.id, notification_signed=True)
+    record_education(
+        session,
+        visitor_id=visitor.id,
+        department="steelmaking",
+        method="video",
+        topics=["fire"],
+        delivered_at=NOW,
+        educator_id=demo_staff.officer_steel.id,
+        notification_signed=True,
+    )
     issue_helmet(session, visitor.id, "H-3", now=NOW)
     snap = build_snapshot(session, TODAY)
     v = snap.by_card["B1"]
     assert (v.person_id, v.kind, v.badge, v.birth_date) == (visitor.id, "visitor", "active", date(1949, 12, 31))
     assert (v.visit.state, v.visit.booked_ahead, v.visit.walk_in_approved) == ("on-site", True, False)
-    assert [(f.zones, [e.person_id for e in f.escorts]) for f in v.forms] == [(frozenset({"smelting"}), [demo_staff.escort.id])]
+    assert [(f.zones, [e.person_id for e in f.escorts]) for f in v.forms] == [
+        (frozenset({"smelting"}), [demo_staff.escort.id])
+    ]
     assert [(e.department, e.notification_signed) for e in v.education] == [("steelmaking", True)]
-    assert v.helmet and v.phone is None   # R20: phones stay out of the controllers
+    assert v.helmet and v.phone is None  # R20: phones stay out of the controllers
     e = snap.by_card[demo_staff.escort.card]
     assert (e.kind, e.department, e.escort_zones, e.on_duty) == (
-        "employee", "steelmaking", frozenset({"assembly", "smelting"}), True)
+        "employee",
+        "steelmaking",
+        frozenset({"assembly", "smelting"}),
+        True,
+    )
     assert snap.by_id[visitor.id] is v and snap.by_id[demo_staff.admin.id].card is None
     assert snap.change_no == current_change_no(session) and snap.emergency is False
     # identical zone sets are one shared object (memory: 2,000,000 cardholders)
@@ -89,14 +110,16 @@ def test_snapshot_refresh_picks_up_a_new_approval_by_change_number(session, visi
     form = _form(session, visitor, demo_staff)
     snap = build_snapshot(session, TODAY)
     assert snap.by_card["B1"].forms == ()
-    assert refresh_snapshot(session, snap, TODAY) is snap      # nothing changed: same object
+    assert refresh_snapshot(session, snap, TODAY) is snap  # nothing changed: same object
     escort_facts = snap.by_card[demo_staff.escort.card]
     approve_contact_form(session, form.id, demo_staff.officer_steel.id, demo_zones)
     fresh = refresh_snapshot(session, snap, TODAY)
     assert fresh.change_no == snap.change_no + 1 == current_change_no(session)
-    assert [(f.zones, f.valid_until) for f in fresh.by_card["B1"].forms] == [(frozenset({"smelting"}), form.valid_until)]
-    assert fresh.by_card[demo_staff.escort.card] is escort_facts   # unchanged persons are shared
-    assert snap.by_card["B1"].forms == ()                           # the old snapshot is untouched
+    assert [(f.zones, f.valid_until) for f in fresh.by_card["B1"].forms] == [
+        (frozenset({"smelting"}), form.valid_until)
+    ]
+    assert fresh.by_card[demo_staff.escort.card] is escort_facts  # unchanged persons are shared
+    assert snap.by_card["B1"].forms == ()  # the old snapshot is untouched
 
 
 def test_snapshot_refresh_sees_employee_changes_and_card_moves(session, demo_staff):
@@ -116,15 +139,16 @@ def test_R17_ban_and_emergency_reach_the_snapshot(session, visitor, demo_staff):
     set_emergency(session, True, "fire", demo_staff.officer_steel.id, now=NOW)
     fresh = refresh_snapshot(session, snap, TODAY)
     assert [b.until for b in fresh.by_id[visitor.id].bans] == [NOW.date() + timedelta(days=7)]
-    assert fresh.by_id[visitor.id].visit is None                 # the ban closed the visit
+    assert fresh.by_id[visitor.id].visit is None  # the ban closed the visit
     assert (fresh.emergency, fresh.emergency_since) == (True, NOW)
 
 
 def test_snapshot_full_rebuild_when_a_change_names_nobody(session, visitor, demo_staff):
     snap = build_snapshot(session, TODAY)
-    set_department_head(session, "assembly", demo_staff.officer_assembly.id)   # no change row: no decision
+    set_department_head(session, "assembly", demo_staff.officer_assembly.id)  # no change row: no decision
     assert refresh_snapshot(session, snap, TODAY) is snap
     from zones.services._common import record_change
+
     record_change(session, None, "bulk import")
     session.commit()
     fresh = refresh_snapshot(session, snap, TODAY)
@@ -132,34 +156,72 @@ def test_snapshot_full_rebuild_when_a_change_names_nobody(session, visitor, demo
 
 
 def _passage(key, person_id, zone, at, direction="in", escort_id=None, passed=True):
-    return dict(key=key, at=at, gate=f"{zone}-{direction}", zone=zone, controller="c1", kind="passage",
-                card="B1", person_id=person_id, escort_id=escort_id, allowed=True, reasons=[], passed=passed,
-                direction=direction, detail={"journal_seq": 1})
+    return dict(
+        key=key,
+        at=at,
+        gate=f"{zone}-{direction}",
+        zone=zone,
+        controller="c1",
+        kind="passage",
+        card="B1",
+        person_id=person_id,
+        escort_id=escort_id,
+        allowed=True,
+        reasons=[],
+        passed=passed,
+        direction=direction,
+        detail={"journal_seq": 1},
+    )
 
 
 def test_R18_ship_events_is_idempotent_and_maintains_presence(session, visitor, demo_staff):
     snap = build_snapshot(session, TODAY)
-    first = [_passage("c1:1", visitor.id, "smelting", NOW, escort_id=demo_staff.escort.id),
-             _passage("c1:2", demo_staff.escort.id, "smelting", NOW)]
+    first = [
+        _passage("c1:1", visitor.id, "smelting", NOW, escort_id=demo_staff.escort.id),
+        _passage("c1:2", demo_staff.escort.id, "smelting", NOW),
+    ]
     assert ship_events(session, first) == 2
-    assert ship_events(session, first) == 0                       # re-shipped after a restart
+    assert ship_events(session, first) == 0  # re-shipped after a restart
     assert session.scalar(select(func.count()).select_from(Event)) == 2
     snap = refresh_snapshot(session, snap, TODAY)
     p = snap.presence[visitor.id]
     assert (p.zone, p.entered_at, p.escort_id, p.kind) == ("smelting", NOW, demo_staff.escort.id, "visitor")
     assert snap.presence[demo_staff.escort.id].kind == "employee"
     # a late-shipped older passage into another zone does not move them back in time
-    assert ship_events(session, [_passage("c2:1", visitor.id, "assembly", NOW - timedelta(minutes=5)),
-                                 _passage("c2:2", visitor.id, "assembly", NOW, passed=False)]) == 2
+    assert (
+        ship_events(
+            session,
+            [
+                _passage("c2:1", visitor.id, "assembly", NOW - timedelta(minutes=5)),
+                _passage("c2:2", visitor.id, "assembly", NOW, passed=False),
+            ],
+        )
+        == 2
+    )
     assert refresh_snapshot(session, snap, TODAY).presence[visitor.id].zone == "smelting"
     assert ship_events(session, [_passage("c1:3", visitor.id, "smelting", NOW + timedelta(minutes=1), "out")]) == 1
     snap = refresh_snapshot(session, snap, TODAY)
     assert visitor.id not in snap.presence and demo_staff.escort.id in snap.presence
     # decisions and faults are stored with their reasons as given
-    ship_events(session, [dict(key="c1:4", at=NOW, gate="smelting-east", zone="smelting", controller="c1",
-                               kind="decision", card="B1", person_id=visitor.id, allowed=False, passed=None,
-                               reasons=[{"rule": "R5", "code": "no-form", "message": "no form", "params": {}}],
-                               detail={})])
+    ship_events(
+        session,
+        [
+            dict(
+                key="c1:4",
+                at=NOW,
+                gate="smelting-east",
+                zone="smelting",
+                controller="c1",
+                kind="decision",
+                card="B1",
+                person_id=visitor.id,
+                allowed=False,
+                passed=None,
+                reasons=[{"rule": "R5", "code": "no-form", "message": "no form", "params": {}}],
+                detail={},
+            )
+        ],
+    )
     stored = session.scalars(select(Event).where(Event.key == "c1:4")).one()
     assert stored.reasons[0]["rule"] == "R5" and stored.allowed is False and stored.at == NOW
 

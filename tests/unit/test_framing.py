@@ -22,11 +22,12 @@ GOOD = b"\x020A00C0FFEEDB\x03"
 def feed_bytewise(framer: Em4100Framer | LineFramer, data: bytes) -> list[str]:
     cards: list[str] = []
     for i in range(len(data)):
-        cards += framer.feed(data[i:i + 1])
+        cards += framer.feed(data[i : i + 1])
     return cards
 
 
 # --- em4100 -------------------------------------------------------------------------
+
 
 def test_em4100_contract_example() -> None:
     assert em4100_checksum("0A00C0FFEE") == "DB"
@@ -57,13 +58,13 @@ def test_em4100_garbage_between_frames_is_counted_not_read() -> None:
 @pytest.mark.parametrize(
     ("frame", "reason"),
     [
-        (b"\x020A00C0FFEEDC\x03", "checksum"),           # R-contract: bad checksum
-        (b"\x021A00C0FFEEDB\x03", "checksum"),           # one data digit flipped
-        (b"\x020A00C0FFEXDB\x03", "charset"),            # non-hex digit
-        (b"\x020A00C0FF\xeeEDB\x03", "charset"),         # non-ASCII byte inside
-        (b"\x020A00C0FFEEDB00\x03", "framing"),          # too long
-        (b"\x020A00C0FFDB\x03", "framing"),              # too short
-        (b"\x02\x03", "framing"),                        # empty frame
+        (b"\x020A00C0FFEEDC\x03", "checksum"),  # R-contract: bad checksum
+        (b"\x021A00C0FFEEDB\x03", "checksum"),  # one data digit flipped
+        (b"\x020A00C0FFEXDB\x03", "charset"),  # non-hex digit
+        (b"\x020A00C0FF\xeeEDB\x03", "charset"),  # non-ASCII byte inside
+        (b"\x020A00C0FFEEDB00\x03", "framing"),  # too long
+        (b"\x020A00C0FFDB\x03", "framing"),  # too short
+        (b"\x02\x03", "framing"),  # empty frame
         (b"\x020A00C0\x020A00C0FFEEDC\x03", "checksum"),  # cut short, then bad checksum
     ],
 )
@@ -125,6 +126,7 @@ def test_em4100_random_bytes_never_crash(data: bytes) -> None:
 
 
 # --- line ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("ending", [b"\r", b"\n", b"\r\n", b"\n\r"])
 def test_line_endings(ending: bytes) -> None:

@@ -6,7 +6,6 @@ web/translations/zh_Hans/LC_MESSAGES/messages.po; the committed messages.mo matc
 from __future__ import annotations
 
 import re
-from io import BytesIO
 from pathlib import Path
 
 import pytest
@@ -30,7 +29,8 @@ def extracted() -> dict[str, set[str]]:
         method_map, options_map = parse_mapping_cfg(f)
     pot = Catalog()
     for filename, lineno, message, comments, context in extract_from_dir(
-            str(ROOT), method_map, options_map, keywords={**DEFAULT_KEYWORDS, "translate": None}):
+        str(ROOT), method_map, options_map, keywords={**DEFAULT_KEYWORDS, "translate": None}
+    ):
         pot.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     return {m.id: set(m.flags) for m in pot if m.id}
 
@@ -42,19 +42,23 @@ def catalogue() -> Catalog:
 
 def test_extraction_finds_the_page_strings() -> None:
     found = extracted()
-    assert len(found) > 300   # the extraction itself works
+    assert len(found) > 300  # the extraction itself works
     # label tables (N_), brace strings of views (translate) and templates (_) are all found
-    assert {"Dashboard", "Never unescorted.", "Resident identity card", "Visitor {name} registered.",
-            "Valid until %(date)s", "Signed out."} <= set(found)
+    assert {
+        "Dashboard",
+        "Never unescorted.",
+        "Resident identity card",
+        "Visitor {name} registered.",
+        "Valid until %(date)s",
+        "Signed out.",
+    } <= set(found)
     assert set(PROBLEMS.values()) <= set(found)
 
 
 def test_every_message_has_chinese() -> None:
     cat = catalogue()
-    missing = sorted(m for m in extracted()
-                     if m not in cat or not cat[m].string or cat[m].fuzzy)
-    assert not missing, ("translate in messages.po (pybabel update, then compile):\n"
-                         + "\n".join(missing))
+    missing = sorted(m for m in extracted() if m not in cat or not cat[m].string or cat[m].fuzzy)
+    assert not missing, "translate in messages.po (pybabel update, then compile):\n" + "\n".join(missing)
 
 
 def test_no_stale_catalogue_entries() -> None:
@@ -91,10 +95,10 @@ def test_service_errors_are_said_from_their_code() -> None:
     assert error_text(err, "en") == "card 0A00 is already issued"
     assert error_text(err, "zh") == "卡 0A00 已发放"
     failed = ValidationFailed([("id_number", Problem("id-check", expected="1", got="8"))])
-    (field, message), = failed.fields
+    ((field, message),) = failed.fields
     assert message == "wrong check character: expected 1, got 8"
     assert error_text(message, "zh") == "校验码错误：应为 1，实际为 8"
-    assert error_text("something new", "zh") == "something new"   # no code: as the service said it
+    assert error_text("something new", "zh") == "something new"  # no code: as the service said it
 
 
 @pytest.mark.parametrize("spelling", ["zh", "zh-CN", "zh_CN", "zh-Hans", "zh_Hans", "ZH-cn"])
@@ -105,7 +109,9 @@ def test_chinese_spellings_mean_chinese(spelling: str) -> None:
     assert normalise_language("fr") is None
 
 
-@pytest.mark.parametrize(("configured", "language"), [("zh-CN", "zh"), ("zh_CN", "zh"), ("zh-Hans", "zh"), ("en", "en")])
+@pytest.mark.parametrize(
+    ("configured", "language"), [("zh-CN", "zh"), ("zh_CN", "zh"), ("zh-Hans", "zh"), ("en", "en")]
+)
 def test_site_language_accepts_the_usual_spellings(configured: str, language: str) -> None:
     from zones.config import ConfigError, parse_config
 

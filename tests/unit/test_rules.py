@@ -4,20 +4,37 @@ build facts, call decide, assert on the reasons."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import pytest
 
 from zones.calendar import add_months, age_on
-from zones.facts import (BanFact, EducationFact, EntryRequest, EscortOfRecord, FormFact, PersonFacts, Policy,
-                         TimeWindow, VisitFact, Zone)
+from zones.facts import (
+    BanFact,
+    EducationFact,
+    EntryRequest,
+    EscortOfRecord,
+    FormFact,
+    PersonFacts,
+    Policy,
+    TimeWindow,
+    VisitFact,
+    Zone,
+)
 from zones.messages import MESSAGES, render
 from zones.rules import decide
 
 SHANGHAI = timezone(timedelta(hours=8))
 POLICY = Policy()
-SMELTING = Zone("smelting", "Smelting workshop", "steelmaking", "high-risk", helmet=True,
-                max_occupancy=40, hours=TimeWindow(time(6), time(22)))
+SMELTING = Zone(
+    "smelting",
+    "Smelting workshop",
+    "steelmaking",
+    "high-risk",
+    helmet=True,
+    max_occupancy=40,
+    hours=TimeWindow(time(6), time(22)),
+)
 ASSEMBLY = Zone("assembly", "Assembly hall", "assembly", "general")
 
 
@@ -36,28 +53,40 @@ def form(zones: set[str], valid_from: datetime, valid_until: datetime, **kw: obj
 
 
 def escort(**kw: object) -> PersonFacts:
-    base = PersonFacts(person_id=900, kind="employee", name="Wang Wei", card="E900",
-                       department="steelmaking", access_zones=frozenset({"smelting"}),
-                       escort_zones=frozenset({"smelting", "assembly"}), on_duty=True)
+    base = PersonFacts(
+        person_id=900,
+        kind="employee",
+        name="Wang Wei",
+        card="E900",
+        department="steelmaking",
+        access_zones=frozenset({"smelting"}),
+        escort_zones=frozenset({"smelting", "assembly"}),
+        on_duty=True,
+    )
     return replace(base, **kw)
 
 
 def visitor(**kw: object) -> PersonFacts:
     base = PersonFacts(
-        person_id=1, kind="visitor", name="Li Na", card="0A00C0FFEE", badge="active",
+        person_id=1,
+        kind="visitor",
+        name="Li Na",
+        card="0A00C0FFEE",
+        badge="active",
         birth_date=date(1990, 5, 1),
         visit=VisitFact(state="on-site"),
         forms=(form({"smelting", "assembly"}, at(2026, 11, 1, 0), at(2026, 12, 31, 23)),),
-        education=(EducationFact("steelmaking", date(2026, 11, 20), notification_signed=True),
-                   EducationFact("assembly", date(2026, 11, 20), notification_signed=True)),
+        education=(
+            EducationFact("steelmaking", date(2026, 11, 20), notification_signed=True),
+            EducationFact("assembly", date(2026, 11, 20), notification_signed=True),
+        ),
         helmet=True,
     )
     return replace(base, **kw)
 
 
 def request(person: PersonFacts | None = None, **kw: object) -> EntryRequest:
-    base = EntryRequest(card="0A00C0FFEE", person=visitor() if person is None else person,
-                        now=NOW, escort=escort())
+    base = EntryRequest(card="0A00C0FFEE", person=visitor() if person is None else person, now=NOW, escort=escort())
     return replace(base, **kw)
 
 
@@ -71,13 +100,16 @@ def test_allowed_when_every_fact_is_there() -> None:
 
 
 # --- R1 / R2 appointment and check-in ---------------------------------------------------
-@pytest.mark.parametrize("visit, expected", [
-    (None, ["R1"]),
-    (VisitFact("closed"), ["R1"]),
-    (VisitFact("on-site", booked_ahead=False), ["R1"]),
-    (VisitFact("on-site", booked_ahead=False, walk_in_approved=True), []),
-    (VisitFact("booked"), ["R2"]),
-])
+@pytest.mark.parametrize(
+    "visit, expected",
+    [
+        (None, ["R1"]),
+        (VisitFact("closed"), ["R1"]),
+        (VisitFact("on-site", booked_ahead=False), ["R1"]),
+        (VisitFact("on-site", booked_ahead=False, walk_in_approved=True), []),
+        (VisitFact("booked"), ["R2"]),
+    ],
+)
 def test_R1_appointment_or_walk_in_exception(visit: VisitFact | None, expected: list[str]) -> None:
     assert rules_of(request(visitor(visit=visit))) == expected
 
@@ -95,12 +127,15 @@ def test_R3_lost_or_returned_badge_blocked(badge: str, code: str) -> None:
 
 
 # --- R5 contact form ---------------------------------------------------------------
-@pytest.mark.parametrize("form, allowed", [
-    (form({"smelting"}, at(2026, 11, 24, 0), at(2026, 11, 24, 23)), True),
-    (form({"assembly"}, at(2026, 11, 1, 0), at(2026, 12, 1)), False),    # other zone
-    (form({"smelting"}, at(2026, 11, 25, 0), at(2026, 11, 30)), False),  # not yet
-    (form({"smelting"}, at(2026, 11, 1), at(2026, 11, 24, 9, 59)), False),  # ended
-])
+@pytest.mark.parametrize(
+    "form, allowed",
+    [
+        (form({"smelting"}, at(2026, 11, 24, 0), at(2026, 11, 24, 23)), True),
+        (form({"assembly"}, at(2026, 11, 1, 0), at(2026, 12, 1)), False),  # other zone
+        (form({"smelting"}, at(2026, 11, 25, 0), at(2026, 11, 30)), False),  # not yet
+        (form({"smelting"}, at(2026, 11, 1), at(2026, 11, 24, 9, 59)), False),  # ended
+    ],
+)
 def test_R5_contact_form_valid_now_for_this_zone(form: FormFact, allowed: bool) -> None:
     assert rules_of(request(visitor(forms=(form,)))) == ([] if allowed else ["R5"])
 
@@ -111,17 +146,22 @@ def test_R5_message_names_the_department() -> None:
 
 
 # --- R8 education card: 3 calendar months, inclusive, clamped --------------------------
-@pytest.mark.parametrize("educated, day, allowed", [
-    (date(2026, 11, 30), date(2027, 2, 28), True),    # 30 Nov -> valid through 28 Feb
-    (date(2026, 11, 30), date(2027, 3, 1), False),    # and denied on 1 Mar
-    (date(2027, 11, 30), date(2028, 2, 29), True),    # leap year: through 29 Feb
-    (date(2027, 11, 30), date(2028, 3, 1), False),
-    (date(2026, 8, 24), date(2026, 11, 24), True),    # same day-of-month three months on
-    (date(2026, 8, 23), date(2026, 11, 24), False),
-])
+@pytest.mark.parametrize(
+    "educated, day, allowed",
+    [
+        (date(2026, 11, 30), date(2027, 2, 28), True),  # 30 Nov -> valid through 28 Feb
+        (date(2026, 11, 30), date(2027, 3, 1), False),  # and denied on 1 Mar
+        (date(2027, 11, 30), date(2028, 2, 29), True),  # leap year: through 29 Feb
+        (date(2027, 11, 30), date(2028, 3, 1), False),
+        (date(2026, 8, 24), date(2026, 11, 24), True),  # same day-of-month three months on
+        (date(2026, 8, 23), date(2026, 11, 24), False),
+    ],
+)
 def test_R8_education_valid_three_calendar_months(educated: date, day: date, allowed: bool) -> None:
-    person = visitor(education=(EducationFact("steelmaking", educated, notification_signed=True),),
-                     forms=(form({"smelting"}, at(2020, 1, 1), at(2030, 1, 1)),))
+    person = visitor(
+        education=(EducationFact("steelmaking", educated, notification_signed=True),),
+        forms=(form({"smelting"}, at(2020, 1, 1), at(2030, 1, 1)),),
+    )
     now = datetime.combine(day, time(10), SHANGHAI)
     assert rules_of(request(person, now=now)) == ([] if allowed else ["R8"])
 
@@ -130,7 +170,10 @@ def test_R8_expired_message_tells_the_guard_what_to_do() -> None:
     person = visitor(education=(EducationFact("steelmaking", date(2026, 5, 1), True),))
     d = decide(request(person), SMELTING, POLICY)
     assert d.rules() == ["R8"]
-    assert "2026-08-01" in d.reasons[0].message and "re-education by the steelmaking safety officer" in d.reasons[0].message
+    assert (
+        "2026-08-01" in d.reasons[0].message
+        and "re-education by the steelmaking safety officer" in d.reasons[0].message
+    )
 
 
 def test_R8_education_by_another_department_does_not_count() -> None:
@@ -144,8 +187,9 @@ def test_R8_missing_education_denied() -> None:
 
 # --- R6 who educates, and when ---------------------------------------------------------
 def test_R6_safety_department_briefing_counts_for_every_zone() -> None:
-    person = visitor(education=(EducationFact("safety", date(2026, 11, 20), True, "verbal",
-                                              zones=frozenset({"smelting"})),))
+    person = visitor(
+        education=(EducationFact("safety", date(2026, 11, 20), True, "verbal", zones=frozenset({"smelting"})),)
+    )
     assert rules_of(request(person)) == []
     assert rules_of(request(person), ASSEMBLY) == []
 
@@ -168,8 +212,9 @@ def test_R6_education_dated_after_the_moment_does_not_count() -> None:
 
 # --- R7 / R9 notification card ---------------------------------------------------------
 def test_R7_every_zone_needs_the_signed_notification_card() -> None:
-    person = visitor(education=(EducationFact("assembly", date(2026, 11, 20), notification_signed=False,
-                                              method="verbal"),))
+    person = visitor(
+        education=(EducationFact("assembly", date(2026, 11, 20), notification_signed=False, method="verbal"),)
+    )
     assert [r.code for r in decide(request(person), ASSEMBLY, POLICY).reasons] == ["no-notification-card"]
     assert rules_of(request(person), ASSEMBLY) == ["R7"]
 
@@ -182,7 +227,7 @@ def test_R9_high_risk_zone_needs_the_card_to_name_it() -> None:
 
 
 def test_R9_card_from_before_zones_were_named_counts_for_its_department() -> None:
-    legacy = EducationFact("steelmaking", date(2026, 11, 20), True)   # zones empty: signed on paper
+    legacy = EducationFact("steelmaking", date(2026, 11, 20), True)  # zones empty: signed on paper
     assert rules_of(request(visitor(education=(legacy,)))) == []
     safety_legacy = EducationFact("safety", date(2026, 11, 20), True)
     assert rules_of(request(visitor(education=(safety_legacy,)))) == ["R9"]
@@ -190,16 +235,19 @@ def test_R9_card_from_before_zones_were_named_counts_for_its_department() -> Non
 
 
 # --- R10 escort --------------------------------------------------------------------
-@pytest.mark.parametrize("the_escort, charge, codes", [
-    (None, 0, ["no-escort"]),
-    (escort(department="assembly", escort_zones=frozenset({"assembly"})), 0, ["escort-not-authorised"]),
-    (escort(person_id=901, name="Zhao Lei"), 0, ["escort-not-of-record"]),
-    (escort(on_duty=False), 0, ["escort-off-duty"]),
-    (escort(kind="visitor"), 0, ["escort-not-employee"]),
-    (escort(badge="lost"), 0, ["escort-card-inactive"]),
-    (escort(), 4, []),                    # under the limit of 5: a fifth visitor is fine
-    (escort(), 5, ["escort-at-limit"]),   # at the limit
-])
+@pytest.mark.parametrize(
+    "the_escort, charge, codes",
+    [
+        (None, 0, ["no-escort"]),
+        (escort(department="assembly", escort_zones=frozenset({"assembly"})), 0, ["escort-not-authorised"]),
+        (escort(person_id=901, name="Zhao Lei"), 0, ["escort-not-of-record"]),
+        (escort(on_duty=False), 0, ["escort-off-duty"]),
+        (escort(kind="visitor"), 0, ["escort-not-employee"]),
+        (escort(badge="lost"), 0, ["escort-card-inactive"]),
+        (escort(), 4, []),  # under the limit of 5: a fifth visitor is fine
+        (escort(), 5, ["escort-at-limit"]),  # at the limit
+    ],
+)
 def test_R10_escort_facts(the_escort: PersonFacts | None, charge: int, codes: list[str]) -> None:
     d = decide(request(escort=the_escort, escort_charge=charge), SMELTING, POLICY)
     assert [r.code for r in d.reasons] == codes
@@ -235,11 +283,14 @@ def test_R10_missing_escort_alone_means_wait_for_escort() -> None:
 
 
 # --- R11 minors --------------------------------------------------------------------
-@pytest.mark.parametrize("born, allowed", [
-    (date(2008, 11, 24), True),    # 18th birthday on the day of entry
-    (date(2008, 11, 25), False),   # 18 tomorrow: still a minor today
-    (date(2015, 1, 1), False),
-])
+@pytest.mark.parametrize(
+    "born, allowed",
+    [
+        (date(2008, 11, 24), True),  # 18th birthday on the day of entry
+        (date(2008, 11, 25), False),  # 18 tomorrow: still a minor today
+        (date(2015, 1, 1), False),
+    ],
+)
 def test_R11_no_minors(born: date, allowed: bool) -> None:
     assert rules_of(request(visitor(birth_date=born))) == ([] if allowed else ["R11"])
 
@@ -262,7 +313,7 @@ def test_R12_helmet_zone_denies_without_helmet() -> None:
 # --- R14 hours and night -----------------------------------------------------------
 @pytest.mark.parametrize("hh, mm, allowed", [(5, 59, False), (6, 0, True), (21, 59, True), (22, 0, False)])
 def test_R14_zone_opening_hours(hh: int, mm: int, allowed: bool) -> None:
-    night_escort = escort(dispatch_room=True)   # keep the night rule out of this table
+    night_escort = escort(dispatch_room=True)  # keep the night rule out of this table
     assert rules_of(request(escort=night_escort, now=at(2026, 11, 24, hh, mm))) == ([] if allowed else ["R14"])
 
 
@@ -272,9 +323,17 @@ def test_R14_form_may_allow_entry_outside_hours() -> None:
     assert rules_of(req) == []
 
 
-@pytest.mark.parametrize("local_time, night", [
-    ((19, 59), False), ((20, 0), True), ((23, 59), True), ((0, 0), True), ((6, 59), True), ((7, 0), False),
-])
+@pytest.mark.parametrize(
+    "local_time, night",
+    [
+        ((19, 59), False),
+        ((20, 0), True),
+        ((23, 59), True),
+        ((0, 0), True),
+        ((6, 59), True),
+        ((7, 0), False),
+    ],
+)
 def test_R14_night_window_crosses_midnight_in_site_timezone(local_time: tuple[int, int], night: bool) -> None:
     # The general zone has no opening hours, so only the night rule is in play.
     now = at(2026, 11, 24, *local_time)
@@ -284,7 +343,7 @@ def test_R14_night_window_crosses_midnight_in_site_timezone(local_time: tuple[in
 
 def test_R14_night_is_judged_in_site_time_not_utc() -> None:
     # 12:30 UTC is 20:30 in Shanghai: night at the site although it is midday in UTC.
-    now = datetime(2026, 11, 24, 12, 30, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 24, 12, 30, tzinfo=UTC)
     assert rules_of(request(now=now), ASSEMBLY) == ["R14"]
 
 
@@ -343,8 +402,15 @@ def test_escort_rights_let_the_escort_enter() -> None:
 # --- every failing rule is listed ----------------------------------------------------
 def test_denial_lists_every_failing_rule_not_the_first() -> None:
     person = visitor(forms=(), education=(), helmet=False, birth_date=date(2012, 1, 1))
-    assert rules_of(request(person, escort=None, inside=True, emergency=True)) == \
-        ["R16", "R15", "R5", "R8", "R10", "R11", "R12"]
+    assert rules_of(request(person, escort=None, inside=True, emergency=True)) == [
+        "R16",
+        "R15",
+        "R5",
+        "R8",
+        "R10",
+        "R11",
+        "R12",
+    ]
 
 
 def test_calendar_add_months_clamps_to_month_end() -> None:

@@ -13,12 +13,10 @@ from datetime import date, datetime, time, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zones.calendar import add_months
-from zones.facts import (BanFact, EducationFact, EntryRequest, FormFact, PersonFacts, Policy,
-                         VisitFact)
-from zones.rules import decide
-
 from tests.unit.test_rules import ASSEMBLY, SHANGHAI, SMELTING, WANG, escort
+from zones.calendar import add_months
+from zones.facts import BanFact, EducationFact, EntryRequest, FormFact, PersonFacts, Policy, VisitFact
+from zones.rules import decide
 
 POLICY = Policy()
 ZONES = [SMELTING, ASSEMBLY]
@@ -41,19 +39,20 @@ def allowed_requests(draw: st.DrawFn) -> tuple[EntryRequest, object]:
         escorts=(WANG,),
     )
     person = PersonFacts(
-        person_id=draw(st.integers(1, 10**9)), kind="visitor", name="V", card="C1",
+        person_id=draw(st.integers(1, 10**9)),
+        kind="visitor",
+        name="V",
+        card="C1",
         birth_date=day - timedelta(days=age_days),
         visit=VisitFact("on-site", booked_ahead=draw(st.booleans()), walk_in_approved=True),
         forms=(form,),
-        education=(EducationFact(zone.department, educated, notification_signed=True,
-                                 zones=frozenset({zone.id})),),
+        education=(EducationFact(zone.department, educated, notification_signed=True, zones=frozenset({zone.id})),),
         helmet=True,
         bans=draw(st.sampled_from([(), (BanFact(day - timedelta(days=1)),)])),
     )
     charge = draw(st.integers(0, POLICY.escort_max_visitors - 1))
     occupancy = draw(st.integers(0, (zone.max_occupancy or 100) - 1))
-    req = EntryRequest(card="C1", person=person, now=now, escort=escort(), escort_charge=charge,
-                       occupancy=occupancy)
+    req = EntryRequest(card="C1", person=person, now=now, escort=escort(), escort_charge=charge, occupancy=occupancy)
     return req, zone
 
 
@@ -69,10 +68,12 @@ def _remove(req: EntryRequest, fact: str) -> EntryRequest:
         "escort": lambda: replace(req, escort=None),
         "birth_date": lambda: replace(req, person=replace(p, birth_date=None)),
         "helmet": lambda: replace(req, person=replace(p, helmet=False)),
-        "notification_card": lambda: replace(req, person=replace(p, education=tuple(
-            replace(e, notification_signed=False) for e in p.education))),
-        "card_names_zone": lambda: replace(req, person=replace(p, education=tuple(
-            replace(e, zones=frozenset({"elsewhere"})) for e in p.education))),
+        "notification_card": lambda: replace(
+            req, person=replace(p, education=tuple(replace(e, notification_signed=False) for e in p.education))
+        ),
+        "card_names_zone": lambda: replace(
+            req, person=replace(p, education=tuple(replace(e, zones=frozenset({"elsewhere"})) for e in p.education))
+        ),
         "escort_of_record": lambda: replace(req, escort=escort(person_id=901, name="Zhao Lei")),
         "no_ban": lambda: replace(req, person=replace(p, bans=(BanFact(req.now.date() + timedelta(days=1)),))),
         "no_incident": lambda: replace(req, person=replace(p, incident_hold=True)),
@@ -80,9 +81,21 @@ def _remove(req: EntryRequest, fact: str) -> EntryRequest:
     return removals[fact]()
 
 
-RULE_OF_FACT = {"visit": "R1", "badge": "R3", "card": "R3", "form": "R5", "education": "R8",
-                "escort": "R10", "birth_date": "R11", "helmet": "R12", "notification_card": "R7",
-                "card_names_zone": "R9", "escort_of_record": "R10", "no_ban": "R17", "no_incident": "R21"}
+RULE_OF_FACT = {
+    "visit": "R1",
+    "badge": "R3",
+    "card": "R3",
+    "form": "R5",
+    "education": "R8",
+    "escort": "R10",
+    "birth_date": "R11",
+    "helmet": "R12",
+    "notification_card": "R7",
+    "card_names_zone": "R9",
+    "escort_of_record": "R10",
+    "no_ban": "R17",
+    "no_incident": "R21",
+}
 
 
 @settings(max_examples=300, deadline=None)
@@ -98,14 +111,27 @@ def test_removing_one_required_fact_denies_with_its_rule(case: tuple[EntryReques
 
 
 @settings(max_examples=300, deadline=None)
-@given(allowed_requests(), st.booleans(), st.booleans(), st.booleans(), st.integers(0, 60),
-       st.sampled_from(["active", "lost", "returned"]))
-def test_denial_always_has_reasons(case: tuple[EntryRequest, object], no_escort: bool, inside: bool,
-                                   emergency: bool, occupancy: int, badge: str) -> None:
+@given(
+    allowed_requests(),
+    st.booleans(),
+    st.booleans(),
+    st.booleans(),
+    st.integers(0, 60),
+    st.sampled_from(["active", "lost", "returned"]),
+)
+def test_denial_always_has_reasons(
+    case: tuple[EntryRequest, object], no_escort: bool, inside: bool, emergency: bool, occupancy: int, badge: str
+) -> None:
     req, zone = case
     assert req.person is not None
-    req = replace(req, escort=None if no_escort else req.escort, inside=inside, emergency=emergency,
-                  occupancy=occupancy, person=replace(req.person, badge=badge))  # type: ignore[arg-type]
+    req = replace(
+        req,
+        escort=None if no_escort else req.escort,
+        inside=inside,
+        emergency=emergency,
+        occupancy=occupancy,
+        person=replace(req.person, badge=badge),
+    )  # type: ignore[arg-type]
     decision = decide(req, zone, POLICY)  # type: ignore[arg-type]
     assert decision.allowed == (decision.reasons == ())
     if not decision.allowed:

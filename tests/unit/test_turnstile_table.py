@@ -60,7 +60,7 @@ def test_R16_emergency_from_any_state_and_clear() -> None:
         assert ("record_not_passed" in actions) == (before == "released")
         assert m.state is TState.EMERGENCY
         assert not m.can("release")
-        assert m.fire("recovered") == ("hold",)          # the probe writes the hold again
+        assert m.fire("recovered") == ("hold",)  # the probe writes the hold again
         assert m.state is TState.EMERGENCY
         assert m.fire("clear") == ("record_clear", "release_hold")
         assert m.state is TState.READY

@@ -77,8 +77,9 @@ class Rig:
         self.ticks = 0
         events = GateEvents(self.journal, "test", "g1", "smelting", direction)
         section = TurnstileSection(modbus="sim", pulse_ms=50, pass_timeout_s=0.3)
-        self.worker = TurnstileWorker(section, self.io, self.reader, events, self.presence,
-                                      lambda: self.emergency, self.counters, self._tick)
+        self.worker = TurnstileWorker(
+            section, self.io, self.reader, events, self.presence, lambda: self.emergency, self.counters, self._tick
+        )
         self.worker.PROBE_INTERVAL_S = 0.05
 
     def _tick(self) -> None:
@@ -112,7 +113,7 @@ def _release(person: PersonFacts | None = VISITOR) -> Release:
 
 
 def test_a_passage_is_recorded_and_the_person_is_inside(rig: Rig) -> None:
-    rig.presence.in_flight(3, +1)              # the gate counts the released visitor in the charge
+    rig.presence.in_flight(3, +1)  # the gate counts the released visitor in the charge
     rig.worker.release(_release())
     rig.until(lambda: rig.counters["passed"] == 1, "passage")
     (passage,) = rig.events("passage")
@@ -121,7 +122,7 @@ def test_a_passage_is_recorded_and_the_person_is_inside(rig: Rig) -> None:
     assert rig.io.coils == [True, False] and rig.reader.shown == ["granted"]
     where = rig.presence.where(7)
     assert where is not None and (where.zone, where.escort_id, where.kind) == ("smelting", 3, "visitor")
-    assert rig.presence.charge(3) == 1         # inside now, no longer in flight
+    assert rig.presence.charge(3) == 1  # inside now, no longer in flight
     assert rig.worker.machine.state is TState.READY and rig.ticks > 0
 
 
@@ -141,7 +142,7 @@ def test_io_fault_is_journalled_the_passage_not_made_and_the_probe_recovers(rig:
     assert [e.event["kind"] for e in rig.journal.unshipped()] == ["fault", "passage"]
     assert rig.events("fault")[0]["detail"] == {"error": "no answer"}
     assert rig.events("passage")[0]["detail"]["note"] == "release failed: I/O module unreachable"
-    rig.worker.release(_release())              # exit gates release for anyone, faulted or not
+    rig.worker.release(_release())  # exit gates release for anyone, faulted or not
     rig.until(lambda: rig.counters["not_passed"] == 2, "second refusal")
     assert rig.events("passage")[1]["detail"]["note"] == "turnstile faulted"
     rig.io.down = False

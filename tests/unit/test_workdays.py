@@ -11,19 +11,24 @@ from zones.config import ConfigError, parse_config
 from zones.workdays import WorkCalendar
 
 # 2027-02-06 is a Saturday worked in exchange for the Spring Festival (holidays 2027-02-08..12).
-CAL = WorkCalendar(holidays=frozenset({date(2027, 1, 1)} | {date(2027, 2, d) for d in range(8, 13)}),
-                   workdays=frozenset({date(2027, 2, 6)}))
+CAL = WorkCalendar(
+    holidays=frozenset({date(2027, 1, 1)} | {date(2027, 2, d) for d in range(8, 13)}),
+    workdays=frozenset({date(2027, 2, 6)}),
+)
 
 
-@pytest.mark.parametrize(("start", "days", "due"), [
-    (date(2026, 12, 4), 2, date(2026, 12, 8)),    # R21: filed Friday, 2 working days -> Tuesday
-    (date(2026, 12, 5), 1, date(2026, 12, 7)),    # a Saturday start counts from Monday
-    (date(2026, 12, 7), 3, date(2026, 12, 10)),   # R22: plain week
-    (date(2026, 12, 30), 2, date(2027, 1, 4)),    # New Year's Day is a holiday, then a weekend
-    (date(2027, 2, 5), 1, date(2027, 2, 6)),      # the adjusted Saturday is worked
-    (date(2027, 2, 5), 2, date(2027, 2, 15)),     # ... then the festival week is not
-    (date(2027, 2, 7), 0, date(2027, 2, 7)),      # zero days: the day itself
-])
+@pytest.mark.parametrize(
+    ("start", "days", "due"),
+    [
+        (date(2026, 12, 4), 2, date(2026, 12, 8)),  # R21: filed Friday, 2 working days -> Tuesday
+        (date(2026, 12, 5), 1, date(2026, 12, 7)),  # a Saturday start counts from Monday
+        (date(2026, 12, 7), 3, date(2026, 12, 10)),  # R22: plain week
+        (date(2026, 12, 30), 2, date(2027, 1, 4)),  # New Year's Day is a holiday, then a weekend
+        (date(2027, 2, 5), 1, date(2027, 2, 6)),  # the adjusted Saturday is worked
+        (date(2027, 2, 5), 2, date(2027, 2, 15)),  # ... then the festival week is not
+        (date(2027, 2, 7), 0, date(2027, 2, 7)),  # zero days: the day itself
+    ],
+)
 def test_add_working_days_across_weekend_holiday_and_adjusted_saturday(start: date, days: int, due: date) -> None:
     assert CAL.add_working_days(start, days) == due
 
@@ -39,8 +44,10 @@ def test_negative_days_are_a_programming_error() -> None:
 
 
 def test_reception_config_builds_the_calendar() -> None:
-    config = parse_config('[reception]\nholidays = ["2027-01-01"]\nworkdays = [2027-02-06]\n'
-                          'routing = { A = "service", B = "hr", C = "pr" }\n')
+    config = parse_config(
+        '[reception]\nholidays = ["2027-01-01"]\nworkdays = [2027-02-06]\n'
+        'routing = { A = "service", B = "hr", C = "pr" }\n'
+    )
     cal = config.reception.calendar()
     assert not cal.is_working_day(date(2027, 1, 1))
     assert cal.is_working_day(date(2027, 2, 6))

@@ -17,8 +17,14 @@ from web.permissions import PERMISSIONS, ROLES
 
 _REF = "#/components/schemas/{model}"
 _CONVERTER_TYPES = {"int": {"type": "integer"}, "string": {"type": "string"}, "path": {"type": "string"}}
-_ERROR_TEXT = {400: "malformed JSON", 401: "no, invalid or revoked token", 403: "role not allowed",
-               404: "unknown id", 409: "conflict", 422: "validation failed (each field named)"}
+_ERROR_TEXT = {
+    400: "malformed JSON",
+    401: "no, invalid or revoked token",
+    403: "role not allowed",
+    404: "unknown id",
+    409: "conflict",
+    422: "validation failed (each field named)",
+}
 
 
 def _roles(route: Route) -> list[str]:
@@ -42,8 +48,10 @@ def _query_parameters(model: type[BaseModel], keys: dict[Any, Any], components: 
     """Each field of a query model as an OpenAPI query parameter."""
     body = components[keys[(model, "validation")]["$ref"].rsplit("/", 1)[-1]]
     required = set(body.get("required", []))
-    return [{"name": prop, "in": "query", "required": prop in required, "schema": sub}
-            for prop, sub in body.get("properties", {}).items()]
+    return [
+        {"name": prop, "in": "query", "required": prop in required, "schema": sub}
+        for prop, sub in body.get("properties", {}).items()
+    ]
 
 
 @cache
@@ -68,15 +76,18 @@ def _operation(route: Route, keys: dict[Any, Any], components: dict[str, Any]) -
         "security": [{"bearerAuth": []}],
         "x-permission": route.permission,
         "x-roles": _roles(route),
-        "parameters": [{"name": name, "in": "path", "required": True,
-                        "schema": _CONVERTER_TYPES.get(conv, {"type": "string"})}
-                       for name, conv in route.path_params],
+        "parameters": [
+            {"name": name, "in": "path", "required": True, "schema": _CONVERTER_TYPES.get(conv, {"type": "string"})}
+            for name, conv in route.path_params
+        ],
     }
     if route.query is not None:
         op["parameters"] += _query_parameters(route.query, keys, components)
     if route.body is not None:
-        op["requestBody"] = {"required": True, "content": {
-            "application/json": {"schema": keys[(route.body, "validation")]}}}
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": keys[(route.body, "validation")]}},
+        }
     ok: dict[str, Any] = {"description": "success"}
     if route.response is not None:
         schema = keys[(route.response, "serialization")]
@@ -84,8 +95,10 @@ def _operation(route: Route, keys: dict[Any, Any], components: dict[str, Any]) -
     responses: dict[str, Any] = {str(route.status): ok}
     for code in _error_codes(route):
         model = m.ValidationErrorOut if code == 422 else m.ErrorOut
-        responses[str(code)] = {"description": _ERROR_TEXT.get(code, "error"), "content": {
-            "application/json": {"schema": keys[(model, "serialization")]}}}
+        responses[str(code)] = {
+            "description": _ERROR_TEXT.get(code, "error"),
+            "content": {"application/json": {"schema": keys[(model, "serialization")]}},
+        }
     op["responses"] = responses
     return op
 
@@ -98,10 +111,13 @@ def build_document() -> dict[str, Any]:
         paths.setdefault(route.openapi_path, {})[route.method.lower()] = _operation(route, keys, components)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "SiteGate API", "version": "1",
-                 "description": "Site-access safety control (contract.md). Errors: 400 malformed JSON, "
-                                "401 no/invalid token, 403 role not allowed, 404 unknown id, 409 conflict, "
-                                "422 validation naming each field. Times are ISO 8601 with offset."},
+        "info": {
+            "title": "SiteGate API",
+            "version": "1",
+            "description": "Site-access safety control (contract.md). Errors: 400 malformed JSON, "
+            "401 no/invalid token, 403 role not allowed, 404 unknown id, 409 conflict, "
+            "422 validation naming each field. Times are ISO 8601 with offset.",
+        },
         "servers": [{"url": "/api/v1"}],
         "paths": paths,
         "components": {

@@ -19,8 +19,7 @@ def me() -> m.EmployeeOut:
     return employee_out(_common.employee(db_session(), actor.id))
 
 
-@api_route("GET", "/employees", permission="employees.read", query=m.EmployeeQuery,
-           response=m.EmployeeOut, many=True)
+@api_route("GET", "/employees", permission="employees.read", query=m.EmployeeQuery, response=m.EmployeeOut, many=True)
 def employees(query: m.EmployeeQuery) -> list[m.EmployeeOut]:
     """Active employees, filtered by card, role and department."""
     rows = active_employees(db_session(), card=query.card, role=query.role, department=query.department)

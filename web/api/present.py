@@ -35,16 +35,29 @@ def facts_ref(facts: PersonFacts | None) -> m.PersonRef | None:
 
 
 def employee_out(emp: Any) -> m.EmployeeOut:
-    return m.EmployeeOut(id=emp.id, name=emp.name, role=emp.role, department=emp.department,
-                         card=emp.card, escort_zones=list(emp.escort_zone_ids))
+    return m.EmployeeOut(
+        id=emp.id,
+        name=emp.name,
+        role=emp.role,
+        department=emp.department,
+        card=emp.card,
+        escort_zones=list(emp.escort_zone_ids),
+    )
 
 
 def visitor_fields(v: Any) -> dict[str, Any]:
     clear = sees_identity()
-    return dict(id=v.id, name=v.name, organisation=v.organisation, birth_date=v.birth_date,
-                id_type=v.id_type, id_number_masked=mask(v.id_number),
-                phone_masked=mask(v.phone) if v.phone else None,
-                id_number=v.id_number if clear else None, phone=v.phone if clear else None)
+    return dict(
+        id=v.id,
+        name=v.name,
+        organisation=v.organisation,
+        birth_date=v.birth_date,
+        id_type=v.id_type,
+        id_number_masked=mask(v.id_number),
+        phone_masked=mask(v.phone) if v.phone else None,
+        id_number=v.id_number if clear else None,
+        phone=v.phone if clear else None,
+    )
 
 
 def visitor_out(v: Any) -> m.VisitorOut:
@@ -53,9 +66,18 @@ def visitor_out(v: Any) -> m.VisitorOut:
 
 def form_out(f: Any) -> m.ContactFormOut:
     return m.ContactFormOut(
-        id=f.id, visitor_id=f.visitor_id, zones=list(f.zone_ids), escort_id=f.escort_id, purpose=f.purpose,
-        valid_from=f.valid_from, valid_until=f.valid_until, outside_hours=f.outside_hours, state=f.state,
-        approved_by=f.approved_by, approved_at=f.approved_at)
+        id=f.id,
+        visitor_id=f.visitor_id,
+        zones=list(f.zone_ids),
+        escort_id=f.escort_id,
+        purpose=f.purpose,
+        valid_from=f.valid_from,
+        valid_until=f.valid_until,
+        outside_hours=f.outside_hours,
+        state=f.state,
+        approved_by=f.approved_by,
+        approved_at=f.approved_at,
+    )
 
 
 def reason_out(r: Any) -> site_models.ReasonOut:

@@ -16,14 +16,28 @@ from zones.errors import ValidationFailed
 from zones.services.queries.people import people_by_id
 
 
-@api_route("POST", "/breaches", permission="breaches.write", body=models.BreachIn, response=models.BreachOut,
-           status=201, errors=(404,))
+@api_route(
+    "POST",
+    "/breaches",
+    permission="breaches.write",
+    body=models.BreachIn,
+    response=models.BreachOut,
+    status=201,
+    errors=(404,),
+)
 def record_breach(body: models.BreachIn) -> models.BreachOut:
     """Record a breach seen by the caller; cancel-visit closes the visit, ban bans for ``days`` (R17)."""
     actor = current_actor()
     assert actor is not None
-    breach = services.record_breach(db_session(), person_id=body.person_id, rule=body.rule,
-                                    severity=body.severity, seen_by=actor.id, note=body.note, days=body.days)
+    breach = services.record_breach(
+        db_session(),
+        person_id=body.person_id,
+        rule=body.rule,
+        severity=body.severity,
+        seen_by=actor.id,
+        note=body.note,
+        days=body.days,
+    )
     return models.BreachOut.model_validate(breach)
 
 
@@ -48,17 +62,35 @@ def events(query: m.EventsQuery) -> m.EventsOut:
     ``next_cursor`` back as ``cursor`` for the next (older) page."""
     session = db_session()
     rows, next_id = services.query_events(
-        session, since=query.since, until=query.until, gate=query.gate, zone=query.zone,
-        allowed=query.allowed, limit=query.limit,
-        cursor=decode_cursor(query.cursor) if query.cursor else None)
+        session,
+        since=query.since,
+        until=query.until,
+        gate=query.gate,
+        zone=query.zone,
+        allowed=query.allowed,
+        limit=query.limit,
+        cursor=decode_cursor(query.cursor) if query.cursor else None,
+    )
     people = people_by_id(session, (r["person_id"] for r in rows))
     return m.EventsOut(
-        events=[m.EventOut(id=r["id"], at=r["at"], kind=r["kind"], gate=r["gate"], zone=r["zone"],
-                           card=r["card"], person=person_ref(people.get(r["person_id"])) if r["person_id"] else None,
-                           allowed=r["allowed"], reasons=list(r["reasons"] or []), passed=r["passed"],
-                           direction=r["direction"])
-                for r in rows],
-        next_cursor=encode_cursor(next_id) if next_id is not None else None)
+        events=[
+            m.EventOut(
+                id=r["id"],
+                at=r["at"],
+                kind=r["kind"],
+                gate=r["gate"],
+                zone=r["zone"],
+                card=r["card"],
+                person=person_ref(people.get(r["person_id"])) if r["person_id"] else None,
+                allowed=r["allowed"],
+                reasons=list(r["reasons"] or []),
+                passed=r["passed"],
+                direction=r["direction"],
+            )
+            for r in rows
+        ],
+        next_cursor=encode_cursor(next_id) if next_id is not None else None,
+    )
 
 
 @api_route("GET", "/stats/monthly", permission="stats.read", query=m.StatsQuery, response=m.StatsOut)

@@ -36,14 +36,14 @@ class Route:
     """One registered endpoint, as the OpenAPI document describes it."""
 
     method: str
-    path: str                       # Flask rule, e.g. /visits/<int:visit_id>/badge
+    path: str  # Flask rule, e.g. /visits/<int:visit_id>/badge
     endpoint: str
     summary: str
-    permission: str | None          # None: any signed-in employee (GET /me); "" : public
+    permission: str | None  # None: any signed-in employee (GET /me); "" : public
     body: type[BaseModel] | None
     query: type[BaseModel] | None
     response: type[BaseModel] | None
-    many: bool                      # response is a JSON array of ``response``
+    many: bool  # response is a JSON array of ``response``
     status: int
     errors: tuple[int, ...] = field(default=())
 
@@ -70,7 +70,7 @@ def _parse_json_body(model: type[BaseModel]) -> BaseModel | Response:
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
             return error_response(400, f"malformed JSON body: {err}", error="malformed_json")
     else:
-        data = {}   # an empty body is an empty object: 422 then names every required field
+        data = {}  # an empty body is an empty object: 422 then names every required field
     try:
         return model.model_validate(data)
     except ValidationError as err:
@@ -92,9 +92,16 @@ def _parse_query(model: type[BaseModel]) -> BaseModel | Response:
 
 
 def api_route(
-    method: str, path: str, *, permission: str | None, response: type[BaseModel] | None = None,
-    body: type[BaseModel] | None = None, query: type[BaseModel] | None = None, many: bool = False,
-    status: int = 200, errors: tuple[int, ...] = (),
+    method: str,
+    path: str,
+    *,
+    permission: str | None,
+    response: type[BaseModel] | None = None,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    many: bool = False,
+    status: int = 200,
+    errors: tuple[int, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``handler`` as ``method path`` (Flask rule syntax, relative to /api/v1).
 
@@ -127,11 +134,21 @@ def api_route(
         view.__doc__ = handler.__doc__
         guarded = require(permission)(view) if permission is not None else require_login(view)
         bp.add_url_rule(path, endpoint, guarded, methods=[method])
-        ROUTES.append(Route(
-            method=method, path=path, endpoint=endpoint,
-            summary=(handler.__doc__ or endpoint).strip().splitlines()[0],
-            permission=permission, body=body, query=query, response=response, many=many,
-            status=status, errors=tuple(errors)))
+        ROUTES.append(
+            Route(
+                method=method,
+                path=path,
+                endpoint=endpoint,
+                summary=(handler.__doc__ or endpoint).strip().splitlines()[0],
+                permission=permission,
+                body=body,
+                query=query,
+                response=response,
+                many=many,
+                status=status,
+                errors=tuple(errors),
+            )
+        )
         return handler
 
     return decorate

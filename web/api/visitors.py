@@ -13,13 +13,20 @@ from zones.errors import NotAllowed
 from zones.services.queries.visitors import is_own_visitor, visitor_record
 
 
-@api_route("POST", "/visitors", permission="visitors.write", body=m.VisitorIn, response=m.VisitorOut,
-           status=201, errors=(409,))
+@api_route(
+    "POST", "/visitors", permission="visitors.write", body=m.VisitorIn, response=m.VisitorOut, status=201, errors=(409,)
+)
 def create_visitor(body: m.VisitorIn) -> m.VisitorOut:
     """Register a visitor (R2); a resident id is checked (GB 11643) and gives the birth date."""
     visitor = services.register_visitor(
-        db_session(), name=body.name, id_type=body.id_type, id_number=body.id_number,
-        organisation=body.organisation, phone=body.phone, birth_date=body.birth_date)
+        db_session(),
+        name=body.name,
+        id_type=body.id_type,
+        id_number=body.id_number,
+        organisation=body.organisation,
+        phone=body.phone,
+        birth_date=body.birth_date,
+    )
     return visitor_out(visitor)
 
 
@@ -30,7 +37,7 @@ def get_visitor(visitor_id: int) -> m.VisitorDetailOut:
     session = db_session()
     actor = current_actor()
     assert actor is not None
-    record = visitor_record(session, visitor_id)   # 404 first: ids are not secret
+    record = visitor_record(session, visitor_id)  # 404 first: ids are not secret
     if own_visitors_only(actor.role) and not is_own_visitor(session, actor.id, visitor_id):
         raise NotAllowed("an escort sees only the visitors they escort or host")
     return m.VisitorDetailOut(

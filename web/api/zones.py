@@ -24,8 +24,7 @@ def _zone(zone_id: str) -> Zone:
     return zone
 
 
-@api_route("GET", "/zones/<zone_id>/check", permission="zones.check", query=m.ZoneCheckQuery,
-           response=m.ZoneCheckOut)
+@api_route("GET", "/zones/<zone_id>/check", permission="zones.check", query=m.ZoneCheckQuery, response=m.ZoneCheckOut)
 def check_zone(zone_id: str, query: m.ZoneCheckQuery) -> m.ZoneCheckOut:
     """Would this card (with this escort card) be let into the zone now (or ``at``)? Lists
     every failing rule; opens nothing."""
@@ -33,23 +32,39 @@ def check_zone(zone_id: str, query: m.ZoneCheckQuery) -> m.ZoneCheckOut:
     at = (query.at or datetime.now(UTC)).astimezone(UTC)
     check = check_card(db_session(), [zone], query.card, query.escort_card, sitegate().policy, at)[0]
     return m.ZoneCheckOut(
-        zone=zone.id, allowed=check.decision.allowed, reasons=[reason_out(r) for r in check.decision.reasons],
-        person=facts_ref(check.person), escort=facts_ref(check.escort),
-        needs_escort=check.decision.needs_escort, at=at)
+        zone=zone.id,
+        allowed=check.decision.allowed,
+        reasons=[reason_out(r) for r in check.decision.reasons],
+        person=facts_ref(check.person),
+        escort=facts_ref(check.escort),
+        needs_escort=check.decision.needs_escort,
+        at=at,
+    )
 
 
-@api_route("GET", "/zones/<zone_id>/occupants", permission="occupancy.read", response=m.OccupantOut,
-           many=True)
+@api_route("GET", "/zones/<zone_id>/occupants", permission="occupancy.read", response=m.OccupantOut, many=True)
 def occupants(zone_id: str) -> list[m.OccupantOut]:
     """Who is recorded inside the zone now (from passages), with their escort."""
     zone = _zone(zone_id)
-    return [m.OccupantOut(person=person_ref(person), kind=person.kind, entered_at=p.entered_at,  # type: ignore[arg-type]
-                          escort=person_ref(escort), accounted=p.accounted)
-            for p, person, escort in zone_occupants(db_session(), zone.id)]
+    return [
+        m.OccupantOut(
+            person=person_ref(person),
+            kind=person.kind,
+            entered_at=p.entered_at,  # type: ignore[arg-type]
+            escort=person_ref(escort),
+            accounted=p.accounted,
+        )
+        for p, person, escort in zone_occupants(db_session(), zone.id)
+    ]
 
 
-@api_route("POST", "/zones/<zone_id>/passback-reset", permission="passback.reset", body=m.PassbackResetIn,
-           response=m.PassbackResetOut)
+@api_route(
+    "POST",
+    "/zones/<zone_id>/passback-reset",
+    permission="passback.reset",
+    body=m.PassbackResetIn,
+    response=m.PassbackResetOut,
+)
 def passback_reset(zone_id: str, body: m.PassbackResetIn) -> m.PassbackResetOut:
     """Extension: clear a person's "inside" record for the zone so they may enter again (R15)."""
     zone = _zone(zone_id)

@@ -43,9 +43,14 @@ def lookup() -> Any:
     if card:
         site = sitegate()
         checks = check_card(db_session(), site.zones.values(), card, escort_card, site.policy, datetime.now(UTC))
-    return render_template("handheld/lookup.html", card=card, results=[(c.zone, c.decision) for c in checks],
-                           person=checks[0].person if checks else None, escort_card=escort_card,
-                           own_card=actor().card)
+    return render_template(
+        "handheld/lookup.html",
+        card=card,
+        results=[(c.zone, c.decision) for c in checks],
+        person=checks[0].person if checks else None,
+        escort_card=escort_card,
+        own_card=actor().card,
+    )
 
 
 @bp.get("/visitors")

@@ -40,8 +40,13 @@ PANEL_NAV: list[tuple[str, str, str | None, str | tuple[str, ...]]] = [
     ("panel.muster", N_("Muster"), "muster.read", "panel.muster"),
 ]
 
-ROLE_LABELS = {"admin": N_("Administrator"), "safety_officer": N_("Safety officer"),
-               "reception": N_("Reception"), "escort": N_("Escort"), "guard": N_("Guard")}
+ROLE_LABELS = {
+    "admin": N_("Administrator"),
+    "safety_officer": N_("Safety officer"),
+    "reception": N_("Reception"),
+    "escort": N_("Escort"),
+    "guard": N_("Guard"),
+}
 
 
 def actor() -> Actor:
@@ -78,6 +83,7 @@ def personal(value: str | None) -> str:
 
 
 # ---- times -----------------------------------------------------------------------------
+
 
 def site_tz() -> ZoneInfo:
     return ZoneInfo(sitegate().config.site.timezone)
@@ -133,6 +139,7 @@ def day_start(d: date) -> datetime:
 
 # ---- errors ----------------------------------------------------------------------------
 
+
 class FormErrors(dict[str, str]):
     """Field -> message, filled from a ValidationFailed (or a view's own checks)."""
 
@@ -176,6 +183,7 @@ def form_data() -> MultiDict[str, str]:
 
 
 # ---- template context ------------------------------------------------------------------
+
 
 def _context() -> dict[str, Any]:
     who = current_actor() if request else None

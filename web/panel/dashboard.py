@@ -14,8 +14,8 @@ from web.context import db_session, sitegate
 from web.i18n import LANGUAGES, translate
 from web.panel.blueprint import bp
 from web.panel.common import FormErrors, actor, domain_errors, safe_local_path
-from zones.services import preferences
 from zones.languages import normalise_language
+from zones.services import preferences
 from zones.services.queries.gates import gate_health
 from zones.services.queries.presence import occupancy
 from zones.services.queries.visits import count_open_visits
@@ -53,8 +53,15 @@ def index() -> Any:
         gates = [(g, (now - g.updated_at).total_seconds()) for g in gate_health(db_session()).values()]
         missing_gates = sorted({g.id for g in sitegate().config.gates} - {g.gate_id for g, _ in gates})
     open_visits = count_open_visits(db_session()) if who.can("visitors.read") else None
-    return render_template("panel/dashboard.html", zones=zones, total=total, gates=gates,
-                           missing_gates=missing_gates, open_visits=open_visits, emergency=read_emergency(db_session()))
+    return render_template(
+        "panel/dashboard.html",
+        zones=zones,
+        total=total,
+        gates=gates,
+        missing_gates=missing_gates,
+        open_visits=open_visits,
+        emergency=read_emergency(db_session()),
+    )
 
 
 @bp.route("/emergency", methods=["GET", "POST"])

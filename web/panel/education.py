@@ -47,7 +47,7 @@ PROHIBITIONS: list[str] = [
     N_("Never unescorted."),
 ]
 
-MAX_SIGNATURE_CHARS = 2_000_000   # a 560x200 PNG is ~20 kB; refuse anything absurd
+MAX_SIGNATURE_CHARS = 2_000_000  # a 560x200 PNG is ~20 kB; refuse anything absurd
 
 
 @bp.route("/education/new", methods=["GET", "POST"])
@@ -72,18 +72,33 @@ def education_new() -> Any:
             rules = sitegate().config.rules
             with domain_errors(errors):
                 edu = record_education(
-                    db_session(), visitor_id=visitor_id, department=f.get("department", ""), method=f.get("method", ""),
-                    topics=f.getlist("topics"), delivered_at=delivered, educator_id=actor().id,
-                    notification_signed=signature is not None, signature=signature,
-                    valid_months=rules.education_valid_months, retention_months=rules.notification_retention_months,
-                    timezone=sitegate().config.site.timezone)
+                    db_session(),
+                    visitor_id=visitor_id,
+                    department=f.get("department", ""),
+                    method=f.get("method", ""),
+                    topics=f.getlist("topics"),
+                    delivered_at=delivered,
+                    educator_id=actor().id,
+                    notification_signed=signature is not None,
+                    signature=signature,
+                    valid_months=rules.education_valid_months,
+                    retention_months=rules.notification_retention_months,
+                    timezone=sitegate().config.site.timezone,
+                )
                 flash(translate("Education recorded; the card is valid until {date}.", date=edu.valid_until), "success")
                 return redirect(url_for("panel.education_card", education_id=edu.id))
     departments = sorted({z.department for z in sitegate().zones.values()})
     return render_template(
-        "panel/education_new.html", errors=errors, form=form_data(), visitors=search_visitors(db_session()),
-        departments=departments, topics=TOPICS, preselect=request.args.get("visitor_id", ""),
-        default_department=actor().department or "", now=local_now().strftime("%Y-%m-%dT%H:%M"))
+        "panel/education_new.html",
+        errors=errors,
+        form=form_data(),
+        visitors=search_visitors(db_session()),
+        departments=departments,
+        topics=TOPICS,
+        preselect=request.args.get("visitor_id", ""),
+        default_department=actor().department or "",
+        now=local_now().strftime("%Y-%m-%dT%H:%M"),
+    )
 
 
 @bp.get("/education/<int:education_id>/card")
@@ -91,7 +106,14 @@ def education_new() -> Any:
 def education_card(education_id: int) -> Any:
     edu, visitor, card, educator = education_with_card(db_session(), education_id)
     if not may_see_visitor(visitor.id):
-        abort(404)   # an escort sees only their own visitors' cards
+        abort(404)  # an escort sees only their own visitors' cards
     labels = dict(TOPICS)
-    return render_template("panel/education_card.html", edu=edu, visitor=visitor, card=card, educator=educator,
-                           topics=[labels.get(t, t) for t in edu.topics or []], prohibitions=PROHIBITIONS)
+    return render_template(
+        "panel/education_card.html",
+        edu=edu,
+        visitor=visitor,
+        card=card,
+        educator=educator,
+        topics=[labels.get(t, t) for t in edu.topics or []],
+        prohibitions=PROHIBITIONS,
+    )

@@ -55,17 +55,34 @@ def form_new() -> Any:
             assert visitor_id is not None and escort_id is not None and valid_from and valid_until
             with domain_errors(errors):
                 form = svc.create_contact_form(
-                    db_session(), visitor_id=visitor_id, zones=f.getlist("zones"), escort_id=escort_id,
-                    purpose=f.get("purpose", ""), valid_from=valid_from, valid_until=valid_until,
-                    outside_hours=f.get("outside_hours") == "1", created_by=actor().id, known_zones=sitegate().zones)
+                    db_session(),
+                    visitor_id=visitor_id,
+                    zones=f.getlist("zones"),
+                    escort_id=escort_id,
+                    purpose=f.get("purpose", ""),
+                    valid_from=valid_from,
+                    valid_until=valid_until,
+                    outside_hours=f.get("outside_hours") == "1",
+                    created_by=actor().id,
+                    known_zones=sitegate().zones,
+                )
                 flash(translate("Contact form {id} created; it waits for approval.", id=form.id), "success")
                 return redirect(url_for("panel.forms"))
     now = local_now().replace(second=0, microsecond=0)
-    defaults = {"valid_from": now.strftime("%Y-%m-%dT%H:%M"),
-                "valid_until": (now + timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M")}
-    return render_template("panel/form_new.html", errors=errors, form=form_data(), defaults=defaults,
-                           visitors=search_visitors(db_session()), escorts=employees(db_session(), escorts_only=True),
-                           zones=list(sitegate().zones.values()), preselect=request.args.get("visitor_id", ""))
+    defaults = {
+        "valid_from": now.strftime("%Y-%m-%dT%H:%M"),
+        "valid_until": (now + timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M"),
+    }
+    return render_template(
+        "panel/form_new.html",
+        errors=errors,
+        form=form_data(),
+        defaults=defaults,
+        visitors=search_visitors(db_session()),
+        escorts=employees(db_session(), escorts_only=True),
+        zones=list(sitegate().zones.values()),
+        preselect=request.args.get("visitor_id", ""),
+    )
 
 
 @bp.post("/forms/<int:form_id>/approve")

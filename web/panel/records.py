@@ -45,8 +45,13 @@ def expiring() -> Any:
         for name in r.escorts or [""]:
             by_escort.setdefault(name, []).append(r)
         by_host.setdefault(r.host or "", []).append(r)
-    return render_template("panel/expiring.html", by_escort=sorted(by_escort.items()),
-                           by_host=sorted(by_host.items()), days=EXPIRING_DAYS, today=local_now().date())
+    return render_template(
+        "panel/expiring.html",
+        by_escort=sorted(by_escort.items()),
+        by_host=sorted(by_host.items()),
+        days=EXPIRING_DAYS,
+        today=local_now().date(),
+    )
 
 
 @bp.get("/events")
@@ -61,13 +66,28 @@ def events() -> Any:
     errors = FormErrors()
     errors.add(problems)
     rows, next_cursor = query_events(
-        db_session(), since=day_start(since) if since else None,
-        until=day_start(until + timedelta(days=1)) if until else None, gate=a.get("gate") or None,
-        zone=a.get("zone") or None, allowed=allowed, kind=a.get("kind") or None,
-        card=(a.get("card") or "").strip().upper() or None, limit=100, cursor=cursor)
+        db_session(),
+        since=day_start(since) if since else None,
+        until=day_start(until + timedelta(days=1)) if until else None,
+        gate=a.get("gate") or None,
+        zone=a.get("zone") or None,
+        allowed=allowed,
+        kind=a.get("kind") or None,
+        card=(a.get("card") or "").strip().upper() or None,
+        limit=100,
+        cursor=cursor,
+    )
     people = names(db_session(), {e["person_id"] for e in rows} | {e["escort_id"] for e in rows})
-    return render_template("panel/events.html", rows=rows, next_cursor=next_cursor, people=people, errors=errors,
-                           args=a, gates=[g.id for g in sitegate().config.gates], zone_ids=list(sitegate().zones))
+    return render_template(
+        "panel/events.html",
+        rows=rows,
+        next_cursor=next_cursor,
+        people=people,
+        errors=errors,
+        args=a,
+        gates=[g.id for g in sitegate().config.gates],
+        zone_ids=list(sitegate().zones),
+    )
 
 
 @bp.route("/breaches", methods=["GET", "POST"])
@@ -83,16 +103,30 @@ def breaches() -> Any:
         if not problems:
             assert person_id is not None
             with domain_errors(errors):
-                record_breach(db_session(), person_id=person_id, rule=f.get("rule", ""), severity=f.get("severity", ""),
-                              seen_by=actor().id, note=f.get("note", ""), days=days)
+                record_breach(
+                    db_session(),
+                    person_id=person_id,
+                    rule=f.get("rule", ""),
+                    severity=f.get("severity", ""),
+                    seen_by=actor().id,
+                    note=f.get("note", ""),
+                    days=days,
+                )
                 flash(translate("Breach recorded (R17)."), "success")
                 return redirect(url_for("panel.breaches"))
     today = local_now().date()
     form = request.form if request.method == "POST" else {"person_id": request.args.get("person_id")}
     session = db_session()
-    return render_template("panel/breaches.html", errors=errors, rows=breach_rows(session),
-                           bans=active_bans(session, today), people=people_on_site(session),
-                           severities=SEVERITIES, rules=RULE_IDS, form=form)
+    return render_template(
+        "panel/breaches.html",
+        errors=errors,
+        rows=breach_rows(session),
+        bans=active_bans(session, today),
+        people=people_on_site(session),
+        severities=SEVERITIES,
+        rules=RULE_IDS,
+        form=form,
+    )
 
 
 @bp.get("/stats")
@@ -109,9 +143,15 @@ def stats() -> Any:
     denials = list(data["denials"]["by_rule"].items())
     denials.sort(key=lambda kv: int(kv[0][1:]) if kv[0][1:].isdigit() else 99)
     chart = bar_chart(denials, title=translate("Denials by rule"))
-    overview = bar_chart([
-        (translate("Visits booked"), data["visits"]["booked"]), (translate("Arrived"), data["visits"]["arrived"]),
-        (translate("Denials"), data["denials"]["total"]), (translate("Breaches"), data["breaches"]["total"]),
-        (translate("Education given"), data["educations"]["total"]),
-    ], title=translate("The month at a glance"), label_width=130)
+    overview = bar_chart(
+        [
+            (translate("Visits booked"), data["visits"]["booked"]),
+            (translate("Arrived"), data["visits"]["arrived"]),
+            (translate("Denials"), data["denials"]["total"]),
+            (translate("Breaches"), data["breaches"]["total"]),
+            (translate("Education given"), data["educations"]["total"]),
+        ],
+        title=translate("The month at a glance"),
+        label_width=130,
+    )
     return render_template("panel/stats.html", month=month, data=data, chart=chart, overview=overview)

@@ -48,9 +48,15 @@ def visitor_new() -> Any:
         errors.add(problems)
         if not problems:
             with domain_errors(errors):
-                v = register_visitor(db_session(), name=f.get("name", ""), id_type=f.get("id_type", ""),
-                                     id_number=f.get("id_number", ""), organisation=f.get("organisation", "").strip(),
-                                     phone=f.get("phone", "").strip() or None, birth_date=birth)
+                v = register_visitor(
+                    db_session(),
+                    name=f.get("name", ""),
+                    id_type=f.get("id_type", ""),
+                    id_number=f.get("id_number", ""),
+                    organisation=f.get("organisation", "").strip(),
+                    phone=f.get("phone", "").strip() or None,
+                    birth_date=birth,
+                )
                 flash(translate("Visitor {name} registered.", name=v.name), "success")
                 return redirect(url_for("panel.visitor_record", visitor_id=v.id))
     return render_template("panel/visitor_new.html", errors=errors, form=form_data(), id_types=ID_TYPES)

@@ -55,13 +55,24 @@ def visit_new() -> Any:
         if not problems:
             assert visitor_id is not None and host_id is not None
             with domain_errors(errors):
-                svc.book_visit(db_session(), visitor_id=visitor_id, host_id=host_id, purpose=f.get("purpose", ""),
-                               expected_at=expected, booked_ahead=f.get("walk_in") != "1")
+                svc.book_visit(
+                    db_session(),
+                    visitor_id=visitor_id,
+                    host_id=host_id,
+                    purpose=f.get("purpose", ""),
+                    expected_at=expected,
+                    booked_ahead=f.get("walk_in") != "1",
+                )
                 flash(translate("Visit booked."), "success")
                 return redirect(url_for("panel.visits"))
-    return render_template("panel/visit_new.html", errors=errors, form=form_data(),
-                           visitors=search_visitors(db_session()), hosts=employees(db_session()),
-                           preselect=request.args.get("visitor_id", ""))
+    return render_template(
+        "panel/visit_new.html",
+        errors=errors,
+        form=form_data(),
+        visitors=search_visitors(db_session()),
+        hosts=employees(db_session()),
+        preselect=request.args.get("visitor_id", ""),
+    )
 
 
 @bp.post("/visits/<int:visit_id>/check-in")
@@ -83,10 +94,12 @@ def visit_check_out(visit_id: int) -> Response:
         svc.check_out(db_session(), visit_id)
     except Conflict as err:
         db_session().rollback()
-        if err.items:   # R12: what must come back first
+        if err.items:  # R12: what must come back first
             sep = "，" if current_language() == "zh" else ", "
-            flash(translate("Cannot check out yet; still out: {items}",
-                            items=sep.join(map(error_text, err.items))), "error")
+            flash(
+                translate("Cannot check out yet; still out: {items}", items=sep.join(map(error_text, err.items))),
+                "error",
+            )
         else:
             flash(error_text(err), "error")
     else:

@@ -23,15 +23,35 @@ from zones.services._common import utcnow
 Audience = Literal["members", "safety"]
 
 
-def open_alert(session: Session, *, key: str, kind: str, at: datetime | None = None,
-               department: str | None = None, audience: Audience = "members", zone: str | None = None,
-               person_id: int | None = None, escort_id: int | None = None, subject_id: int | None = None,
-               detail: dict[str, Any] | None = None) -> Alert:
+def open_alert(
+    session: Session,
+    *,
+    key: str,
+    kind: str,
+    at: datetime | None = None,
+    department: str | None = None,
+    audience: Audience = "members",
+    zone: str | None = None,
+    person_id: int | None = None,
+    escort_id: int | None = None,
+    subject_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> Alert:
     """Open the alert named ``key`` unless it exists (opening twice is one alert); returns it.
     Does not commit."""
-    values = {"key": key, "kind": kind, "state": "open", "opened_at": at or utcnow(), "department": department,
-              "audience": audience, "zone": zone, "person_id": person_id, "escort_id": escort_id,
-              "subject_id": subject_id, "detail": dict(detail or {})}
+    values = {
+        "key": key,
+        "kind": kind,
+        "state": "open",
+        "opened_at": at or utcnow(),
+        "department": department,
+        "audience": audience,
+        "zone": zone,
+        "person_id": person_id,
+        "escort_id": escort_id,
+        "subject_id": subject_id,
+        "detail": dict(detail or {}),
+    }
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     session.execute(insert(Alert).values(**values).on_conflict_do_nothing(index_elements=["key"]))
     alert = session.scalars(select(Alert).where(Alert.key == key)).one()
@@ -47,8 +67,9 @@ def close_alert(session: Session, alert: Alert, *, by: int | None, note: str, at
     return True
 
 
-def open_alerts(session: Session, *, kind: str, person_ids: Sequence[int] | None = None,
-                subject_id: int | None = None) -> list[Alert]:
+def open_alerts(
+    session: Session, *, kind: str, person_ids: Sequence[int] | None = None, subject_id: int | None = None
+) -> list[Alert]:
     """Open alerts of ``kind``, about any of ``person_ids`` / about ``subject_id`` when given."""
     stmt = select(Alert).where(Alert.state == "open", Alert.kind == kind)
     if person_ids is not None:
@@ -58,8 +79,9 @@ def open_alerts(session: Session, *, kind: str, person_ids: Sequence[int] | None
     return list(session.scalars(stmt.order_by(Alert.id)))
 
 
-def alerts_for(session: Session, viewer: Employee, *, state: str | None = None, kind: str | None = None,
-               limit: int = 500) -> list[Alert]:
+def alerts_for(
+    session: Session, viewer: Employee, *, state: str | None = None, kind: str | None = None, limit: int = 500
+) -> list[Alert]:
     """The alerts ``viewer`` is concerned by, newest first: an admin sees all; anyone else
     those naming them as the escort, and those of their department (all of an incident's
     routed department; only its safety officers where the audience is "safety")."""

@@ -19,8 +19,15 @@ _RULE = re.compile(r"^(R([1-9]|1[0-9]|20)|E1)$")
 
 
 def record_breach(
-    session: Session, *, person_id: int, rule: str, severity: str, seen_by: int, note: str = "",
-    days: int | None = None, now: datetime | None = None,
+    session: Session,
+    *,
+    person_id: int,
+    rule: str,
+    severity: str,
+    seen_by: int,
+    note: str = "",
+    days: int | None = None,
+    now: datetime | None = None,
 ) -> Breach:
     """Record a breach seen by ``seen_by``. ``cancel-visit`` closes the visitor's open visit;
     ``ban`` bans the person for ``days`` days from today (and closes an open visit)."""
@@ -42,10 +49,19 @@ def record_breach(
     now = now or utcnow()
     visit = None
     if person.kind == "visitor":
-        visit = session.scalars(select(Visit).where(Visit.visitor_id == person_id, Visit.state != "closed")
-                                .order_by(Visit.id.desc())).first()
-    breach = Breach(person_id=person_id, visit_id=visit.id if visit else None, rule=rule, severity=severity,
-                    days=days, note=note.strip(), seen_by=witness.id, at=now)
+        visit = session.scalars(
+            select(Visit).where(Visit.visitor_id == person_id, Visit.state != "closed").order_by(Visit.id.desc())
+        ).first()
+    breach = Breach(
+        person_id=person_id,
+        visit_id=visit.id if visit else None,
+        rule=rule,
+        severity=severity,
+        days=days,
+        note=note.strip(),
+        seen_by=witness.id,
+        at=now,
+    )
     session.add(breach)
     session.flush()
     if severity in ("cancel-visit", "ban") and visit is not None:
@@ -54,8 +70,14 @@ def record_breach(
         visit.flagged = f"cancelled after a breach of {rule} (R17)" + (f"; still out: {', '.join(out)}" if out else "")
     if severity == "ban":
         assert days is not None
-        session.add(Ban(person_id=person_id, until=now.date() + timedelta(days=days), reason=f"{rule}: {note}".strip(),
-                        breach_id=breach.id))
+        session.add(
+            Ban(
+                person_id=person_id,
+                until=now.date() + timedelta(days=days),
+                reason=f"{rule}: {note}".strip(),
+                breach_id=breach.id,
+            )
+        )
     record_change(session, person_id, "breach")
     session.commit()
     return breach

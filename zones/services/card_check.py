@@ -34,8 +34,9 @@ class ZoneCheck:
     escort: PersonFacts | None
 
 
-def check_card(session: Session, zones: Iterable[Zone], card: str, escort_card: str | None, policy: Policy,
-               at: datetime) -> list[ZoneCheck]:
+def check_card(
+    session: Session, zones: Iterable[Zone], card: str, escort_card: str | None, policy: Policy, at: datetime
+) -> list[ZoneCheck]:
     """The decision for ``card`` (presented with ``escort_card``, R10) at each of ``zones``
     at the aware time ``at``, in the order given. Every failing rule is listed."""
     card = card.strip().upper()
@@ -46,12 +47,24 @@ def check_card(session: Session, zones: Iterable[Zone], card: str, escort_card: 
     emergency = read_site_state(session).emergency_active
     out = []
     for zone in zones:
-        inside = person is not None and session.scalar(select(Presence.person_id).where(
-            Presence.person_id == person.person_id, Presence.zone == zone.id)) is not None
-        occupancy = int(session.scalar(select(func.count()).select_from(Presence)
-                                       .where(Presence.zone == zone.id)) or 0)
-        request = EntryRequest(card=card, person=person, now=at, escort=escort, escort_charge=charge,
-                               occupancy=occupancy, inside=inside, emergency=emergency)
+        inside = (
+            person is not None
+            and session.scalar(
+                select(Presence.person_id).where(Presence.person_id == person.person_id, Presence.zone == zone.id)
+            )
+            is not None
+        )
+        occupancy = int(session.scalar(select(func.count()).select_from(Presence).where(Presence.zone == zone.id)) or 0)
+        request = EntryRequest(
+            card=card,
+            person=person,
+            now=at,
+            escort=escort,
+            escort_charge=charge,
+            occupancy=occupancy,
+            inside=inside,
+            emergency=emergency,
+        )
         out.append(ZoneCheck(zone, decide(request, zone, policy), person, escort))
     return out
 
@@ -69,6 +82,12 @@ def _facts_for_card(session: Session, card: str, today: date) -> PersonFacts | N
 
 def _escort_charge(session: Session, escort_id: int) -> int:
     """Visitors in the escort's charge now, counted as controller.presence counts them."""
-    return int(session.scalar(select(func.count()).select_from(Presence)
-                              .join(Person, Person.id == Presence.person_id)
-                              .where(Presence.escort_id == escort_id, Person.kind == "visitor")) or 0)
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Presence)
+            .join(Person, Person.id == Presence.person_id)
+            .where(Presence.escort_id == escort_id, Person.kind == "visitor")
+        )
+        or 0
+    )

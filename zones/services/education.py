@@ -15,9 +15,19 @@ from zones.services._common import aware, employee, get_or_404, record_change
 
 
 def record_education(
-    session: Session, *, visitor_id: int, department: str, method: str, topics: list[str],
-    delivered_at: datetime, educator_id: int, notification_signed: bool, signature: str | None = None,
-    valid_months: int = 3, retention_months: int = 6, timezone: str = "Asia/Shanghai",
+    session: Session,
+    *,
+    visitor_id: int,
+    department: str,
+    method: str,
+    topics: list[str],
+    delivered_at: datetime,
+    educator_id: int,
+    notification_signed: bool,
+    signature: str | None = None,
+    valid_months: int = 3,
+    retention_months: int = 6,
+    timezone: str = "Asia/Shanghai",
 ) -> Education:
     """Record education given to a visitor. Returns the Education row; its ``valid_until``
     is the site-local delivery date plus ``valid_months`` calendar months, clamped to the
@@ -44,15 +54,27 @@ def record_education(
         raise NotAllowed(Problem("educator-role", role=educator.role))
     delivered_on = local(delivered_at, timezone).date()
     edu = Education(
-        visitor_id=visitor_id, department=department.strip(), method=method, topics=list(topics),
-        delivered_at=delivered_at, delivered_on=delivered_on, educator_id=educator.id,
-        valid_until=add_months(delivered_on, valid_months), notification_signed=notification_signed,
+        visitor_id=visitor_id,
+        department=department.strip(),
+        method=method,
+        topics=list(topics),
+        delivered_at=delivered_at,
+        delivered_on=delivered_on,
+        educator_id=educator.id,
+        valid_until=add_months(delivered_on, valid_months),
+        notification_signed=notification_signed,
     )
     session.add(edu)
     session.flush()
     if notification_signed:
-        session.add(NotificationCard(education_id=edu.id, signature=signature, signed_at=delivered_at,
-                                     retain_until=add_months(delivered_on, retention_months)))
+        session.add(
+            NotificationCard(
+                education_id=edu.id,
+                signature=signature,
+                signed_at=delivered_at,
+                retain_until=add_months(delivered_on, retention_months),
+            )
+        )
     record_change(session, visitor_id, "education")
     session.commit()
     return edu

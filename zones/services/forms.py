@@ -15,9 +15,18 @@ from zones.services._common import aware, check_zone_ids, employee, get_or_404, 
 
 
 def create_contact_form(
-    session: Session, *, visitor_id: int, zones: list[str], escort_id: int, purpose: str,
-    valid_from: datetime, valid_until: datetime, outside_hours: bool = False, created_by: int | None = None,
-    known_zones: dict[str, Zone] | None = None, now: datetime | None = None,
+    session: Session,
+    *,
+    visitor_id: int,
+    zones: list[str],
+    escort_id: int,
+    purpose: str,
+    valid_from: datetime,
+    valid_until: datetime,
+    outside_hours: bool = False,
+    created_by: int | None = None,
+    known_zones: dict[str, Zone] | None = None,
+    now: datetime | None = None,
 ) -> ContactForm:
     """A pending contact form for ``zones`` (ids). The escort must be an employee authorised
     to escort in each zone (R10). ``known_zones`` (config) makes unknown zones an error."""
@@ -43,13 +52,20 @@ def create_contact_form(
     if created_by is not None:
         employee(session, created_by, "creator")
     form = ContactForm(
-        visitor_id=visitor_id, escort_id=escort_id, purpose=purpose.strip(), valid_from=valid_from,
-        valid_until=valid_until, outside_hours=outside_hours, state="pending", created_by=created_by,
-        created_at=now or utcnow(), zones=[ContactFormZone(zone=z) for z in zone_ids],
+        visitor_id=visitor_id,
+        escort_id=escort_id,
+        purpose=purpose.strip(),
+        valid_from=valid_from,
+        valid_until=valid_until,
+        outside_hours=outside_hours,
+        state="pending",
+        created_by=created_by,
+        created_at=now or utcnow(),
+        zones=[ContactFormZone(zone=z) for z in zone_ids],
         escorts=[ContactFormEscort(employee_id=escort_id)],
     )
     session.add(form)
-    session.commit()   # pending forms do not change any decision: no change row
+    session.commit()  # pending forms do not change any decision: no change row
     return form
 
 
@@ -62,7 +78,12 @@ def may_approve(session: Session, approver: Employee, department: str) -> bool:
 
 
 def approve_contact_form(
-    session: Session, form_id: int, approver_id: int, zones: dict[str, Zone], *, now: datetime | None = None,
+    session: Session,
+    form_id: int,
+    approver_id: int,
+    zones: dict[str, Zone],
+    *,
+    now: datetime | None = None,
 ) -> ContactForm:
     """Approve a pending form. NotAllowed unless the approver heads, or is a safety officer
     of, the department owning each zone on the form (R5); ``zones`` is the config's zone map."""
@@ -86,7 +107,12 @@ def approve_contact_form(
 
 
 def revoke_contact_form(
-    session: Session, form_id: int, by: int, reason: str = "", *, now: datetime | None = None,
+    session: Session,
+    form_id: int,
+    by: int,
+    reason: str = "",
+    *,
+    now: datetime | None = None,
 ) -> ContactForm:
     """Revoke a pending or approved form; the gates stop honouring it at their next refresh."""
     form = get_or_404(session, ContactForm, form_id, "contact form")

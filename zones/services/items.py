@@ -93,8 +93,11 @@ def issue_helmet(session: Session, visitor_id: int, helmet_no: str, *, now: date
 
 def return_helmet(session: Session, visitor_id: int, helmet_no: str, *, now: datetime | None = None) -> Helmet:
     """R12: the helmet is handed back before leaving the site."""
-    helmet = session.scalar(select(Helmet).where(
-        Helmet.visitor_id == visitor_id, Helmet.helmet_no == helmet_no.strip(), Helmet.returned_at.is_(None)))
+    helmet = session.scalar(
+        select(Helmet).where(
+            Helmet.visitor_id == visitor_id, Helmet.helmet_no == helmet_no.strip(), Helmet.returned_at.is_(None)
+        )
+    )
     if helmet is None:
         raise NotFound(Problem("not-holding-helmet", visitor=visitor_id, no=helmet_no))
     helmet.returned_at = now or utcnow()

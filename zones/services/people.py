@@ -53,10 +53,20 @@ def _card_in_use(session: Session, card: str, except_employee: int | None = None
 
 
 def create_user(
-    session: Session, name: str, role: str, department: str | None = None,
-    escort_zones: list[str] | tuple[str, ...] = (), card: str | None = None, password: str | None = None,
-    *, access_zones: list[str] | tuple[str, ...] = (), phone: str | None = None, on_duty: bool = True,
-    dispatch_room: bool = False, language: str | None = None, zones: dict | None = None,
+    session: Session,
+    name: str,
+    role: str,
+    department: str | None = None,
+    escort_zones: list[str] | tuple[str, ...] = (),
+    card: str | None = None,
+    password: str | None = None,
+    *,
+    access_zones: list[str] | tuple[str, ...] = (),
+    phone: str | None = None,
+    on_duty: bool = True,
+    dispatch_room: bool = False,
+    language: str | None = None,
+    zones: dict | None = None,
 ) -> tuple[Employee, str]:
     """Create an employee / web user and a first API token; returns ``(employee, token)``.
 
@@ -77,9 +87,16 @@ def create_user(
         if _card_in_use(session, card):
             raise Conflict(Problem("card-issued", card=card), [f"card {card}"])
     emp = Employee(
-        name=name.strip(), role=role, department=department or None, card=card, phone=phone,
-        password_hash=_hasher.hash(password) if password else None, language=language,
-        on_duty=on_duty, dispatch_room=dispatch_room, active=True,
+        name=name.strip(),
+        role=role,
+        department=department or None,
+        card=card,
+        phone=phone,
+        password_hash=_hasher.hash(password) if password else None,
+        language=language,
+        on_duty=on_duty,
+        dispatch_room=dispatch_room,
+        active=True,
         escort_zones=[EmployeeEscortZone(zone=z) for z in escort],
         access_zones=[EmployeeAccessZone(zone=z) for z in access],
     )
@@ -94,9 +111,17 @@ def create_user(
 
 
 def update_employee(
-    session: Session, employee_id: int, *, on_duty: bool | None = None, dispatch_room: bool | None = None,
-    card: str | None = None, active: bool | None = None, escort_zones: list[str] | None = None,
-    access_zones: list[str] | None = None, phone: str | None = None, zones: dict | None = None,
+    session: Session,
+    employee_id: int,
+    *,
+    on_duty: bool | None = None,
+    dispatch_room: bool | None = None,
+    card: str | None = None,
+    active: bool | None = None,
+    escort_zones: list[str] | None = None,
+    access_zones: list[str] | None = None,
+    phone: str | None = None,
+    zones: dict | None = None,
 ) -> Employee:
     """Change what the gates know about an employee (duty, card, zones). None keeps a value;
     ``card=""`` removes the card."""
@@ -163,7 +188,8 @@ def authenticate_token(session: Session, token: str) -> Employee | None:
     if not token:
         return None
     return session.scalar(
-        select(Employee).join(ApiToken, ApiToken.employee_id == Employee.id)
+        select(Employee)
+        .join(ApiToken, ApiToken.employee_id == Employee.id)
         .where(ApiToken.hash == _token_hash(token), ApiToken.revoked_at.is_(None), Employee.active.is_(True))
     )
 
@@ -192,8 +218,14 @@ def normalise_id_number(id_number: str) -> str:
 
 
 def register_visitor(
-    session: Session, *, name: str, id_type: str, id_number: str, organisation: str = "",
-    phone: str | None = None, birth_date: date | None = None,
+    session: Session,
+    *,
+    name: str,
+    id_type: str,
+    id_number: str,
+    organisation: str = "",
+    phone: str | None = None,
+    birth_date: date | None = None,
 ) -> Visitor:
     """Register a visitor (R2). A resident id is checked (GB 11643) and gives the birth date;
     a given birth_date must agree with it. Registering the same document again returns the
@@ -229,8 +261,14 @@ def register_visitor(
         record_change(session, existing.id, "visitor")
         session.commit()
         return existing
-    visitor = Visitor(name=name.strip(), id_type=id_type, id_number=number, organisation=organisation,
-                      phone=phone, birth_date=birth_date)
+    visitor = Visitor(
+        name=name.strip(),
+        id_type=id_type,
+        id_number=number,
+        organisation=organisation,
+        phone=phone,
+        birth_date=birth_date,
+    )
     session.add(visitor)
     session.flush()
     record_change(session, visitor.id, "visitor")

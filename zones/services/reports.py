@@ -19,16 +19,38 @@ MAX_LIMIT = 1000
 
 
 def event_dict(e: Event) -> dict[str, Any]:
-    return {"id": e.id, "key": e.key, "at": e.at, "gate": e.gate, "zone": e.zone, "controller": e.controller,
-            "kind": e.kind, "card": e.card, "person_id": e.person_id, "escort_id": e.escort_id,
-            "allowed": e.allowed, "reasons": e.reasons, "passed": e.passed, "direction": e.direction,
-            "detail": e.detail}
+    return {
+        "id": e.id,
+        "key": e.key,
+        "at": e.at,
+        "gate": e.gate,
+        "zone": e.zone,
+        "controller": e.controller,
+        "kind": e.kind,
+        "card": e.card,
+        "person_id": e.person_id,
+        "escort_id": e.escort_id,
+        "allowed": e.allowed,
+        "reasons": e.reasons,
+        "passed": e.passed,
+        "direction": e.direction,
+        "detail": e.detail,
+    }
 
 
 def query_events(
-    session: Session, *, since: datetime | None = None, until: datetime | None = None, gate: str | None = None,
-    zone: str | None = None, allowed: bool | None = None, kind: str | None = None, person_id: int | None = None,
-    card: str | None = None, limit: int = 100, cursor: int | None = None,
+    session: Session,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    gate: str | None = None,
+    zone: str | None = None,
+    allowed: bool | None = None,
+    kind: str | None = None,
+    person_id: int | None = None,
+    card: str | None = None,
+    limit: int = 100,
+    cursor: int | None = None,
 ) -> tuple[list[dict[str, Any]], int | None]:
     """Events newest first, filtered; ``since`` inclusive, ``until`` exclusive. Returns
     ``(events, next_cursor)``: pass next_cursor back as ``cursor`` for the next (older) page;
@@ -40,8 +62,14 @@ def query_events(
         q = q.where(Event.at >= aware(since, "since"))
     if until is not None:
         q = q.where(Event.at < aware(until, "until"))
-    for column, value in ((Event.gate, gate), (Event.zone, zone), (Event.allowed, allowed), (Event.kind, kind),
-                          (Event.person_id, person_id), (Event.card, card)):
+    for column, value in (
+        (Event.gate, gate),
+        (Event.zone, zone),
+        (Event.allowed, allowed),
+        (Event.kind, kind),
+        (Event.person_id, person_id),
+        (Event.card, card),
+    ):
         if value is not None:
             q = q.where(column == value)
     if cursor is not None:
@@ -78,23 +106,42 @@ def monthly_stats(session: Session, month: str, timezone: str = "UTC") -> dict[s
 
     denials: Counter[str] = Counter()
     denied_total = 0
-    for reasons in session.scalars(select(Event.reasons).where(
-            Event.kind == "decision", Event.allowed.is_(False), Event.at >= start, Event.at < end)):
+    for reasons in session.scalars(
+        select(Event.reasons).where(
+            Event.kind == "decision", Event.allowed.is_(False), Event.at >= start, Event.at < end
+        )
+    ):
         denied_total += 1
         denials.update({r.get("rule", "?") for r in reasons or [] if isinstance(r, dict)})
-    breaches = session.execute(select(Breach.severity, Breach.rule, func.count()).where(
-        Breach.at >= start, Breach.at < end).group_by(Breach.severity, Breach.rule)).all()
+    breaches = session.execute(
+        select(Breach.severity, Breach.rule, func.count())
+        .where(Breach.at >= start, Breach.at < end)
+        .group_by(Breach.severity, Breach.rule)
+    ).all()
     by_sev: Counter[str] = Counter()
     by_rule: Counter[str] = Counter()
     for sev, rule, n in breaches:
         by_sev[sev] += n
         by_rule[rule] += n
-    educations = dict(session.execute(select(Education.method, func.count()).where(
-        Education.delivered_at >= start, Education.delivered_at < end).group_by(Education.method)).all())
+    educations = dict(
+        session.execute(
+            select(Education.method, func.count())
+            .where(Education.delivered_at >= start, Education.delivered_at < end)
+            .group_by(Education.method)
+        ).all()
+    )
     return {
         "month": month,
-        "visits": {"booked": count(Visit.created_at), "arrived": count(Visit.arrived_at), "closed": count(Visit.closed_at)},
+        "visits": {
+            "booked": count(Visit.created_at),
+            "arrived": count(Visit.arrived_at),
+            "closed": count(Visit.closed_at),
+        },
         "denials": {"total": denied_total, "by_rule": dict(sorted(denials.items()))},
-        "breaches": {"total": sum(by_sev.values()), "by_severity": dict(by_sev), "by_rule": dict(sorted(by_rule.items()))},
+        "breaches": {
+            "total": sum(by_sev.values()),
+            "by_severity": dict(by_sev),
+            "by_rule": dict(sorted(by_rule.items())),
+        },
         "educations": {"total": sum(educations.values()), "by_method": {k: int(v) for k, v in educations.items()}},
     }

@@ -25,7 +25,12 @@ def _site_state(session: Session) -> SiteState:
 
 
 def set_emergency(
-    session: Session, active: bool, reason: str, by: int | str, *, now: datetime | None = None,
+    session: Session,
+    active: bool,
+    reason: str,
+    by: int | str,
+    *,
+    now: datetime | None = None,
 ) -> SiteState:
     """Start or end the site emergency (R16). ``by`` is a safety officer's or admin's
     employee id (the panel button) or a source name such as ``"alarm:smelting-east"``.
@@ -119,9 +124,14 @@ class Muster:
 
 def muster(session: Session) -> Muster:
     """Who is inside which zone with their escort, and the emergency (R16)."""
-    rows = session.execute(select(Presence, Person).join(Person, Person.id == Presence.person_id)
-                           .order_by(Presence.zone, Person.name)).all()
-    escorts = {e.id: e for e in session.scalars(
-        select(Employee).where(Employee.id.in_({p.escort_id for p, _ in rows if p.escort_id})))}
-    return Muster(_site_state(session), [MusterRow(p, person, escorts.get(p.escort_id) if p.escort_id else None)
-                                         for p, person in rows])
+    rows = session.execute(
+        select(Presence, Person).join(Person, Person.id == Presence.person_id).order_by(Presence.zone, Person.name)
+    ).all()
+    escorts = {
+        e.id: e
+        for e in session.scalars(select(Employee).where(Employee.id.in_({p.escort_id for p, _ in rows if p.escort_id})))
+    }
+    return Muster(
+        _site_state(session),
+        [MusterRow(p, person, escorts.get(p.escort_id) if p.escort_id else None) for p, person in rows],
+    )

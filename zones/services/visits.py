@@ -15,8 +15,14 @@ from zones.services.people import normalise_id_number
 
 
 def book_visit(
-    session: Session, *, visitor_id: int, host_id: int, purpose: str, expected_at: datetime | None = None,
-    booked_ahead: bool = True, now: datetime | None = None,
+    session: Session,
+    *,
+    visitor_id: int,
+    host_id: int,
+    purpose: str,
+    expected_at: datetime | None = None,
+    booked_ahead: bool = True,
+    now: datetime | None = None,
 ) -> Visit:
     """Book a visit (R1). ``booked_ahead=False`` records a walk-in, which needs a safety
     officer's exception (walk_in_exception) before the gates let the visitor in."""
@@ -27,9 +33,15 @@ def book_visit(
     open_visit = session.scalar(select(Visit.id).where(Visit.visitor_id == visitor_id, Visit.state != "closed"))
     if open_visit is not None:
         raise Conflict(Problem("open-visit", visit=open_visit), [f"visit {open_visit}"])
-    visit = Visit(visitor_id=visitor_id, host_id=host_id, purpose=purpose.strip(),
-                  expected_at=aware(expected_at, "expected_at") if expected_at else None,
-                  state="booked", booked_ahead=booked_ahead, created_at=now or utcnow())
+    visit = Visit(
+        visitor_id=visitor_id,
+        host_id=host_id,
+        purpose=purpose.strip(),
+        expected_at=aware(expected_at, "expected_at") if expected_at else None,
+        state="booked",
+        booked_ahead=booked_ahead,
+        created_at=now or utcnow(),
+    )
     session.add(visit)
     record_change(session, visitor_id, "visit")
     session.commit()
@@ -53,8 +65,9 @@ def walk_in_exception(session: Session, visit_id: int, approver_id: int, reason:
 
 
 def active_ban(session: Session, person_id: int, on: date) -> Ban | None:
-    return session.scalars(select(Ban).where(Ban.person_id == person_id, Ban.until >= on)
-                           .order_by(Ban.until.desc())).first()
+    return session.scalars(
+        select(Ban).where(Ban.person_id == person_id, Ban.until >= on).order_by(Ban.until.desc())
+    ).first()
 
 
 def check_in(session: Session, visit_id: int, id_number: str, *, now: datetime | None = None) -> Visit:
@@ -80,10 +93,16 @@ def check_in(session: Session, visit_id: int, id_number: str, *, now: datetime |
 
 def items_out(session: Session, visitor_id: int) -> list[str]:
     """What the visitor still holds: active badge, unreturned helmet (R3, R12)."""
-    out = [Problem("badge", card=c) for c in session.scalars(
-        select(Badge.card).where(Badge.visitor_id == visitor_id, Badge.state == "active"))]
-    out += [Problem("helmet", no=h) for h in session.scalars(
-        select(Helmet.helmet_no).where(Helmet.visitor_id == visitor_id, Helmet.returned_at.is_(None)))]
+    out = [
+        Problem("badge", card=c)
+        for c in session.scalars(select(Badge.card).where(Badge.visitor_id == visitor_id, Badge.state == "active"))
+    ]
+    out += [
+        Problem("helmet", no=h)
+        for h in session.scalars(
+            select(Helmet.helmet_no).where(Helmet.visitor_id == visitor_id, Helmet.returned_at.is_(None))
+        )
+    ]
     return out
 
 
@@ -110,18 +129,34 @@ def _close(session: Session, visit: Visit, now: datetime) -> None:
     record_change(session, visit.visitor_id, "visit")
 
 
-def flag_overdue(session: Session, now: datetime, after_arrival: timedelta = timedelta(hours=12), *,
-                 site_closed_at: datetime | None = None, after_close: timedelta = timedelta(hours=2)) -> list[Visit]:
+def flag_overdue(
+    session: Session,
+    now: datetime,
+    after_arrival: timedelta = timedelta(hours=12),
+    *,
+    site_closed_at: datetime | None = None,
+    after_close: timedelta = timedelta(hours=2),
+) -> list[Visit]:
     """R4: flag open visits whose visitor arrived more than ``after_arrival`` ago, and, when
     ``site_closed_at`` (the site's latest closing time before ``now``) is given, visits
     still open ``after_close`` after it that began before it."""
-    visits = list(session.scalars(select(Visit).where(
-        Visit.state == "on-site", Visit.arrived_at < now - after_arrival, Visit.flagged.is_(None))))
+    visits = list(
+        session.scalars(
+            select(Visit).where(
+                Visit.state == "on-site", Visit.arrived_at < now - after_arrival, Visit.flagged.is_(None)
+            )
+        )
+    )
     for v in visits:
         v.flagged = f"overdue: on site since {v.arrived_at:%Y-%m-%d %H:%M} UTC (R4)"
     if site_closed_at is not None and now >= site_closed_at + after_close:
-        late = list(session.scalars(select(Visit).where(
-            Visit.state == "on-site", Visit.arrived_at < site_closed_at, Visit.flagged.is_(None))))
+        late = list(
+            session.scalars(
+                select(Visit).where(
+                    Visit.state == "on-site", Visit.arrived_at < site_closed_at, Visit.flagged.is_(None)
+                )
+            )
+        )
         for v in late:
             v.flagged = f"overdue: still open {after_close} after the site closed (R4)"
         visits += late

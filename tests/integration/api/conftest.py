@@ -28,11 +28,16 @@ from zones.config import SiteConfig, parse_config
 from zones.idcard import check_character
 
 # demo_staff attribute that holds each role's token
-ROLE_USER = {"admin": "admin", "safety_officer": "officer_steel", "reception": "reception",
-             "escort": "escort", "guard": "guard"}
+ROLE_USER = {
+    "admin": "admin",
+    "safety_officer": "officer_steel",
+    "reception": "reception",
+    "escort": "escort",
+    "guard": "guard",
+}
 
 # a Thursday morning in Asia/Shanghai: inside smelting's hours (06:00-22:00), not night
-AT = datetime(2026, 11, 19, 2, 0, tzinfo=UTC)   # 10:00 local
+AT = datetime(2026, 11, 19, 2, 0, tzinfo=UTC)  # 10:00 local
 
 
 def resident_id(birth: date, seq: int = 123, region: str = "110105") -> str:
@@ -67,17 +72,26 @@ class Api:
         self.tokens = {role: staff.tokens[attr] for role, attr in ROLE_USER.items()}
         self._seq = 100
 
-    def call(self, method: str, path: str, role: str | None = "reception", *, token: str | None = None,
-             **kwargs: Any) -> Any:
+    def call(
+        self, method: str, path: str, role: str | None = "reception", *, token: str | None = None, **kwargs: Any
+    ) -> Any:
         headers = dict(kwargs.pop("headers", {}))
         token = token or (self.tokens[role] if role else None)
         if token:
             headers["Authorization"] = f"Bearer {token}"
         return self.client.open(f"/api/v1{path}", method=method, headers=headers, **kwargs)
 
-    def seed_visitor(self, *, name: str = "Vera Visitor", birth: date = date(1990, 3, 7), card: str | None = None,
-                     escort_id: int | None = None, zones: tuple[str, ...] = ("smelting",),
-                     phone: str = "13800138000", helmet: bool = True) -> Seeded:
+    def seed_visitor(
+        self,
+        *,
+        name: str = "Vera Visitor",
+        birth: date = date(1990, 3, 7),
+        card: str | None = None,
+        escort_id: int | None = None,
+        zones: tuple[str, ...] = ("smelting",),
+        phone: str = "13800138000",
+        helmet: bool = True,
+    ) -> Seeded:
         """A visitor ready to enter ``zones`` at AT (through the domain services)."""
         from zones import services
 
@@ -85,21 +99,37 @@ class Api:
         s = self.session
         id_number = resident_id(birth, self._seq)
         card = card or f"0A00{self._seq:06X}"
-        visitor = services.register_visitor(s, name=name, id_type="resident_id", id_number=id_number,
-                                            organisation="Acme", phone=phone)
-        visit = services.book_visit(s, visitor_id=visitor.id, host_id=self.staff.reception.id, purpose="audit",
-                                    now=AT - timedelta(days=2))
+        visitor = services.register_visitor(
+            s, name=name, id_type="resident_id", id_number=id_number, organisation="Acme", phone=phone
+        )
+        visit = services.book_visit(
+            s, visitor_id=visitor.id, host_id=self.staff.reception.id, purpose="audit", now=AT - timedelta(days=2)
+        )
         services.check_in(s, visit.id, id_number, now=AT - timedelta(hours=1))
         services.issue_badge(s, visit.id, card, now=AT - timedelta(hours=1))
         form = services.create_contact_form(
-            s, visitor_id=visitor.id, zones=list(zones), escort_id=escort_id or self.staff.escort.id,
-            purpose="audit", valid_from=AT - timedelta(hours=2), valid_until=AT + timedelta(hours=8),
-            created_by=self.staff.reception.id, known_zones=self.app.extensions["sitegate"].zones)
+            s,
+            visitor_id=visitor.id,
+            zones=list(zones),
+            escort_id=escort_id or self.staff.escort.id,
+            purpose="audit",
+            valid_from=AT - timedelta(hours=2),
+            valid_until=AT + timedelta(hours=8),
+            created_by=self.staff.reception.id,
+            known_zones=self.app.extensions["sitegate"].zones,
+        )
         approver = self.staff.officer_steel.id if "smelting" in zones else self.staff.officer_assembly.id
         services.approve_contact_form(s, form.id, approver, self.app.extensions["sitegate"].zones)
-        services.record_education(s, visitor_id=visitor.id, department="steelmaking", method="video",
-                                  topics=["hazards"], delivered_at=AT - timedelta(days=1),
-                                  educator_id=self.staff.officer_steel.id, notification_signed=True)
+        services.record_education(
+            s,
+            visitor_id=visitor.id,
+            department="steelmaking",
+            method="video",
+            topics=["hazards"],
+            delivered_at=AT - timedelta(days=1),
+            educator_id=self.staff.officer_steel.id,
+            notification_signed=True,
+        )
         helmet_no = f"H-{self._seq}"
         if helmet:
             services.issue_helmet(s, visitor.id, helmet_no, now=AT - timedelta(hours=1))
@@ -115,8 +145,12 @@ class Api:
 def _make_api(tmp_path: Path, engine: Engine, demo_staff: Any, session: Any) -> Iterator[Api]:
     from web.app import create_app
 
-    app = create_app(site_config(tmp_path, engine.url.render_as_string(hide_password=False)), engine=engine,
-                     testing=True, pages=False)
+    app = create_app(
+        site_config(tmp_path, engine.url.render_as_string(hide_password=False)),
+        engine=engine,
+        testing=True,
+        pages=False,
+    )
     yield Api(app, demo_staff, session)
 
 

@@ -43,8 +43,14 @@ def _login(client: FlaskClient, name: str, password: str, token: str | None = No
 def test_me(api: Api) -> None:
     resp = api.call("GET", "/me", role="escort")
     assert resp.status_code == 200
-    assert resp.json == {"id": api.staff.escort.id, "name": "Eve Escort", "role": "escort",
-                         "department": "steelmaking", "card": "E0000004", "escort_zones": ["assembly", "smelting"]}
+    assert resp.json == {
+        "id": api.staff.escort.id,
+        "name": "Eve Escort",
+        "role": "escort",
+        "department": "steelmaking",
+        "card": "E0000004",
+        "escort_zones": ["assembly", "smelting"],
+    }
 
 
 @pytest.mark.parametrize("header", ["Bearer", "Bearer nonsense", "Basic dXNlcjpwYXNz", "bearer  "])
@@ -79,7 +85,7 @@ def test_employees_filters(api: Api) -> None:
 
 def test_login_needs_csrf_and_sets_a_safe_cookie(web_api: Api) -> None:
     client = web_api.app.test_client()
-    assert _login(client, "Rita Reception", "correct horse").status_code == 400   # no CSRF token
+    assert _login(client, "Rita Reception", "correct horse").status_code == 400  # no CSRF token
     resp = _login(client, "Rita Reception", "correct horse", _csrf(client))
     assert resp.status_code == 302
     cookie = resp.headers["Set-Cookie"]
@@ -110,21 +116,25 @@ def test_logout_needs_csrf(web_api: Api) -> None:
 def test_login_rate_limited_per_ip_and_user(web_api: Api) -> None:
     client = web_api.app.test_client()
     token = _csrf(client)
-    codes = [_login(client, "Rita Reception", "wrong", token).status_code for _ in range(6)]   # type: ignore[attr-defined]
+    codes = [_login(client, "Rita Reception", "wrong", token).status_code for _ in range(6)]  # type: ignore[attr-defined]
     assert codes == [401] * 5 + [429]
     # another user from the same address is not locked out by Rita's attempts
-    assert _login(client, "Gus Guard", "correct horse", token).status_code == 302   # type: ignore[attr-defined]
+    assert _login(client, "Gus Guard", "correct horse", token).status_code == 302  # type: ignore[attr-defined]
 
 
 def test_secure_cookie_when_configured(web_api: Api, tmp_path: Path) -> None:
     from web.app import create_app
 
-    app = create_app(site_config(tmp_path, str(web_api.app.extensions["sitegate"].engine.url)),
-                     engine=web_api.app.extensions["sitegate"].engine, testing=True, pages=False,
-                     overrides={"HTTPS": True})
+    app = create_app(
+        site_config(tmp_path, str(web_api.app.extensions["sitegate"].engine.url)),
+        engine=web_api.app.extensions["sitegate"].engine,
+        testing=True,
+        pages=False,
+        overrides={"HTTPS": True},
+    )
     client = app.test_client()
     resp = _login(client, "Rita Reception", "correct horse", _csrf(client))
-    assert "Secure" in resp.headers["Set-Cookie"]   # type: ignore[attr-defined]
+    assert "Secure" in resp.headers["Set-Cookie"]  # type: ignore[attr-defined]
 
 
 def test_secret_key_generated_0600_and_reused(api: Api, tmp_path: Path) -> None:
@@ -132,8 +142,9 @@ def test_secret_key_generated_0600_and_reused(api: Api, tmp_path: Path) -> None:
 
     path = tmp_path / "secret_key"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    again = create_app(site_config(tmp_path, "sqlite://"), engine=api.app.extensions["sitegate"].engine,
-                       testing=True, pages=False)
+    again = create_app(
+        site_config(tmp_path, "sqlite://"), engine=api.app.extensions["sitegate"].engine, testing=True, pages=False
+    )
     assert again.config["SECRET_KEY"] == api.app.config["SECRET_KEY"] == path.read_text().strip()
     assert len(again.config["SECRET_KEY"]) >= 32
 
@@ -149,25 +160,33 @@ def test_openapi_document_lists_every_route_from_the_models(api: Api) -> None:
         assert str(route.status) in op["responses"]
         assert "401" in op["responses"] and "403" in op["responses"]
     visitors = doc["paths"]["/visitors"]["post"]
-    assert visitors["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/VisitorIn"}
+    assert visitors["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/VisitorIn"
+    }
     assert set(doc["components"]["schemas"]["VisitorIn"]["required"]) == {"name", "id_type", "id_number"}
     assert visitors["responses"]["422"]["content"]["application/json"]["schema"]["$ref"].endswith("ValidationErrorOut")
     events = doc["paths"]["/events"]["get"]
     assert {p["name"] for p in events["parameters"]} == {"since", "until", "gate", "zone", "allowed", "limit", "cursor"}
     refs = re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', api.client.get("/api/v1/openapi.json").text)
-    assert set(refs) <= set(doc["components"]["schemas"])   # every reference resolves
+    assert set(refs) <= set(doc["components"]["schemas"])  # every reference resolves
 
 
-@pytest.mark.parametrize(("target", "expected"), [
-    ("/somewhere/here?x=1", "/somewhere/here?x=1"),
-    ("//evil.example/x", "/login"),
-    ("https://evil.example/", "/login"),
-    ("javascript:alert(1)", "/login"),
-])
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/somewhere/here?x=1", "/somewhere/here?x=1"),
+        ("//evil.example/x", "/login"),
+        ("https://evil.example/", "/login"),
+        ("javascript:alert(1)", "/login"),
+    ],
+)
 def test_login_next_is_same_site_only(web_api: Api, target: str, expected: str) -> None:
     client = web_api.app.test_client()
     token = _csrf(client)
-    resp = client.post("/login", query_string={"next": target},
-                       data={"username": "Gus Guard", "password": "correct horse", "csrf_token": token})
+    resp = client.post(
+        "/login",
+        query_string={"next": target},
+        data={"username": "Gus Guard", "password": "correct horse", "csrf_token": token},
+    )
     assert resp.status_code == 302
-    assert resp.headers["Location"] == expected   # /login: the API-only app has no panel home
+    assert resp.headers["Location"] == expected  # /login: the API-only app has no panel home

@@ -8,19 +8,34 @@ from typing import Any
 
 from tests.integration.api.conftest import AT, Api
 
-ESCORT_CARD = "E0000004"   # Eve Escort (demo_staff), may escort in smelting
+ESCORT_CARD = "E0000004"  # Eve Escort (demo_staff), may escort in smelting
 
 
-def _passage(key: str, person_id: int, zone: str = "smelting", direction: str = "in", escort_id: int | None = None,
-             at: Any = AT) -> dict[str, Any]:
-    return {"key": key, "at": at, "gate": f"{zone}-east", "zone": zone, "kind": "passage", "person_id": person_id,
-            "passed": True, "direction": direction, "escort_id": escort_id, "controller": "test"}
+def _passage(
+    key: str, person_id: int, zone: str = "smelting", direction: str = "in", escort_id: int | None = None, at: Any = AT
+) -> dict[str, Any]:
+    return {
+        "key": key,
+        "at": at,
+        "gate": f"{zone}-east",
+        "zone": zone,
+        "kind": "passage",
+        "person_id": person_id,
+        "passed": True,
+        "direction": direction,
+        "escort_id": escort_id,
+        "controller": "test",
+    }
 
 
 def test_check_allows_a_ready_visitor_with_escort(api: Api) -> None:
     seeded = api.seed_visitor()
-    resp = api.call("GET", "/zones/smelting/check", role="escort",
-                    query_string={"card": seeded.card.lower(), "escort_card": ESCORT_CARD, "at": AT.isoformat()})
+    resp = api.call(
+        "GET",
+        "/zones/smelting/check",
+        role="escort",
+        query_string={"card": seeded.card.lower(), "escort_card": ESCORT_CARD, "at": AT.isoformat()},
+    )
     assert resp.status_code == 200, resp.json
     assert resp.json["allowed"] is True and resp.json["reasons"] == []
     assert resp.json["person"] == {"id": seeded.visitor_id, "name": "Vera Visitor", "kind": "visitor"}
@@ -29,7 +44,9 @@ def test_check_allows_a_ready_visitor_with_escort(api: Api) -> None:
 
 def test_check_lists_every_failing_rule(api: Api) -> None:
     seeded = api.seed_visitor(helmet=False)
-    resp = api.call("GET", "/zones/smelting/check", role="guard", query_string={"card": seeded.card, "at": AT.isoformat()})
+    resp = api.call(
+        "GET", "/zones/smelting/check", role="guard", query_string={"card": seeded.card, "at": AT.isoformat()}
+    )
     assert resp.status_code == 200
     assert resp.json["allowed"] is False
     rules = {r["rule"] for r in resp.json["reasons"]}
@@ -44,10 +61,14 @@ def test_check_unknown_and_lost_cards(api: Api) -> None:
     assert [r["rule"] for r in resp.json["reasons"]] == ["R3"]
     seeded = api.seed_visitor()
     assert api.call("POST", f"/badges/{seeded.card}/lost").status_code == 200
-    resp = api.call("GET", "/zones/smelting/check", role="guard",
-                    query_string={"card": seeded.card, "escort_card": ESCORT_CARD, "at": AT.isoformat()})
+    resp = api.call(
+        "GET",
+        "/zones/smelting/check",
+        role="guard",
+        query_string={"card": seeded.card, "escort_card": ESCORT_CARD, "at": AT.isoformat()},
+    )
     assert resp.json["allowed"] is False
-    assert any(r["code"] == "badge-lost" for r in resp.json["reasons"])   # R3: blocked at once
+    assert any(r["code"] == "badge-lost" for r in resp.json["reasons"])  # R3: blocked at once
 
 
 def test_check_errors(api: Api) -> None:
@@ -63,7 +84,8 @@ def test_occupants_passback_and_reset(api: Api) -> None:
     resp = api.call("GET", "/zones/smelting/occupants", role="guard")
     assert resp.status_code == 200
     assert [(o["person"]["id"], o["kind"], o["escort"]["id"]) for o in resp.json] == [
-        (seeded.visitor_id, "visitor", api.staff.escort.id)]
+        (seeded.visitor_id, "visitor", api.staff.escort.id)
+    ]
     assert api.call("GET", "/zones/assembly/occupants", role="guard").json == []
     assert api.call("GET", "/zones/nowhere/occupants", role="guard").status_code == 404
 
@@ -71,18 +93,25 @@ def test_occupants_passback_and_reset(api: Api) -> None:
     query = {"card": seeded.card, "escort_card": ESCORT_CARD, "at": (AT + timedelta(minutes=5)).isoformat()}
     resp = api.call("GET", "/zones/smelting/check", role="guard", query_string=query)
     assert [r["code"] for r in resp.json["reasons"]] == ["passback"]
-    resp = api.call("POST", "/zones/smelting/passback-reset", role="safety_officer",
-                    json={"person_id": seeded.visitor_id})
+    resp = api.call(
+        "POST", "/zones/smelting/passback-reset", role="safety_officer", json={"person_id": seeded.visitor_id}
+    )
     assert resp.status_code == 200 and resp.json["cleared"] is True
     assert api.call("GET", "/zones/smelting/check", role="guard", query_string=query).json["allowed"] is True
-    assert api.call("POST", "/zones/smelting/passback-reset", role="safety_officer",
-                    json={"person_id": 999999}).status_code == 404
+    assert (
+        api.call(
+            "POST", "/zones/smelting/passback-reset", role="safety_officer", json={"person_id": 999999}
+        ).status_code
+        == 404
+    )
 
 
 def test_emergency_and_muster(api: Api) -> None:
     seeded = api.seed_visitor()
-    api.ship(_passage("k1", seeded.visitor_id, escort_id=api.staff.escort.id),
-             _passage("k2", api.staff.escort.id, at=AT + timedelta(seconds=1)))
+    api.ship(
+        _passage("k1", seeded.visitor_id, escort_id=api.staff.escort.id),
+        _passage("k2", api.staff.escort.id, at=AT + timedelta(seconds=1)),
+    )
     resp = api.call("POST", "/emergency", role="safety_officer", json={"active": True})
     assert resp.status_code == 422 and resp.json["fields"][0]["field"] == "reason"
     resp = api.call("POST", "/emergency", role="safety_officer", json={"active": True, "reason": "fire drill"})
@@ -94,7 +123,7 @@ def test_emergency_and_muster(api: Api) -> None:
     smelting = next(z for z in muster["zones"] if z["zone"] == "smelting")
     visitor = next(p for p in smelting["people"] if p["person"]["id"] == seeded.visitor_id)
     assert visitor["escort"]["id"] == api.staff.escort.id
-    assert visitor["phone_masked"] == "138****8000" and visitor["phone"] is None   # R20 for the guard
+    assert visitor["phone_masked"] == "138****8000" and visitor["phone"] is None  # R20 for the guard
     assert {p["person"]["id"] for p in muster["missing"]} == {seeded.visitor_id, api.staff.escort.id}
     officer_view = api.call("GET", "/muster", role="safety_officer").json
     assert seeded.phone in {p["phone"] for p in officer_view["missing"]}
@@ -112,17 +141,30 @@ def test_emergency_and_muster(api: Api) -> None:
     assert resp.status_code == 200 and resp.json["active"] is False and resp.json["since"] is None
 
 
-def _decision(i: int, allowed: bool, gate: str = "smelting-east", zone: str = "smelting",
-              person_id: int | None = None) -> dict[str, Any]:
+def _decision(
+    i: int, allowed: bool, gate: str = "smelting-east", zone: str = "smelting", person_id: int | None = None
+) -> dict[str, Any]:
     reasons = [] if allowed else [{"rule": "R5", "message": "no form", "code": "no-form"}]
-    return {"key": f"d{i}", "at": AT + timedelta(minutes=i), "gate": gate, "zone": zone, "kind": "decision",
-            "card": f"C{i}", "person_id": person_id, "allowed": allowed, "reasons": reasons, "controller": "test"}
+    return {
+        "key": f"d{i}",
+        "at": AT + timedelta(minutes=i),
+        "gate": gate,
+        "zone": zone,
+        "kind": "decision",
+        "card": f"C{i}",
+        "person_id": person_id,
+        "allowed": allowed,
+        "reasons": reasons,
+        "controller": "test",
+    }
 
 
 def test_events_filters_and_cursor(api: Api) -> None:
     seeded = api.seed_visitor()
-    api.ship(*[_decision(i, allowed=i % 2 == 0, person_id=seeded.visitor_id) for i in range(5)],
-             _decision(9, allowed=True, gate="assembly-in", zone="assembly"))
+    api.ship(
+        *[_decision(i, allowed=i % 2 == 0, person_id=seeded.visitor_id) for i in range(5)],
+        _decision(9, allowed=True, gate="assembly-in", zone="assembly"),
+    )
     seen: list[str] = []
     cursor = None
     pages = 0
@@ -137,7 +179,7 @@ def test_events_filters_and_cursor(api: Api) -> None:
         cursor = resp.json["next_cursor"]
         if cursor is None:
             break
-    assert seen == ["C4", "C3", "C2", "C1", "C0"] and pages == 3   # newest first, no repeats
+    assert seen == ["C4", "C3", "C2", "C1", "C0"] and pages == 3  # newest first, no repeats
     first = api.call("GET", "/events", role="guard", query_string={"limit": 1}).json["events"][0]
     assert first["card"] == "C9" and first["zone"] == "assembly"
 
@@ -146,9 +188,13 @@ def test_events_filters_and_cursor(api: Api) -> None:
     assert denied[0]["reasons"][0]["rule"] == "R5"
     assert denied[0]["person"] == {"id": seeded.visitor_id, "name": "Vera Visitor", "kind": "visitor"}
     window = {"since": (AT + timedelta(minutes=1)).isoformat(), "until": (AT + timedelta(minutes=3)).isoformat()}
-    assert [e["card"] for e in api.call("GET", "/events", role="guard", query_string=window).json["events"]] == ["C2", "C1"]
-    assert [e["card"] for e in api.call("GET", "/events", role="guard",
-                                        query_string={"gate": "assembly-in"}).json["events"]] == ["C9"]
+    assert [e["card"] for e in api.call("GET", "/events", role="guard", query_string=window).json["events"]] == [
+        "C2",
+        "C1",
+    ]
+    assert [
+        e["card"] for e in api.call("GET", "/events", role="guard", query_string={"gate": "assembly-in"}).json["events"]
+    ] == ["C9"]
 
 
 def test_events_errors(api: Api) -> None:
@@ -157,7 +203,8 @@ def test_events_errors(api: Api) -> None:
     assert [f["field"] for f in resp.json["fields"]] == ["limit"]
     resp = api.call("GET", "/events", role="guard", query_string={"cursor": "garbage"})
     assert resp.status_code == 422 and resp.json["fields"] == [
-        {"field": "cursor", "message": "not a cursor this API handed out"}]
+        {"field": "cursor", "message": "not a cursor this API handed out"}
+    ]
     resp = api.call("GET", "/events", role="guard", query_string={"since": "2026-11-19"})
     assert resp.status_code == 422 and resp.json["fields"][0]["field"] == "since"
 

@@ -11,8 +11,13 @@ from tests.integration.api.conftest import Api, resident_id
 
 
 def _visitor_body(**over: object) -> dict[str, object]:
-    body: dict[str, object] = {"name": "Li Wei", "id_type": "resident_id", "id_number": resident_id(date(1985, 6, 1)),
-                               "organisation": "Acme", "phone": "13912345678"}
+    body: dict[str, object] = {
+        "name": "Li Wei",
+        "id_type": "resident_id",
+        "id_number": resident_id(date(1985, 6, 1)),
+        "organisation": "Acme",
+        "phone": "13912345678",
+    }
     body.update(over)
     return body
 
@@ -21,10 +26,10 @@ def test_register_visitor_derives_birth_date_and_masks_identity(api: Api) -> Non
     resp = api.call("POST", "/visitors", json=_visitor_body())
     assert resp.status_code == 201, resp.json
     v = resp.json
-    assert v["birth_date"] == "1985-06-01"          # R2: from the resident id
+    assert v["birth_date"] == "1985-06-01"  # R2: from the resident id
     number = resident_id(date(1985, 6, 1))
     assert v["id_number_masked"] == number[:3] + "*" * 11 + number[-4:]
-    assert v["id_number"] is None and v["phone"] is None   # R20: reception sees masked only
+    assert v["id_number"] is None and v["phone"] is None  # R20: reception sees masked only
     assert v["phone_masked"] == "139****5678"
 
 
@@ -34,7 +39,7 @@ def test_register_visitor_validation_names_each_field(api: Api) -> None:
     assert resp.status_code == 422
     assert resp.json["error"] == "validation"
     assert [f["field"] for f in resp.json["fields"]] == ["id_number"]
-    assert "check character" in resp.json["fields"][0]["message"]   # R2 GB 11643
+    assert "check character" in resp.json["fields"][0]["message"]  # R2 GB 11643
 
     resp = api.call("POST", "/visitors", json={"name": "", "id_type": "licence", "surname": "x"})
     assert resp.status_code == 422
@@ -59,8 +64,16 @@ def test_same_document_other_name_is_409(api: Api) -> None:
 def test_visit_lifecycle_with_badge_and_helmet(api: Api) -> None:
     visitor = api.call("POST", "/visitors", json=_visitor_body()).json
     number = resident_id(date(1985, 6, 1))
-    resp = api.call("POST", "/visits", json={"visitor_id": visitor["id"], "host_id": api.staff.reception.id,
-                                             "purpose": "audit", "expected_at": "2026-11-20T09:00:00+08:00"})
+    resp = api.call(
+        "POST",
+        "/visits",
+        json={
+            "visitor_id": visitor["id"],
+            "host_id": api.staff.reception.id,
+            "purpose": "audit",
+            "expected_at": "2026-11-20T09:00:00+08:00",
+        },
+    )
     assert resp.status_code == 201 and resp.json["state"] == "booked"
     visit_id = resp.json["id"]
 
@@ -76,7 +89,9 @@ def test_visit_lifecycle_with_badge_and_helmet(api: Api) -> None:
     assert api.call("POST", f"/visits/{visit_id}/badge", json={"card": "0A00C0FFEF"}).status_code == 409
     resp = api.call("POST", "/helmets/issue", json={"visitor_id": visitor["id"], "helmet_no": "H-17"})
     assert resp.status_code == 200 and resp.json["returned_at"] is None
-    assert api.call("POST", "/helmets/issue", json={"visitor_id": visitor["id"], "helmet_no": "H-18"}).status_code == 409
+    assert (
+        api.call("POST", "/helmets/issue", json={"visitor_id": visitor["id"], "helmet_no": "H-18"}).status_code == 409
+    )
 
     # R4/R12: check-out refused while badge and helmet are out, naming them
     resp = api.call("POST", f"/visits/{visit_id}/check-out")
@@ -84,7 +99,7 @@ def test_visit_lifecycle_with_badge_and_helmet(api: Api) -> None:
     assert sorted(resp.json["items"]) == ["badge 0A00C0FFEE", "helmet H-17"]
 
     assert api.call("POST", "/badges/0A00C0FFEE/return").status_code == 200
-    assert api.call("POST", "/badges/0A00C0FFEE/return").status_code == 404   # no longer active
+    assert api.call("POST", "/badges/0A00C0FFEE/return").status_code == 404  # no longer active
     resp = api.call("POST", "/helmets/return", json={"visitor_id": visitor["id"], "helmet_no": "H-17"})
     assert resp.status_code == 200 and resp.json["returned_at"] is not None
     resp = api.call("POST", f"/visits/{visit_id}/check-out")
@@ -93,31 +108,39 @@ def test_visit_lifecycle_with_badge_and_helmet(api: Api) -> None:
 
 
 def test_visit_errors(api: Api) -> None:
-    assert api.call("POST", "/visits", json={"visitor_id": 999999, "host_id": api.staff.reception.id,
-                                             "purpose": "x"}).status_code == 404
-    resp = api.call("POST", "/visits", json={"visitor_id": 1, "host_id": 1, "purpose": "x",
-                                             "expected_at": "2026-11-20T09:00:00"})
-    assert resp.status_code == 422 and resp.json["fields"][0]["field"] == "expected_at"   # no offset
+    assert (
+        api.call(
+            "POST", "/visits", json={"visitor_id": 999999, "host_id": api.staff.reception.id, "purpose": "x"}
+        ).status_code
+        == 404
+    )
+    resp = api.call(
+        "POST", "/visits", json={"visitor_id": 1, "host_id": 1, "purpose": "x", "expected_at": "2026-11-20T09:00:00"}
+    )
+    assert resp.status_code == 422 and resp.json["fields"][0]["field"] == "expected_at"  # no offset
     assert api.call("POST", "/visits/999999/check-in", json={"id_number": "X"}).status_code == 404
     assert api.call("POST", "/visits/999999/badge", json={"card": "AB"}).status_code == 404
     assert api.call("POST", "/helmets/return", json={"visitor_id": 1, "helmet_no": "nope"}).status_code == 404
     assert api.call("POST", "/visits/999999/check-out").status_code == 404
     assert api.call("POST", "/helmets/issue", json={"visitor_id": 999999, "helmet_no": "H-1"}).status_code == 404
     resp = api.call("POST", "/visits/abc/check-out")
-    assert resp.status_code == 404 and resp.json["error"] == "not_found"   # JSON even for routing misses
+    assert resp.status_code == 404 and resp.json["error"] == "not_found"  # JSON even for routing misses
     resp = api.call("GET", "/visits")
     assert resp.status_code == 405 and resp.json["error"] == "method_not_allowed"
 
 
 def test_visit_conflicts(api: Api) -> None:
-    seeded = api.seed_visitor()   # visit already on-site
-    resp = api.call("POST", "/visits", json={"visitor_id": seeded.visitor_id, "host_id": api.staff.reception.id,
-                                             "purpose": "second"})
-    assert resp.status_code == 409 and resp.json["items"] == [f"visit {seeded.visit_id}"]   # one open visit
+    seeded = api.seed_visitor()  # visit already on-site
+    resp = api.call(
+        "POST",
+        "/visits",
+        json={"visitor_id": seeded.visitor_id, "host_id": api.staff.reception.id, "purpose": "second"},
+    )
+    assert resp.status_code == 409 and resp.json["items"] == [f"visit {seeded.visit_id}"]  # one open visit
     resp = api.call("POST", f"/visits/{seeded.visit_id}/check-in", json={"id_number": seeded.id_number})
-    assert resp.status_code == 409   # not booked any more
+    assert resp.status_code == 409  # not booked any more
     resp = api.call("POST", f"/visits/{seeded.visit_id}/badge", json={"card": "E0000004"})
-    assert resp.status_code == 409 and "employee" in resp.json["message"]   # Eve's own card
+    assert resp.status_code == 409 and "employee" in resp.json["message"]  # Eve's own card
 
 
 def test_employees_filter_validation(api: Api) -> None:
@@ -170,9 +193,10 @@ def test_safety_officer_sees_identity(api: Api) -> None:
 def test_escort_reads_only_own_visitors(api: Api) -> None:
     from zones.services import create_user
 
-    other, other_token = create_user(api.session, "Oscar Other", "escort", department="steelmaking",
-                                     escort_zones=["smelting"], card="E0000099")
-    mine = api.seed_visitor(name="Mine")                          # Eve escorts
+    other, other_token = create_user(
+        api.session, "Oscar Other", "escort", department="steelmaking", escort_zones=["smelting"], card="E0000099"
+    )
+    mine = api.seed_visitor(name="Mine")  # Eve escorts
     theirs = api.seed_visitor(name="Theirs", escort_id=other.id)  # Oscar escorts
     assert api.call("GET", f"/visitors/{mine.visitor_id}", role="escort").status_code == 200
     resp = api.call("GET", f"/visitors/{theirs.visitor_id}", role="escort")
@@ -186,7 +210,7 @@ def test_a_revoked_form_no_longer_makes_the_visitor_the_escort_s_own(api: Api) -
     """The API and the pages share one "own visitors" predicate: a revoked form does not count."""
     from zones.services import revoke_contact_form
 
-    seeded = api.seed_visitor(name="Was Mine")   # Eve escorts; reception hosts the visit
+    seeded = api.seed_visitor(name="Was Mine")  # Eve escorts; reception hosts the visit
     assert api.call("GET", f"/visitors/{seeded.visitor_id}", role="escort").status_code == 200
     revoke_contact_form(api.session, seeded.form_id, api.staff.officer_steel.id, "visit cancelled")
     resp = api.call("GET", f"/visitors/{seeded.visitor_id}", role="escort")

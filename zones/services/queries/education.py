@@ -19,7 +19,7 @@ def education_with_card(session: Session, education_id: int) -> tuple[Education,
     educator's name, for the education card (R8); NotFound for an unknown id."""
     edu = get_or_404(session, Education, education_id, "education record")
     visitor = session.get(Visitor, edu.visitor_id)
-    assert visitor is not None   # foreign key
+    assert visitor is not None  # foreign key
     card = session.scalar(select(NotificationCard).where(NotificationCard.education_id == edu.id))
     return edu, visitor, card, names(session, {edu.educator_id}).get(edu.educator_id, "")
 
@@ -32,8 +32,9 @@ class ExpiringRow:
     host: str | None
 
 
-def expiring_education(session: Session, today: date, days: int = 14, *,
-                       own_visitors_of: int | None = None) -> list[ExpiringRow]:
+def expiring_education(
+    session: Session, today: date, days: int = 14, *, own_visitors_of: int | None = None
+) -> list[ExpiringRow]:
     """The newest education card per visitor and department ending within ``days`` days of
     ``today`` (inclusive), with the visitor's escorts (forms not revoked) and host (open or
     last visit), soonest first. A visitor re-educated since is not listed.
@@ -43,21 +44,28 @@ def expiring_education(session: Session, today: date, days: int = 14, *,
         q = q.where(own_visitor(Education.visitor_id, own_visitors_of))
     latest: dict[tuple[int, str], Education] = {}
     for e in session.scalars(q):
-        latest[(e.visitor_id, e.department)] = e   # ordered: the last one wins
+        latest[(e.visitor_id, e.department)] = e  # ordered: the last one wins
     soon = [e for e in latest.values() if e.valid_until <= today + timedelta(days=days)]
     if not soon:
         return []
     vids = {e.visitor_id for e in soon}
     visitors = {v.id: v for v in session.scalars(select(Visitor).where(Visitor.id.in_(vids)))}
     escort_of: dict[int, set[int]] = {}
-    for f in session.scalars(select(ContactForm).where(
-            ContactForm.visitor_id.in_(vids), ContactForm.state != "revoked")):
+    for f in session.scalars(
+        select(ContactForm).where(ContactForm.visitor_id.in_(vids), ContactForm.state != "revoked")
+    ):
         if f.escort_id:
             escort_of.setdefault(f.visitor_id, set()).add(f.escort_id)
     host_of: dict[int, int] = {}
     for v in session.scalars(select(Visit).where(Visit.visitor_id.in_(vids)).order_by(Visit.id)):
         host_of[v.visitor_id] = v.host_id
     who = names(session, set(host_of.values()) | {i for s in escort_of.values() for i in s})
-    return [ExpiringRow(visitors[e.visitor_id], e, sorted(who.get(i, "") for i in escort_of.get(e.visitor_id, ())),
-                        who.get(host_of.get(e.visitor_id, -1)))
-            for e in sorted(soon, key=lambda e: (e.valid_until, e.visitor_id))]
+    return [
+        ExpiringRow(
+            visitors[e.visitor_id],
+            e,
+            sorted(who.get(i, "") for i in escort_of.get(e.visitor_id, ())),
+            who.get(host_of.get(e.visitor_id, -1)),
+        )
+        for e in sorted(soon, key=lambda e: (e.valid_until, e.visitor_id))
+    ]

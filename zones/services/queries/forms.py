@@ -19,14 +19,19 @@ class FormRow:
     departments: list[str]
 
 
-def contact_forms(session: Session, zone_departments: dict[str, str], *, state: str = "pending",
-                  limit: int = 200) -> dict[str, list[FormRow]]:
+def contact_forms(
+    session: Session, zone_departments: dict[str, str], *, state: str = "pending", limit: int = 200
+) -> dict[str, list[FormRow]]:
     """Contact forms in ``state``, newest first, grouped by the department owning their
     zones (R5 approval queue per department); a form spanning two departments appears under
     both. ``zone_departments`` maps zone id -> department (config)."""
-    rows = session.execute(select(ContactForm, Visitor).join(Visitor, Visitor.id == ContactForm.visitor_id)
-                           .where(ContactForm.state == state).order_by(ContactForm.id.desc())
-                           .limit(limit)).all()
+    rows = session.execute(
+        select(ContactForm, Visitor)
+        .join(Visitor, Visitor.id == ContactForm.visitor_id)
+        .where(ContactForm.state == state)
+        .order_by(ContactForm.id.desc())
+        .limit(limit)
+    ).all()
     escorts = names(session, {f.escort_id for f, _ in rows})
     out: dict[str, list[FormRow]] = {}
     for form, visitor in rows:

@@ -10,8 +10,14 @@ from sqlalchemy.orm import Session
 from zones.schema import Employee, Person, Visit, Visitor
 
 
-def employees(session: Session, *, card: str | None = None, role: str | None = None,
-              department: str | None = None, escorts_only: bool = False) -> list[Employee]:
+def employees(
+    session: Session,
+    *,
+    card: str | None = None,
+    role: str | None = None,
+    department: str | None = None,
+    escorts_only: bool = False,
+) -> list[Employee]:
     """Active employees by name. ``card`` is matched as readers report it (upper case);
     ``escorts_only`` keeps those who may escort in at least one zone (R10)."""
     q = select(Employee).where(Employee.active.is_(True))
@@ -43,8 +49,13 @@ def names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
 def people_on_site(session: Session) -> list[tuple[int, str, str]]:
     """Visitors with an open visit and all active employees, as (id, name, kind), for
     choosing whom a breach is recorded against (R17)."""
-    vis = session.execute(select(Visitor.id, Visitor.name).join(Visit, Visit.visitor_id == Visitor.id)
-                          .where(Visit.state != "closed").order_by(Visitor.name)).all()
-    emp = session.execute(select(Employee.id, Employee.name).where(Employee.active.is_(True))
-                          .order_by(Employee.name)).all()
+    vis = session.execute(
+        select(Visitor.id, Visitor.name)
+        .join(Visit, Visit.visitor_id == Visitor.id)
+        .where(Visit.state != "closed")
+        .order_by(Visitor.name)
+    ).all()
+    emp = session.execute(
+        select(Employee.id, Employee.name).where(Employee.active.is_(True)).order_by(Employee.name)
+    ).all()
     return [(i, n, "visitor") for i, n in dict(vis).items()] + [(i, n, "employee") for i, n in emp]

@@ -20,8 +20,11 @@ def occupancy(session: Session) -> Counter[str]:
 
 def occupants(session: Session, zone: str) -> list[tuple[Presence, Person, Person | None]]:
     """Who is recorded inside ``zone``, with their escort, earliest entry first."""
-    rows = session.execute(select(Presence, Person).join(Person, Person.id == Presence.person_id)
-                           .where(Presence.zone == zone)
-                           .order_by(Presence.entered_at, Person.id)).all()
+    rows = session.execute(
+        select(Presence, Person)
+        .join(Person, Person.id == Presence.person_id)
+        .where(Presence.zone == zone)
+        .order_by(Presence.entered_at, Person.id)
+    ).all()
     escorts = people_by_id(session, (p.escort_id for p, _ in rows))
     return [(p, person, escorts.get(p.escort_id) if p.escort_id else None) for p, person in rows]
