@@ -90,11 +90,11 @@ def main(argv: list[str] | None = None) -> int:
             before = len(sim.coil_history(0))
             pty.write_raw(frame)  # returns once the last byte is in the pty
             sent = time.monotonic()
-            wait(lambda before=before: len(sim.coil_history(0)) > before)
+            wait(lambda: len(sim.coil_history(0)) > before)  # noqa: B023 - polled within this iteration
             t_coil, value = sim.coil_history(0)[before]
             assert value, "the first write after a card must set the coil"
             latencies.append((t_coil - sent) * 1000)
-            wait(lambda i=i: gate.counters["passed"] + gate.counters["not_passed"] > i)  # turnstile ready again
+            wait(lambda: gate.counters["passed"] + gate.counters["not_passed"] > i)  # noqa: B023 - polled within this iteration  # turnstile ready again
     finally:
         runtime.stop()
         io.close()

@@ -77,7 +77,8 @@ class Journal:
             self._db.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
             or self._db.execute("SELECT seq, hash FROM pruned").fetchone()
         )  # every row pruned
-        self._last_seq, self._last_hash = (row[0], row[1]) if row else (0, GENESIS)
+        self._last_seq: int = row[0] if row else 0
+        self._last_hash: str = row[1] if row else GENESIS
 
     def append(self, event: dict[str, Any]) -> Entry:
         """Durably append ``event`` (JSON-serialisable; datetimes as ISO 8601). Adds ``key``

@@ -66,11 +66,6 @@ class ControllerRuntime:
         self._sessions = session_factory(engine)
         journal_path = Path(journal_path or default_journal_path(config, controller_id))
         journal = Journal(journal_path)
-        self.cache = CacheWriter(
-            journal_path.with_name(f"snapshot-{controller_id}.cache"),
-            lambda: self.site.snapshot,
-            snapshot_cache_interval_s,
-        )
         self._full_build_needed = True
         self.site = SiteContext(
             controller_id=controller_id,
@@ -78,6 +73,11 @@ class ControllerRuntime:
             journal=journal,
             stale_read_s=config.rules.stale_read_s,
             repeat_read_s=config.rules.repeat_read_s,
+        )
+        self.cache = CacheWriter(
+            journal_path.with_name(f"snapshot-{controller_id}.cache"),
+            lambda: self.site.snapshot,
+            snapshot_cache_interval_s,
         )
         zones = config.zone_map()
         wanted = gate_ids or [g.id for g in config.gates]

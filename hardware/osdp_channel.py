@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import cast
 
 import serial
 from osdp import Channel
@@ -45,7 +46,7 @@ class SerialChannel(Channel):
         self.last_reply: dict[int, float] = {}  # PD address -> time.monotonic()
         self.last_error: str | None = None
         self.packets_sent = 0  # libosdp writes one packet per call
-        self._port: serial.SerialBase | None = None
+        self._port: serial.Serial | None = None
         self._next_open = 0.0
         self._carry = b""  # last byte of the previous read (SOM split)
         self._lock = threading.Lock()  # close() may come from another thread
@@ -54,7 +55,7 @@ class SerialChannel(Channel):
     def is_open(self) -> bool:
         return self._port is not None
 
-    def _ensure_open(self) -> serial.SerialBase | None:
+    def _ensure_open(self) -> serial.Serial | None:
         if self._port is not None:
             return self._port
         now = time.monotonic()
@@ -62,7 +63,10 @@ class SerialChannel(Channel):
             return None
         self._next_open = now + REOPEN_INTERVAL_S
         try:
-            self._port = serial.serial_for_url(self.url, self.baud, timeout=0, write_timeout=WRITE_TIMEOUT_S)
+            # every pyserial port class has in_waiting / reset_input_buffer; the stubs type the base
+            self._port = cast(
+                serial.Serial, serial.serial_for_url(self.url, self.baud, timeout=0, write_timeout=WRITE_TIMEOUT_S)
+            )
         except Exception as err:  # noqa: BLE001 - see the module docstring
             self._fail(f"cannot open {self.url}: {err}")
             return None

@@ -20,6 +20,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import cast
 
 import serial
 
@@ -86,7 +87,8 @@ class SerialCardReader(CardReader):
         opened_before = False
         while not self._stop.is_set():
             try:
-                port = serial.serial_for_url(self.port, self.baud, timeout=READ_TIMEOUT_S)
+                # every pyserial port class (device, loop://, socket://) has in_waiting; the stubs type the base
+                port = cast(serial.Serial, serial.serial_for_url(self.port, self.baud, timeout=READ_TIMEOUT_S))
             except (serial.SerialException, OSError, ValueError) as err:
                 self._set_error(f"cannot open {self.port}: {err}")
                 self._stop.wait(backoff)
@@ -113,7 +115,7 @@ class SerialCardReader(CardReader):
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX_S)
 
-    def _read_loop(self, port: serial.SerialBase, on_card: Callable[[CardRead], None]) -> None:
+    def _read_loop(self, port: serial.Serial, on_card: Callable[[CardRead], None]) -> None:
         while not self._stop.is_set():
             # read what is waiting, or block up to READ_TIMEOUT_S for one byte: read(64)
             # would wait out the timeout on every card (hardware-notes).

@@ -36,6 +36,7 @@ import random
 import threading
 import time
 from collections import defaultdict
+from typing import Any
 
 from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
@@ -255,7 +256,7 @@ class TurnstileSim:
 
     # -- test / control helpers (any thread) ------------------------------------------
 
-    def _run(self, coro):  # type: ignore[no-untyped-def]
+    def _run(self, coro: Any) -> Any:
         if not self.running or self._loop is None or self._server is None:
             coro.close()
             raise RuntimeError("turnstile simulator is not running")

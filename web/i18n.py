@@ -29,7 +29,7 @@ from typing import Any
 
 from babel.support import NullTranslations, Translations
 from flask import Flask, current_app, g, has_request_context, request, session
-from flask_babel import Babel, get_translations
+from flask_babel import Babel, get_translations  # type: ignore[import-untyped]  # no py.typed
 from markupsafe import Markup, escape
 
 from zones.errors import N_, PROBLEMS, DomainError
@@ -191,7 +191,8 @@ def init_app(app: Flask) -> None:
         return
     app.extensions["sitegate_i18n"] = True
     Babel(app, locale_selector=_locale, default_translation_directories=str(TRANSLATIONS))
-    app.jinja_env.install_gettext_callables(_escaped_gettext, _escaped_ngettext, newstyle=True)
+    # the i18n extension (added by Flask-Babel) adds this method to the environment at run time
+    app.jinja_env.install_gettext_callables(_escaped_gettext, _escaped_ngettext, newstyle=True)  # type: ignore[attr-defined]
     app.jinja_env.globals.update(
         current_language=current_language,
         reason_text=reason_text,

@@ -71,7 +71,7 @@ class Interner:
         got = self._seen.get(key)
         if got is None:
             got = self._seen[key] = cls(*values)
-        return got  # type: ignore[no-any-return]
+        return got
 
     def json_zones(self, value: Any) -> frozenset[str]:
         """A frozenset from a JSON list of zone ids (SQLite gives the text, psycopg the list)."""
@@ -97,7 +97,10 @@ def zone_agg(session: Session, owner: Any, zone: Any, only: ColumnElement[bool] 
     return where(select(owner.label("owner"), agg.label("zones")), only).group_by(owner).subquery()
 
 
-def rows(session: Session, stmt: Select[Any]) -> Iterator[tuple[Any, ...]]:
+AnySelect = Select[*tuple[Any, ...]]
+
+
+def rows(session: Session, stmt: AnySelect) -> Iterator[tuple[Any, ...]]:
     """Raw driver tuples in batches, skipping SQLAlchemy's per-row work (a full build reads
     millions of rows). The statement is rendered with literal values (only fixed strings,
     dates and integer ids); dates and times come back as the driver gives them and are
@@ -128,7 +131,7 @@ def only(ids: set[int] | None, column: Any) -> ColumnElement[bool] | None:
     return None if ids is None else column.in_(ids)
 
 
-def where(stmt: Select[Any], cond: ColumnElement[bool] | None) -> Select[Any]:
+def where(stmt: AnySelect, cond: ColumnElement[bool] | None) -> AnySelect:
     return stmt if cond is None else stmt.where(cond)
 
 

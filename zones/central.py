@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -83,7 +83,7 @@ def ship_events(session: Session, events: list[dict[str, Any]]) -> int:
     tells the other controllers. Commits."""
     rows = list({r["key"]: r for r in map(_event_row, events)}.values())
     new_keys: set[str] = set()
-    table = Event.__table__
+    table = cast(Table, Event.__table__)
     for i in range(0, len(rows), _CHUNK):
         stmt = _insert(session, table).values(rows[i : i + _CHUNK]).on_conflict_do_nothing(index_elements=["key"])
         new_keys.update(session.scalars(stmt.returning(table.c.key)))
@@ -110,7 +110,7 @@ def ship_events(session: Session, events: list[dict[str, Any]]) -> int:
 
 def _move(session: Session, r: dict[str, Any]) -> None:
     pid, zone, at = r["person_id"], r["zone"], r["at"]
-    table = Presence.__table__
+    table = cast(Table, Presence.__table__)
     if r.get("direction") == "out":
         session.execute(table.delete().where(table.c.person_id == pid, table.c.zone == zone, table.c.entered_at <= at))
     else:
@@ -145,7 +145,7 @@ def report_gate_health(
         "snapshot_age_s": snapshot_age_s,
         "detail": dict(detail),
     }
-    ins = _insert(session, GateHealth.__table__).values(**values)
+    ins = _insert(session, cast(Table, GateHealth.__table__)).values(**values)
     session.execute(
         ins.on_conflict_do_update(
             index_elements=["gate_id"], set_={k: ins.excluded[k] for k in values if k != "gate_id"}

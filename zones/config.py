@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from datetime import date, time
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
@@ -254,7 +255,7 @@ class SiteConfig(_Strict):
         raise KeyError(gate_id)
 
 
-def _cross_reference_errors(data: dict) -> list[str]:  # type: ignore[type-arg]
+def _cross_reference_errors(data: dict[str, Any]) -> list[str]:
     """Key paths and messages for references between sections (gate -> zone, unique ids).
     Works on the raw TOML so it reports even when other keys failed validation."""
     errors: list[str] = []
@@ -283,7 +284,7 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
     return out
 
 
-def _message(err: dict) -> str:  # type: ignore[type-arg]
+def _message(err: Mapping[str, Any]) -> str:
     msg = str(err.get("msg", "invalid"))
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):

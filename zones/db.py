@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -55,7 +56,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
@@ -71,14 +72,14 @@ def make_engine(url: str, **kwargs: object) -> Engine:
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:" and not u.database.startswith("file:"):
             Path(u.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(u, **kwargs)  # type: ignore[arg-type]
+        engine = create_engine(u, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     # A database host that stops answering must not hold a controller's sync (or its
     # clean stop) for the OS's TCP connect timeout of minutes.
     kwargs.setdefault("connect_args", {"connect_timeout": 5})
-    return create_engine(u, **kwargs)  # type: ignore[arg-type]
+    return create_engine(u, **kwargs)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

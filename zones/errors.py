@@ -11,7 +11,7 @@ the Chinese lives in web/translations.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 
 def N_(text: str) -> str:
@@ -119,7 +119,7 @@ class Conflict(DomainError):
     """The request clashes with the current state. ``items`` lists what is in the way,
     e.g. ``["badge 00A1B2C3D4", "helmet H-17"]`` still out at check-out (R12)."""
 
-    def __init__(self, message: str, items: list[str] | None = None):
+    def __init__(self, message: str, items: Sequence[str] | None = None):
         super().__init__(message)
         self.items: list[str] = list(items or [])
 
@@ -128,7 +128,7 @@ class ValidationFailed(DomainError):
     """Input is malformed. ``fields`` holds ``(field, message)`` pairs, one per problem; a
     message is usually a ``Problem``."""
 
-    def __init__(self, fields: list[tuple[str, str]]):
+    def __init__(self, fields: Sequence[tuple[str, str]]):
         super().__init__("; ".join(f"{f}: {m}" for f, m in fields))
         self.fields: list[tuple[str, str]] = list(fields)
 

@@ -249,7 +249,9 @@ def _persons(
         )
         .order_by(Visitor.id, Visit.id)
     )
-    last_pid, form_facts, edu_facts = -1, (), ()
+    last_pid = -1
+    form_facts: tuple[FormFact, ...] = ()
+    edu_facts: tuple[EducationFact, ...] = ()
     try:
         for pid, name, birth, card, visit_id, state, ahead, walk_in_by, _host in rows(
             session, where(stmt, only(ids, Visitor.id))
@@ -324,13 +326,13 @@ def _index_cards(
         if f.card is not None and f.badge == "active":
             by_card[f.card] = f
     for pid, cards in lost_cards.items():
-        f = facts.get(pid)
-        if f is None:
+        person = facts.get(pid)
+        if person is None:
             continue
         for card in cards:
             held = by_card.get(card)
             if held is None or held.badge != "active" or held.person_id == pid:
-                by_card[card] = f if f.card == card else replace(f, card=card, badge="lost")
+                by_card[card] = person if person.card == card else replace(person, card=card, badge="lost")
 
 
 def facts_for_persons(session: Session, today: date, person_ids: set[int]) -> dict[str, PersonFacts]:

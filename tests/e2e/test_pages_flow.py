@@ -194,7 +194,7 @@ def test_officer_prepares_a_visitor_and_escort_sees_allowed(site: Site, desk: An
         shot(officer, f"panel-{name}-zh")
 
 
-def pass_the_gate(site: Site, gate: str, *cards: str) -> None:
+def pass_the_gate(site: Site, gate: str, *cards: str | None) -> None:
     """Present ``cards`` in order at a simulated gate of the running serve (its control socket)."""
     from hardware.sim_control import request
     from sitegate.hardware_wiring import sim_socket_path
@@ -202,6 +202,7 @@ def pass_the_gate(site: Site, gate: str, *cards: str) -> None:
 
     path = sim_socket_path(load_config(site.config_path))
     for card in cards:
+        assert card, "every card presented names a card number"
         reply = request(path, {"op": "present", "gate": gate, "card": card})
         assert reply.get("ok"), reply
 

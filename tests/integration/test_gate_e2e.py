@@ -120,7 +120,8 @@ def test_R10_visitor_then_escort_passes_and_coil_pulses_once(plant: Plant) -> No
     assert plant.decisions(ESCORT_CARD) == []  # the escort's card confirmed; it did not open for them
     # R15: the visitor is now inside and the escort has them in charge.
     vid = plant.people.seed.visitors[VISITOR]
-    assert plant.runtime.site.presence.where(vid).zone == "smelting"
+    where = plant.runtime.site.presence.where(vid)
+    assert where is not None and where.zone == "smelting"
     assert plant.runtime.site.presence.charge(plant.people.seed.escort_id) == 1
 
 

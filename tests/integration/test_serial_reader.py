@@ -65,7 +65,7 @@ def test_malformed_frames_never_produce_a_read(
     assert pair.reads.empty()
     health = pair.reader.health()
     assert health["frames"] == 1
-    assert health["discarded_by_reason"].get(reason, 0) >= 1  # type: ignore[union-attr]
+    assert health["discarded_by_reason"].get(reason, 0) >= 1
 
 
 def test_frame_split_across_writes_is_one_read(pty_reader: Callable[..., Any], wait_until: Callable[..., Any]) -> None:

@@ -92,7 +92,8 @@ def test_wiring_builds_real_drivers_on_simulators(hardware: GateHardware, config
     assert set(hardware.readers) == {"smelting-east", "smelting-exit"}
     assert all(isinstance(r, SerialCardReader) for r in hardware.readers.values())
     assert hardware.sims.turnstile is not None and hardware.sims.turnstile.turnstiles() == {2: 2, 3: 3}
-    assert hardware.readers["smelting-east"].port == hardware.sims.readers["smelting-east"].port
+    reader = hardware.readers["smelting-east"]
+    assert isinstance(reader, SerialCardReader) and reader.port == hardware.sims.readers["smelting-east"].port
     hardware.io["smelting-east"].write_coil(2, True)
     assert hardware.sims.turnstile.coil(2) is True
     assert sim_socket_path(config).exists()

@@ -32,7 +32,7 @@ def extracted() -> dict[str, set[str]]:
         str(ROOT), method_map, options_map, keywords={**DEFAULT_KEYWORDS, "translate": None}
     ):
         pot.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
-    return {m.id: set(m.flags) for m in pot if m.id}
+    return {str(m.id): set(m.flags) for m in pot if m.id}
 
 
 def catalogue() -> Catalog:
@@ -70,7 +70,7 @@ def test_chinese_keeps_the_same_parameters() -> None:
     def params(text: str) -> set[str]:
         return set(re.findall(r"%\((\w+)\)s", text)) | set(re.findall(r"\{(\w+)\}", text))
 
-    wrong = [m.id for m in catalogue() if m.id and params(m.id) != params(m.string)]
+    wrong = [m.id for m in catalogue() if m.id and params(str(m.id)) != params(str(m.string))]
     assert not wrong, f"Chinese with other parameters than the English: {wrong}"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -47,12 +48,12 @@ NOW = at(2026, 11, 24, 10)
 WANG = EscortOfRecord(900, "Wang Wei")
 
 
-def form(zones: set[str], valid_from: datetime, valid_until: datetime, **kw: object) -> FormFact:
+def form(zones: set[str], valid_from: datetime, valid_until: datetime, **kw: Any) -> FormFact:
     """An approved form naming Wang Wei (the ``escort()`` below) as escort of record (R10)."""
-    return FormFact(frozenset(zones), valid_from, valid_until, **{"escorts": (WANG,), **kw})  # type: ignore[arg-type]
+    return FormFact(frozenset(zones), valid_from, valid_until, **{"escorts": (WANG,), **kw})
 
 
-def escort(**kw: object) -> PersonFacts:
+def escort(**kw: Any) -> PersonFacts:
     base = PersonFacts(
         person_id=900,
         kind="employee",
@@ -66,7 +67,7 @@ def escort(**kw: object) -> PersonFacts:
     return replace(base, **kw)
 
 
-def visitor(**kw: object) -> PersonFacts:
+def visitor(**kw: Any) -> PersonFacts:
     base = PersonFacts(
         person_id=1,
         kind="visitor",
@@ -85,7 +86,7 @@ def visitor(**kw: object) -> PersonFacts:
     return replace(base, **kw)
 
 
-def request(person: PersonFacts | None = None, **kw: object) -> EntryRequest:
+def request(person: PersonFacts | None = None, **kw: Any) -> EntryRequest:
     base = EntryRequest(card="0A00C0FFEE", person=visitor() if person is None else person, now=NOW, escort=escort())
     return replace(base, **kw)
 

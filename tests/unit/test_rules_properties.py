@@ -130,8 +130,8 @@ def test_denial_always_has_reasons(
         inside=inside,
         emergency=emergency,
         occupancy=occupancy,
-        person=replace(req.person, badge=badge),
-    )  # type: ignore[arg-type]
+        person=replace(req.person, badge=badge),  # type: ignore[arg-type]  # drawn from the BadgeState values
+    )
     decision = decide(req, zone, POLICY)  # type: ignore[arg-type]
     assert decision.allowed == (decision.reasons == ())
     if not decision.allowed:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,10 +86,10 @@ class Rig:
     def _tick(self) -> None:
         self.ticks += 1
 
-    def events(self, kind: str) -> list[dict[str, object]]:
+    def events(self, kind: str) -> list[dict[str, Any]]:
         return [e.event for e in self.journal.unshipped(1000) if e.event["kind"] == kind]
 
-    def until(self, cond: Callable[[], bool], what: str) -> None:
+    def until(self, cond: Callable[[], object], what: str) -> None:
         deadline = time.monotonic() + 5
         while not cond():
             if time.monotonic() > deadline:

@@ -6,14 +6,15 @@ the caller is a safety officer" is decided once (web.permissions.can_see_identit
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast, overload
 
 from web.api import models as m
 from web.api import site_models
 from web.auth import current_actor
 from web.permissions import can_see_identity
-from zones.facts import PersonFacts
+from zones.facts import PersonFacts, PersonKind
 from zones.idcard import mask
+from zones.schema import Person
 
 
 def sees_identity() -> bool:
@@ -21,10 +22,15 @@ def sees_identity() -> bool:
     return actor is not None and can_see_identity(actor.role)
 
 
-def person_ref(person: Any | None) -> m.PersonRef | None:
+@overload
+def person_ref(person: Person) -> m.PersonRef: ...
+@overload
+def person_ref(person: Person | None) -> m.PersonRef | None: ...
+def person_ref(person: Person | None) -> m.PersonRef | None:
+    """A person row (visitor or employee) as the API names it; None stays None."""
     if person is None:
         return None
-    return m.PersonRef(id=person.id, name=person.name, kind=person.kind)
+    return m.PersonRef(id=person.id, name=person.name, kind=cast(PersonKind, person.kind))
 
 
 def facts_ref(facts: PersonFacts | None) -> m.PersonRef | None:

@@ -32,7 +32,7 @@ def _muster_person(row: MusterRow, clear: bool) -> m.MusterPerson:
     return m.MusterPerson(
         person=person_ref(person),
         zone=presence.zone,
-        escort=person_ref(escort),  # type: ignore[arg-type]
+        escort=person_ref(escort),
         phone_masked=mask(person.phone) if person.phone else None,
         phone=person.phone if clear else None,
         accounted=presence.accounted,

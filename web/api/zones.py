@@ -4,6 +4,7 @@ occupants and anti-passback resets (R15)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import cast
 
 from web.api import site_models as m
 from web.api.present import facts_ref, person_ref, reason_out
@@ -12,7 +13,7 @@ from web.auth import current_actor
 from web.context import db_session, sitegate
 from zones import services
 from zones.errors import NotFound
-from zones.facts import Zone
+from zones.facts import PersonKind, Zone
 from zones.services.card_check import check_card
 from zones.services.queries.presence import occupants as zone_occupants
 
@@ -49,8 +50,8 @@ def occupants(zone_id: str) -> list[m.OccupantOut]:
     return [
         m.OccupantOut(
             person=person_ref(person),
-            kind=person.kind,
-            entered_at=p.entered_at,  # type: ignore[arg-type]
+            kind=cast(PersonKind, person.kind),
+            entered_at=p.entered_at,
             escort=person_ref(escort),
             accounted=p.accounted,
         )

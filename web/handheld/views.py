@@ -6,9 +6,9 @@ person (R16). Phone numbers are masked here except for safety officers (R20)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from web.auth import require, require_login
@@ -21,7 +21,7 @@ from zones.services.site import mark_accounted
 from zones.services.site import muster as muster_list
 
 bp = Blueprint("handheld", __name__, url_prefix="/m")
-bp.record_once(lambda state: init_pages(state.app))
+bp.record_once(lambda state: init_pages(cast(Flask, state.app)))  # a Flask app registers the blueprint
 register_page_errors(bp)
 
 

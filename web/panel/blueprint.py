@@ -3,6 +3,8 @@ importing each other (web.panel.views imports them all and re-exports ``bp``).""
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask import Blueprint, Flask, redirect, url_for
 from werkzeug.wrappers import Response
 
@@ -23,5 +25,5 @@ def _setup(app: Flask) -> None:
         app.add_url_rule("/", "site_root", _site_root)
 
 
-bp.record_once(lambda state: _setup(state.app))
+bp.record_once(lambda state: _setup(cast(Flask, state.app)))  # a Flask app registers the blueprint
 register_page_errors(bp)

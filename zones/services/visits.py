@@ -91,7 +91,7 @@ def check_in(session: Session, visit_id: int, id_number: str, *, now: datetime |
     return visit
 
 
-def items_out(session: Session, visitor_id: int) -> list[str]:
+def items_out(session: Session, visitor_id: int) -> list[Problem]:
     """What the visitor still holds: active badge, unreturned helmet (R3, R12)."""
     out = [
         Problem("badge", card=c)

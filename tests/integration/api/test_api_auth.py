@@ -6,9 +6,11 @@ import os
 import re
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from tests.integration.api.conftest import Api, site_config
 
@@ -33,7 +35,7 @@ def _csrf(client: FlaskClient) -> str:
     return match.group(1)
 
 
-def _login(client: FlaskClient, name: str, password: str, token: str | None = None) -> object:
+def _login(client: FlaskClient, name: str, password: str, token: str | None = None) -> TestResponse:
     data = {"username": name, "password": password}
     if token is not None:
         data["csrf_token"] = token
@@ -56,7 +58,7 @@ def test_me(api: Api) -> None:
 @pytest.mark.parametrize("header", ["Bearer", "Bearer nonsense", "Basic dXNlcjpwYXNz", "bearer  "])
 def test_bad_authorization_is_401(api: Api, header: str) -> None:
     resp = api.client.get("/api/v1/me", headers={"Authorization": header})
-    assert resp.status_code == 401 and resp.json["error"] == "unauthorized"
+    assert resp.status_code == 401 and resp.get_json()["error"] == "unauthorized"
 
 
 def test_revoked_token_is_401(api: Api) -> None:
@@ -116,10 +118,10 @@ def test_logout_needs_csrf(web_api: Api) -> None:
 def test_login_rate_limited_per_ip_and_user(web_api: Api) -> None:
     client = web_api.app.test_client()
     token = _csrf(client)
-    codes = [_login(client, "Rita Reception", "wrong", token).status_code for _ in range(6)]  # type: ignore[attr-defined]
+    codes = [_login(client, "Rita Reception", "wrong", token).status_code for _ in range(6)]
     assert codes == [401] * 5 + [429]
     # another user from the same address is not locked out by Rita's attempts
-    assert _login(client, "Gus Guard", "correct horse", token).status_code == 302  # type: ignore[attr-defined]
+    assert _login(client, "Gus Guard", "correct horse", token).status_code == 302
 
 
 def test_secure_cookie_when_configured(web_api: Api, tmp_path: Path) -> None:
@@ -134,7 +136,7 @@ def test_secure_cookie_when_configured(web_api: Api, tmp_path: Path) -> None:
     )
     client = app.test_client()
     resp = _login(client, "Rita Reception", "correct horse", _csrf(client))
-    assert "Secure" in resp.headers["Set-Cookie"]  # type: ignore[attr-defined]
+    assert "Secure" in resp.headers["Set-Cookie"]
 
 
 def test_secret_key_generated_0600_and_reused(api: Api, tmp_path: Path) -> None:
@@ -152,7 +154,7 @@ def test_secret_key_generated_0600_and_reused(api: Api, tmp_path: Path) -> None:
 def test_openapi_document_lists_every_route_from_the_models(api: Api) -> None:
     from web.api import ROUTES
 
-    doc = api.client.get("/api/v1/openapi.json").json
+    doc: dict[str, Any] = api.client.get("/api/v1/openapi.json").get_json()
     assert doc["openapi"].startswith("3.1")
     for route in ROUTES:
         op = doc["paths"][route.openapi_path][route.method.lower()]

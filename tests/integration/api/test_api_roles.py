@@ -8,7 +8,7 @@ calls. Requests carry unknown ids and empty bodies: an allowed role gets past th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -52,14 +52,14 @@ EXPECTED: dict[str, tuple[str, str, frozenset[str]]] = {
 
 
 class Matrix:
-    def __init__(self, client: FlaskClient, tokens: dict[str, str]):
+    def __init__(self, client: FlaskClient, tokens: Mapping[str, str]):
         self.client, self.tokens = client, tokens
 
     def call(self, endpoint: str, role: str | None) -> Any:
         method, path, _ = EXPECTED[endpoint]
         headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
-        body = {"json": {}} if method == "POST" else {}
-        return self.client.open(f"/api/v1{path}", method=method, headers=headers, **body)
+        body: dict[str, Any] | None = {} if method == "POST" else None
+        return self.client.open(f"/api/v1{path}", method=method, headers=headers, json=body)
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +74,9 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
     try:
         upgrade(engine)
         with session_factory(engine)() as s:
-            tokens = {role: create_user(s, f"{role} user", role, department="steelmaking")[1] for role in ROLES}
+            tokens: dict[str, str] = {
+                role: create_user(s, f"{role} user", role, department="steelmaking")[1] for role in ROLES
+            }
         app = create_app(site_config(tmp, str(engine.url)), engine=engine, testing=True, pages=False)
         yield Matrix(app.test_client(), tokens)
     finally:
