@@ -6,7 +6,7 @@ Extensions beyond the contract's table: POST /zones/{zone}/passback-reset (R15) 
 GET /gates (gate health).
 """
 
-from web.api import forms, openapi, people, records, site, visitors, visits, zones  # noqa: E402,F401  (registers routes)
+from web.api import exports, forms, openapi, people, reception, records, site, visitors, visits, zones  # noqa: E402,F401  (registers routes)  # noqa: E402,F401  (registers routes: R19-R23)
 from web.api.registry import ROUTES, bp
 
 __all__ = ["ROUTES", "bp"]
