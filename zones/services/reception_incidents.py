@@ -132,7 +132,9 @@ def file_report(
     """File the incident report (R21: what happened, who handled it, the outcome): the
     incident closes, with its alerts, and its A/B people may enter again."""
     incident = get_or_404(session, Incident, incident_id, "incident")
-    problems: list[tuple[str, str]] = [(f, Problem("empty")) for f, v in (("outcome", outcome), ("text", text)) if not v.strip()]
+    problems: list[tuple[str, str]] = [
+        (f, Problem("empty")) for f, v in (("outcome", outcome), ("text", text)) if not v.strip()
+    ]
     if problems:
         raise ValidationFailed(problems)
     reporter = employee(session, reported_by, "reporter")
