@@ -6,15 +6,7 @@ Each view is thin: parse the form, call a service in zones.services, render.
 
 from __future__ import annotations
 
-from web.panel import (  # noqa: F401  (routes)
-    dashboard,
-    education,
-    forms,
-    reception,  # noqa: F401  (routes: R21-R23)
-    records,
-    visitors,
-    visits,
-)
+from web.panel import dashboard, education, forms, reception, records, visitors, visits  # noqa: F401  (routes)
 from web.panel.blueprint import bp
 
 __all__ = ["bp"]
