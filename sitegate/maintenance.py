@@ -1,5 +1,6 @@
-"""Site housekeeping that ``sitegate serve`` runs in the background: R4 overdue visits are
-flagged every few minutes, R7 notification cards past their retention are purged daily.
+"""Site housekeeping that ``sitegate serve`` runs in the background: R4 overdue visits and
+the reception's missed deadlines (R21-R23) are flagged every few minutes, R7 notification
+cards past their retention are purged daily.
 Failures are logged and retried at the next round; nothing here touches the gates."""
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ def last_closing(now: datetime, closes: str, timezone_name: str) -> datetime:
 
 def run_once(config: SiteConfig, engine: Engine, now: datetime, purge: bool) -> None:
     from zones.services.education import purge_notification_cards
+    from zones.services.reception_overdue import sweep_overdue
     from zones.services.visits import flag_overdue
 
     with session_factory(engine)() as session:
@@ -43,6 +45,7 @@ def run_once(config: SiteConfig, engine: Engine, now: datetime, purge: bool) -> 
         )
         if flagged:
             log.warning("R4: %d visit(s) flagged overdue", len(flagged))
+        sweep_overdue(session, now, config.site.timezone)
         if purge:
             purged = purge_notification_cards(session, now)
             if purged:

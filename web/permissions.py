@@ -52,6 +52,14 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "users.write": _roles(),
     "employees.read": _roles("reception", "safety_officer"),  # choosing hosts/escorts
     "gates.read": _roles("guard", "safety_officer"),
+    # R21-R23: reception records incidents and complaints; the routed / responsible
+    # department's members (any role) and safety officers handle them (zones.services.
+    # reception_incidents.may_handle checks the department); guards read
+    "reception.write": _roles("reception", "safety_officer"),
+    "reception.handle": _roles("safety_officer", "reception", "escort"),  # + own department
+    "reception.read": _roles("reception", "safety_officer", "escort", "guard"),
+    # the registers as .xlsx / .csv; personal data masked except for the safety officer (R20)
+    "exports.read": _roles("reception", "safety_officer"),
 }
 
 

@@ -77,6 +77,16 @@ PROBLEMS: dict[str, str] = {
     "emergency-by": N_("name who or what raised the emergency"),
     "emergency-reason": N_("say why (fire, gas alarm, drill, ...)"),
     "not-inside": N_("person %(person)s is not recorded inside any zone"),
+    "incident-closed": N_("the incident is already closed"),
+    "not-routed": N_("only %(department)s or a safety officer handles this (R21-R23)"),
+    "complaint-state": N_("the complaint is %(state)s"),
+    "no-such-complaint": N_("no complaint with id %(id)s to link to"),
+    "signature-in-person": N_("a follow-up in person needs the person's signature (R23)"),
+    "followed-up": N_("the complaint is already followed up"),
+    "not-incident-person": N_("person %(person)s is not linked to this incident"),
+    "ban-category": N_("only a person of a B incident is banned from it (R17, R21)"),
+    "walk-in-category": N_("only a C inspector is given a walk-in exception from an incident (R1, R21)"),
+    "promised-date": N_("the promised date is before today"),
 }
 
 

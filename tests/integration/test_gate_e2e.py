@@ -326,3 +326,42 @@ def test_card_held_to_the_reader_is_one_presentation(plant: Plant) -> None:
     gate = plant.runtime.gates["smelting-east"]
     plant.wait_until(lambda: gate.counters["repeat_reads"] == 4, what="repeats counted")
     assert len(plant.decisions(ESCORT_CARD)) == 1 and plant.pulses() == 1
+
+
+def test_R21_a_person_of_an_open_A_incident_is_denied_until_its_report_closes_it(plant: Plant) -> None:
+    from zones.config import ReceptionSection
+    from zones.db import session_factory
+    from zones.schema import Visitor
+    from zones.services.reception_incidents import PersonIn, file_report, record_incident
+
+    officer = plant.people.seed.officer_id
+    vid = plant.people.visitor(VISITOR)
+    with session_factory(plant.engine)() as s:
+        visitor = s.get(Visitor, vid)
+        assert visitor is not None
+        incident = record_incident(
+            s,
+            category="A",
+            people=[PersonIn(visitor.name, visitor.organisation, visitor.id_number)],
+            summary="shouts at reception about the dust",
+            arrived_at=datetime.now(UTC),
+            recorded_by=officer,
+            settings=ReceptionSection(),
+            timezone="Asia/Shanghai",
+        )
+        incident_id = incident.id
+    plant.refresh()
+    plant.entry.present(ESCORT_CARD)  # escort first: the visitor is decided at once
+    plant.wait_passage(ESCORT_CARD)
+    plant.entry.present(VISITOR)
+    d = plant.wait_decision(VISITOR)
+    assert not d["allowed"] and _rules(d) == ["R21"]
+    with session_factory(plant.engine)() as s:
+        file_report(s, incident_id, handled_by=officer, outcome="calmed", text="heard, left", reported_by=officer)
+    plant.refresh()
+    pulses = plant.pulses()
+    plant.entry.present(VISITOR)
+    plant.entry.present(ESCORT_CARD)
+    assert plant.wait_decision(VISITOR, 2)["allowed"]
+    assert plant.wait_passage(VISITOR)["passed"] is True
+    assert plant.pulses() == pulses + 1

@@ -3,10 +3,10 @@
 ``bp`` is the blueprint; importing this package imports each resource module, which
 registers its routes on ``bp`` and in ``web.api.registry.ROUTES`` (the OpenAPI source).
 Extensions beyond the contract's table: POST /zones/{zone}/passback-reset (R15) and
-GET /gates (gate health).
+GET /gates (gate health), GET /exports/{register}.{xlsx,csv} (the registers, R19-R23).
 """
 
-from web.api import forms, openapi, people, records, site, visitors, visits, zones  # noqa: E402,F401  (registers routes)
+from web.api import exports, forms, openapi, people, reception, records, site, visitors, visits, zones  # noqa: E402,F401  (registers routes)
 from web.api.registry import ROUTES, bp
 
 __all__ = ["ROUTES", "bp"]

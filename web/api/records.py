@@ -96,5 +96,6 @@ def events(query: m.EventsQuery) -> m.EventsOut:
 @api_route("GET", "/stats/monthly", permission="stats.read", query=m.StatsQuery, response=m.StatsOut)
 def monthly(query: m.StatsQuery) -> m.StatsOut:
     """Visits, denials by rule, breaches and education of one month, site timezone (R19)."""
-    stats = services.monthly_stats(db_session(), query.month, sitegate().policy.timezone)
+    site = sitegate()
+    stats = services.monthly_stats(db_session(), query.month, site.policy.timezone, site.config.reception.calendar())
     return m.StatsOut.model_validate(stats)

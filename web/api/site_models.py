@@ -137,6 +137,10 @@ class StatsOut(Out):
     denials: dict[str, Any]
     breaches: dict[str, Any]
     educations: dict[str, Any]
+    incidents: dict[str, Any]  # R21-R23: zones.services.reception_stats
+    complaints: dict[str, Any]
+    answer_times: dict[str, Any]
+    follow_up: dict[str, Any]
 
 
 class GateOut(Out):

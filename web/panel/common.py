@@ -38,6 +38,8 @@ PANEL_NAV: list[tuple[str, str, str | None, str | tuple[str, ...]]] = [
     ("panel.breaches", N_("Breaches and bans"), "breaches.write", "panel.breach"),
     ("panel.stats", N_("Statistics"), "stats.read", "panel.stats"),
     ("panel.muster", N_("Muster"), "muster.read", "panel.muster"),
+    ("panel.incidents_page", N_("Incidents"), "reception.read", "panel.incident"),
+    ("panel.complaints_page", N_("Complaints"), "reception.read", "panel.complaint"),
 ]
 
 ROLE_LABELS = {

@@ -136,10 +136,14 @@ def stats() -> Any:
     errors = FormErrors()
     data = None
     with domain_errors(errors):
-        data = monthly_stats(db_session(), month, sitegate().config.site.timezone)
+        data = monthly_stats(
+            db_session(), month, sitegate().config.site.timezone, sitegate().config.reception.calendar()
+        )
     if data is None:
         month = local_now().strftime("%Y-%m")
-        data = monthly_stats(db_session(), month, sitegate().config.site.timezone)
+        data = monthly_stats(
+            db_session(), month, sitegate().config.site.timezone, sitegate().config.reception.calendar()
+        )
     denials = list(data["denials"]["by_rule"].items())
     denials.sort(key=lambda kv: int(kv[0][1:]) if kv[0][1:].isdigit() else 99)
     chart = bar_chart(denials, title=translate("Denials by rule"))

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from zones.errors import Problem, ValidationFailed
 from zones.schema import Breach, Education, Event, Visit
 from zones.services._common import aware
+from zones.services.reception_stats import reception_stats
+from zones.workdays import WorkCalendar
 
 MAX_LIMIT = 1000
 
@@ -95,7 +97,9 @@ def month_bounds(month: str, timezone: str = "UTC") -> tuple[datetime, datetime]
     return start, end
 
 
-def monthly_stats(session: Session, month: str, timezone: str = "UTC") -> dict[str, Any]:
+def monthly_stats(
+    session: Session, month: str, timezone: str = "UTC", calendar: WorkCalendar | None = None
+) -> dict[str, Any]:
     """R19: for ``YYYY-MM`` (site timezone): visits booked, arrived and closed, denials by
     rule (a denial failing two rules counts once for each), breaches by severity and rule,
     education records by method."""
@@ -144,4 +148,5 @@ def monthly_stats(session: Session, month: str, timezone: str = "UTC") -> dict[s
             "by_rule": dict(sorted(by_rule.items())),
         },
         "educations": {"total": sum(educations.values()), "by_method": {k: int(v) for k, v in educations.items()}},
+        **reception_stats(session, start, end, calendar or WorkCalendar(), timezone),  # R21-R23
     }

@@ -48,6 +48,15 @@ EXPECTED: dict[str, tuple[str, str, frozenset[str]]] = {
     "record_breach": ("POST", "/breaches", frozenset({A, S})),
     "events": ("GET", "/events", frozenset({A, S, G})),
     "monthly": ("GET", "/stats/monthly", frozenset({A, S})),
+    "record_incident": ("POST", "/incidents", frozenset({A, S, R})),
+    "file_incident_report": ("POST", "/incidents/999999/report", frozenset({A, S, R, E})),
+    "list_incidents": ("GET", "/incidents", frozenset({A, S, R, E, G})),
+    "register_complaint": ("POST", "/complaints", frozenset({A, S, R})),
+    "answer_complaint": ("POST", "/complaints/999999/answer", frozenset({A, S, R, E})),
+    "close_complaint": ("POST", "/complaints/999999/close", frozenset({A, S, R, E})),
+    "follow_up": ("POST", "/complaints/999999/follow-up", frozenset({A, S, R, E})),
+    "list_complaints": ("GET", "/complaints", frozenset({A, S, R, E, G})),
+    "export_register": ("GET", "/exports/incidents.xlsx", frozenset({A, S, R})),
 }
 
 
