@@ -48,18 +48,18 @@ def may_escort_in(escort: Employee, zone_id: str, known_zones: dict[str, Zone] |
 
 
 def _escorts(
-    session: Session, escort_ids: list[int], zone_ids: list[str], known_zones: dict[str, Zone] | None
+    session: Session, escort_ids: list[int], zone_ids: list[str], known_zones: dict[str, Zone] | None, field: str
 ) -> list[Employee]:
     problems: list[tuple[str, str]] = []
     escorts: list[Employee] = []
     for escort_id in dict.fromkeys(escort_ids):
         escort = session.get(Employee, escort_id)
         if escort is None or not escort.active:
-            problems.append(("escort_ids", Problem("no-such-active", what="employee", id=escort_id)))
+            problems.append((field, Problem("no-such-active", what="employee", id=escort_id)))
             continue
         missing = [z for z in zone_ids if not may_escort_in(escort, z, known_zones)]
         if missing:
-            problems.append(("escort_ids", Problem("may-not-escort", escort=escort.name, zones=", ".join(missing))))
+            problems.append((field, Problem("may-not-escort", escort=escort.name, zones=", ".join(missing))))
         escorts.append(escort)
     if problems:
         raise ValidationFailed(problems)
@@ -108,7 +108,8 @@ def create_contact_form(
     if problems:
         raise ValidationFailed(problems)
     zone_ids = check_zone_ids(list(zones), "zones", known_zones)
-    escorts = _escorts(session, ids, zone_ids, known_zones)
+    # name the field the caller used: the older single-escort spelling is still accepted
+    escorts = _escorts(session, ids, zone_ids, known_zones, "escort_ids" if escort_ids else "escort_id")
     if created_by is not None:
         employee(session, created_by, "creator")
     form = ContactForm(

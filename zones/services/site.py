@@ -78,12 +78,17 @@ def reset_passback(session: Session, person_id: int, zone: str, by: int) -> bool
 
 
 def mark_accounted(
-    session: Session, person_id: int, accounted: bool = True, *, escort_id: int | None = None
+    session: Session,
+    person_id: int,
+    accounted: bool = True,
+    *,
+    escort_id: int | None = None,
+    now: datetime | None = None,
 ) -> MusterRow:
     """R16: mark a person on the muster list as seen at the assembly point: someone inside a
     zone, or a visitor on site outside the gated zones. ``escort_id`` limits the mark to that
     escort's own visitors (escorts mark their own; wardens mark anyone): NotAllowed otherwise."""
-    row = next((r for r in muster(session).rows if r.person.id == person_id), None)
+    row = next((r for r in muster(session, now).rows if r.person.id == person_id), None)
     if row is None:
         raise NotFound(Problem("not-on-site", person=person_id))
     if escort_id is not None and row.escort_id != escort_id and not is_own_visitor(session, escort_id, person_id):
@@ -159,9 +164,10 @@ class Muster:
         return out
 
 
-def muster(session: Session) -> Muster:
+def muster(session: Session, now: datetime | None = None) -> Muster:
     """Who is inside which zone with their escort, the visitors checked in but not inside a
-    gated zone with their host and escort, and the emergency (R16)."""
+    gated zone with their host and the escort of their form valid at ``now``, and the
+    emergency (R16)."""
     inside = session.execute(
         select(Presence, Person).join(Person, Person.id == Presence.person_id).order_by(Presence.zone, Person.name)
     ).all()
@@ -171,7 +177,7 @@ def muster(session: Session) -> Muster:
         .where(Visit.state == "on-site", Visit.visitor_id.not_in(select(Presence.person_id)))
         .order_by(Visitor.name)
     ).all()
-    now = utcnow()
+    now = now or utcnow()
     form_escort = {v.visitor_id: escort_in_charge(session, v.visitor_id, now) for v, _ in outside}
     wanted = {p.escort_id for p, _ in inside} | set(form_escort.values()) | {v.host_id for v, _ in outside}
     staff = {e.id: e for e in session.scalars(select(Employee).where(Employee.id.in_(wanted - {None})))}
