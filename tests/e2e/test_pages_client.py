@@ -376,6 +376,19 @@ def test_a_ban_is_recorded_listed_and_closes_the_visit_r17(app: Any, session: An
     resp = client.post(
         "/panel/breaches",
         data={"csrf_token": token, "person_id": vid, "rule": "R13", "severity": "ban", "days": "30", "note": "smoking"},
+    )
+    assert resp.status_code == 200 and "names the prohibition broken (1-7)" in resp.text  # R13 names which
+    resp = client.post(
+        "/panel/breaches",
+        data={
+            "csrf_token": token,
+            "person_id": vid,
+            "rule": "R13",
+            "prohibition": "1",
+            "severity": "ban",
+            "days": "30",
+            "note": "smoking",
+        },
         follow_redirects=True,
     )
     assert "Breach recorded" in resp.text
@@ -385,7 +398,15 @@ def test_a_ban_is_recorded_listed_and_closes_the_visit_r17(app: Any, session: An
     assert session.get(Visit, visit_id).state == "closed"
     resp = client.post(
         "/panel/breaches",
-        data={"csrf_token": token, "person_id": vid, "rule": "R13", "severity": "ban", "days": "", "note": "x"},
+        data={
+            "csrf_token": token,
+            "person_id": vid,
+            "rule": "R13",
+            "prohibition": "1",
+            "severity": "ban",
+            "days": "",
+            "note": "x",
+        },
     )
     assert resp.status_code == 200 and "a ban needs a number of days" in resp.text
 
