@@ -16,8 +16,8 @@ from web.context import db_session, sitegate
 from web.errors import register_page_errors
 from web.panel.common import FormErrors, actor, domain_errors, init_pages, own_visitors_of
 from zones.services.card_check import check_card
-from zones.services.queries.visitors import escort_visitors, is_own_visitor
-from zones.services.site import mark_accounted
+from zones.services.queries.visitors import escort_visitors
+from zones.services.site import escorts_own, mark_accounted
 from zones.services.site import muster as muster_list
 
 bp = Blueprint("handheld", __name__, url_prefix="/m")
@@ -66,7 +66,7 @@ def _muster_context() -> dict[str, Any]:
     mine = None
     me = own_visitors_of()
     if me is not None:
-        mine = {r.person.id for r in rows if r.escort_id == me or is_own_visitor(db_session(), me, r.person.id)}
+        mine = escorts_own(db_session(), rows, me)
         rows.sort(key=lambda r: r.person.id not in mine)  # stable: missing first within each group
     return {"rows": rows, "missing": len(m.missing), "state": m.emergency, "mine": mine}
 

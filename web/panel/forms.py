@@ -118,7 +118,7 @@ def form_approve(form_id: int) -> Response:
                 ),
                 "success",
             )
-    return redirect(request.form.get("next") or url_for("panel.forms"))
+    return redirect(url_for("panel.forms"))
 
 
 @bp.post("/forms/<int:form_id>/revoke")

@@ -16,7 +16,7 @@ from zones.errors import NotAllowed, NotFound, Problem, ValidationFailed
 from zones.schema import Employee, Person, Presence, SiteState, Visit, Visitor
 from zones.services._common import employee, record_change, require_role, utcnow
 from zones.services.breaches import escort_in_charge
-from zones.services.queries.visitors import is_own_visitor
+from zones.services.queries.visitors import own_visitor
 
 
 def _site_state(session: Session) -> SiteState:
@@ -91,7 +91,7 @@ def mark_accounted(
     row = next((r for r in muster(session, now).rows if r.person.id == person_id), None)
     if row is None:
         raise NotFound(Problem("not-on-site", person=person_id))
-    if escort_id is not None and row.escort_id != escort_id and not is_own_visitor(session, escort_id, person_id):
+    if escort_id is not None and person_id not in escorts_own(session, [row], escort_id):
         raise NotAllowed(Problem("not-own-visitor", person=row.person.name))
     if row.zone is None:
         visit = session.get(Visit, row.visit_id)
@@ -162,6 +162,19 @@ class Muster:
         if outside:
             out[OUTSIDE_ZONES] = outside
         return out
+
+
+def escorts_own(session: Session, rows: Iterable[MusterRow], escort_id: int) -> set[int]:
+    """The person ids among ``rows`` an escort answers for at the muster (R16): those in
+    their charge, and their own visitors (named on a form, or hosted)."""
+    rows = list(rows)
+    own = {r.person.id for r in rows if r.escort_id == escort_id}
+    others = {r.person.id for r in rows} - own
+    if others:
+        own |= set(
+            session.scalars(select(Visitor.id).where(Visitor.id.in_(others), own_visitor(Visitor.id, escort_id)))
+        )
+    return own
 
 
 def muster(session: Session, now: datetime | None = None) -> Muster:
