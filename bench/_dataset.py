@@ -30,13 +30,15 @@ from zones.calendar import add_months, local
 from zones.config import parse_config
 from zones.db import make_engine, session_factory, upgrade
 from zones.idcard import check_character
+from zones.services.education import EDUCATION_TOPICS
 from zones.services.people import create_user
 
 TIMEZONE = "Asia/Shanghai"
 ZONE = "smelting"  # high-risk, helmet, owned by steelmaking
 DEPARTMENT = "steelmaking"
 DEPARTMENTS = ("steelmaking", "assembly", "rolling", "maintenance", "logistics")
-TOPICS = '["hazards", "evacuation"]'  # json.dumps of the list record_education stores
+TOPICS = json.dumps(list(EDUCATION_TOPICS))  # what record_education stores: every R6 topic
+EDUCATED_ZONES = json.dumps([ZONE])  # R9: the zones the signed card names
 SIGNATURE = "data:image/png;base64,iVBORw0KGgo="
 PHONE, ORGANISATION, PURPOSE = "13800138000", "Acme", "audit"
 REVOKE_REASON = "plans changed"
@@ -257,6 +259,7 @@ def _bulk_visitors(
         "zone": ZONE,
         "dept": DEPARTMENT,
         "topics": TOPICS,
+        "ezones": EDUCATED_ZONES,
         "sig": SIGNATURE,
         "ffrom": _ts(t.form_from),
         "funtil": _ts(t.form_until),
@@ -293,11 +296,14 @@ def _bulk_visitors(
         " FROM (SELECT *, prof = 'form-revoked' AS r FROM gv)",
         "INSERT INTO contact_form_zones (form_id, zone) SELECT i, :zone FROM gv",
         "INSERT INTO contact_form_escorts (form_id, employee_id, substitute) SELECT i, escort, 0 FROM gv",
-        # record_education (+ its notification card when signed)
+        "INSERT INTO contact_form_approvals (form_id, department, approved_by, at)"
+        " SELECT i, :dept, :officer, :at FROM gv WHERE prof != 'form-pending' ORDER BY i",
+        # record_education with its signed notification card; 'unsigned' is a record from
+        # before signatures were required (no card, no zones), as an upgraded database holds
         "INSERT INTO education (id, visitor_id, department, method, topics, delivered_at, delivered_on, educator_id,"
-        " valid_until, notification_signed)"
+        " valid_until, notification_signed, zones)"
         " SELECT i, pid, :dept, 'video', :topics, iif(x, :old_at, :ed_at), iif(x, :old_on, :ed_on), :officer,"
-        " iif(x, :old_until, :ed_until), prof != 'unsigned'"
+        " iif(x, :old_until, :ed_until), prof != 'unsigned', iif(prof = 'unsigned', '[]', :ezones)"
         " FROM (SELECT *, prof = 'education-expired' AS x FROM gv)",
         "INSERT INTO notification_cards (education_id, signature, signed_at, retain_until)"
         " SELECT i, :sig, iif(x, :old_at, :ed_at), iif(x, :old_keep, :ed_keep)"

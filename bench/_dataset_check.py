@@ -31,13 +31,32 @@ from bench._dataset import (
     site_config,
     visitor_values,
 )
-from zones.calendar import local
+from zones.calendar import add_months, local
 from zones.db import make_engine, session_factory, upgrade
-from zones.services.education import record_education
+from zones.schema import Education
+from zones.services._common import record_change
+from zones.services.education import EDUCATION_TOPICS, record_education
 from zones.services.forms import approve_contact_form, create_contact_form, revoke_contact_form
 from zones.services.items import issue_badge, issue_helmet, report_badge_lost
 from zones.services.people import create_user, register_visitor
 from zones.services.visits import book_visit, check_in
+
+
+def _unsigned_education(visitor_id: int, educator_id: int, delivered: datetime) -> Education:
+    """An education record from before signatures were required, its card never signed."""
+    on = local(delivered, TIMEZONE).date()
+    return Education(
+        visitor_id=visitor_id,
+        department=DEPARTMENT,
+        method="video",
+        topics=list(EDUCATION_TOPICS),
+        delivered_at=delivered,
+        delivered_on=on,
+        educator_id=educator_id,
+        valid_until=add_months(on, 3),
+        notification_signed=False,
+        zones=[],
+    )
 
 
 def generate_with_services(path: Path, pop: Population, now: datetime) -> None:
@@ -91,20 +110,27 @@ def generate_with_services(path: Path, pop: Population, now: datetime) -> None:
             if prof != "form-pending":
                 approve_contact_form(s, form.id, officer, zones, now=t.now)
             if prof == "form-revoked":
-                revoke_contact_form(s, form.id, officer, REVOKE_REASON, now=t.now)
-            signed = prof != "unsigned"
-            record_education(
-                s,
-                visitor_id=pid,
-                department=DEPARTMENT,
-                method="video",
-                topics=["hazards", "evacuation"],
-                delivered_at=t.educated_expired if prof == "education-expired" else t.educated,
-                educator_id=officer,
-                notification_signed=signed,
-                signature=SIGNATURE if signed else None,
-                timezone=TIMEZONE,
-            )
+                revoke_contact_form(s, form.id, officer, REVOKE_REASON, zones=zones, now=t.now)
+            delivered = t.educated_expired if prof == "education-expired" else t.educated
+            if prof == "unsigned":
+                s.add(_unsigned_education(pid, officer, delivered))  # the services no longer write one
+                record_change(s, pid, "education")
+                s.commit()
+            else:
+                record_education(
+                    s,
+                    visitor_id=pid,
+                    department=DEPARTMENT,
+                    method="video",
+                    topics=list(EDUCATION_TOPICS),
+                    delivered_at=delivered,
+                    educator_id=officer,
+                    signature=SIGNATURE,
+                    zones=[ZONE],
+                    known_zones=zones,
+                    timezone=TIMEZONE,
+                    now=delivered,  # recorded on the day it was given (R6)
+                )
             if prof != "no-helmet":
                 issue_helmet(s, pid, f"H-{card}", now=t.now)
     engine.dispose()

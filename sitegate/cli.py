@@ -15,6 +15,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "controller": ("controller", "run gate controllers alone against the central database"),
     "check-config": ("check_config", "validate config.toml; print each error with its key path"),
     "user": ("user", "manage employees / users (user create NAME --role ROLE ...)"),
+    "department": ("department", "name a department's head, who approves its contact forms (R5)"),
     "sim": ("sim", "drive simulated gates of a running `sitegate serve` (present a card, alarm)"),
     "audit": ("audit", "check the local journal's hash chain (audit verify)"),
     "demo": ("demo", "seed a fresh demo database with staff accounts (demo seed)"),

@@ -171,6 +171,10 @@ ENUM_LABELS: dict[str, str] = {
     "ready": N_("Ready"),
     "released": N_("Released"),
     "faulted": N_("Faulted"),
+    # R13 permissions a contact form grants
+    "photography": N_("Photography"),
+    "electrical-devices": N_("Electrical devices"),
+    "vehicle": N_("Vehicle"),
 }
 
 

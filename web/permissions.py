@@ -37,7 +37,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "helmets.write": _roles("reception", "safety_officer"),
     # R5: reception records a form request (pending); the department's officer approves it
     "forms.write": _roles("reception", "safety_officer"),
-    "forms.approve": _roles("safety_officer"),  # plus: own department only (service checks)
+    # R5: a department's head (any role) or safety officer approves for that department
+    # only; the service checks who heads or serves which department
+    "forms.approve": _roles("safety_officer", "escort", "reception", "guard"),
     "education.write": _roles("safety_officer"),  # R6-R8
     "breaches.write": _roles("safety_officer"),  # R17
     "emergency.write": _roles("safety_officer"),  # R16 officer's button
@@ -50,6 +52,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "events.read": _roles("guard", "safety_officer"),  # R18
     "stats.read": _roles("safety_officer"),  # R19 for managers
     "users.write": _roles(),
+    "departments.write": _roles(),  # naming department heads (R5)
     "employees.read": _roles("reception", "safety_officer"),  # choosing hosts/escorts
     "gates.read": _roles("guard", "safety_officer"),
     # R21-R23: reception records incidents and complaints; the routed / responsible

@@ -76,7 +76,6 @@ PROBLEMS: dict[str, str] = {
     "month": N_("expected YYYY-MM"),
     "emergency-by": N_("name who or what raised the emergency"),
     "emergency-reason": N_("say why (fire, gas alarm, drill, ...)"),
-    "not-inside": N_("person %(person)s is not recorded inside any zone"),
     "incident-closed": N_("the incident is already closed"),
     "not-routed": N_("only %(department)s or a safety officer handles this (R21-R23)"),
     "complaint-state": N_("the complaint is %(state)s"),
@@ -87,6 +86,23 @@ PROBLEMS: dict[str, str] = {
     "ban-category": N_("only a person of a B incident is banned from it (R17, R21)"),
     "walk-in-category": N_("only a C inspector is given a walk-in exception from an incident (R1, R21)"),
     "promised-date": N_("the promised date is before today"),
+    # the visit's chain of responsibility (issue 9: R5-R9, R13, R17)
+    "no-escort": N_("name at least one escort (R10)"),
+    "unknown-choice": N_("unknown %(given)s; expected some of %(choices)s"),
+    "already-approved": N_("%(departments)s already approved this form"),
+    "revoker": N_("R5: only the head or a safety officer of %(departments)s, or an admin, may revoke this form"),
+    "unknown-department": N_("unknown department '%(department)s'"),
+    "in-future": N_("must not be in the future (R6)"),
+    "too-old": N_("education is recorded within %(days)s days of the fact (R6)"),
+    "missing-topics": N_("every topic is required (R6); missing: %(topics)s"),
+    "signature-required": N_("the visitor's signature is required (R7)"),
+    "signature-too-large": N_("the signature image is larger than %(kb)s kB"),
+    "educator-department": N_("R6: the educator belongs to %(actual)s, not %(department)s"),
+    "zone-not-department": N_("R9: %(zones)s not of department %(department)s"),
+    "prohibition-required": N_("a breach of R13 names the prohibition broken (1-7)"),
+    "not-on-site": N_("person %(person)s is not on the muster list"),
+    "not-own-visitor": N_("R16: escorts mark their own visitors; %(person)s is not yours"),
+    "prohibition-r13-only": N_("only a breach of R13 names a prohibition"),
 }
 
 

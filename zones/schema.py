@@ -160,6 +160,8 @@ class Visit(Base):
     arrived_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     flagged: Mapped[str | None] = mapped_column(Text)  # why the visit needs attention (R4, R12)
+    # R16: seen at the assembly point while on site but not inside a gated zone
+    accounted: Mapped[bool] = mapped_column(default=False)
 
 
 class Badge(Base):

@@ -260,23 +260,21 @@ def test_expiring_soon_lists_education_ending_within_14_days_by_escort_and_host_
 ) -> None:
     from datetime import timedelta
 
+    from tests.education import educate
     from zones.calendar import add_months
-    from zones.services import create_contact_form, record_education
+    from zones.services import create_contact_form
 
     now = datetime.now(UTC)
     soon, _ = visitor_with_visit(session, staff["escort"])
     later, _ = visitor_with_visit(session, staff["escort"], name="Ma Li", id_number="P7654321")
     for vid, days_left in ((soon, 5), (later, 40)):
         delivered = datetime.combine(add_months(now.date(), -3) + timedelta(days=days_left), now.time(), UTC)
-        record_education(
+        educate(
             session,
             visitor_id=vid,
-            department="steelmaking",
-            method="verbal",
-            topics=[],
-            delivered_at=delivered,
             educator_id=staff["officer"],
-            notification_signed=False,
+            delivered_at=delivered,
+            method="verbal",
             timezone="UTC",
         )
     create_contact_form(
@@ -299,20 +297,11 @@ def test_expiring_soon_lists_education_ending_within_14_days_by_escort_and_host_
 def test_an_escort_cannot_open_other_visitors_visits_or_education_cards(
     app: Any, session: Any, staff: dict[str, int]
 ) -> None:
-    from zones.services import record_education
+    from tests.education import educate
 
     visitor_with_visit(session, staff["escort"])
     theirs, _ = visitor_with_visit(session, staff["other_escort"], name="Ma Li", id_number="P7654321")
-    edu = record_education(
-        session,
-        visitor_id=theirs,
-        department="assembly",
-        method="verbal",
-        topics=[],
-        delivered_at=datetime.now(UTC),
-        educator_id=staff["officer"],
-        notification_signed=False,
-    )
+    edu = educate(session, visitor_id=theirs, educator_id=staff["officer"], delivered_at=datetime.now(UTC))
     client, _ = as_user(app, "escort")
     visits = client.get("/panel/visits").text
     assert "Chen Jing" in visits and "Ma Li" not in visits
@@ -387,6 +376,19 @@ def test_a_ban_is_recorded_listed_and_closes_the_visit_r17(app: Any, session: An
     resp = client.post(
         "/panel/breaches",
         data={"csrf_token": token, "person_id": vid, "rule": "R13", "severity": "ban", "days": "30", "note": "smoking"},
+    )
+    assert resp.status_code == 200 and "names the prohibition broken (1-7)" in resp.text  # R13 names which
+    resp = client.post(
+        "/panel/breaches",
+        data={
+            "csrf_token": token,
+            "person_id": vid,
+            "rule": "R13",
+            "prohibition": "1",
+            "severity": "ban",
+            "days": "30",
+            "note": "smoking",
+        },
         follow_redirects=True,
     )
     assert "Breach recorded" in resp.text
@@ -396,7 +398,15 @@ def test_a_ban_is_recorded_listed_and_closes_the_visit_r17(app: Any, session: An
     assert session.get(Visit, visit_id).state == "closed"
     resp = client.post(
         "/panel/breaches",
-        data={"csrf_token": token, "person_id": vid, "rule": "R13", "severity": "ban", "days": "", "note": "x"},
+        data={
+            "csrf_token": token,
+            "person_id": vid,
+            "rule": "R13",
+            "prohibition": "1",
+            "severity": "ban",
+            "days": "",
+            "note": "x",
+        },
     )
     assert resp.status_code == 200 and "a ban needs a number of days" in resp.text
 

@@ -89,7 +89,8 @@ def officer_forms_education_helmet(desk: Any, site: Site) -> None:
 
     page.click("text=New contact form")
     page.check("input[name=zones][value=smelting]")
-    page.select_option("select[name=escort_id]", str(site.ids["escort"]))
+    page.check(f"input[name=escort_ids][value='{site.ids['escort']}']")  # R10: escorts of record
+    page.check("input[name=permissions][value=photography]")  # R13: the form may permit it
     page.fill("input[name=purpose]", "Furnace instrument calibration")
     page.check("input[name=outside_hours]")  # R14: the test must not depend on the hour
     shot(page, "panel-form-new")
@@ -104,6 +105,7 @@ def officer_forms_education_helmet(desk: Any, site: Site) -> None:
     page.select_option("select[name=visitor_id]", label=f"{VISITOR} (Huanan Instruments)")
     page.select_option("select[name=department]", "steelmaking")
     page.select_option("select[name=method]", "written")
+    page.check("input[name=zones][value=smelting]")  # R9: the card names the high-risk zone
     expect(page.locator("#signature-state")).to_have_text("not signed yet")
     draw_signature(page)
     expect(page.locator("#signature-state")).to_have_text("signed")
@@ -112,6 +114,9 @@ def officer_forms_education_helmet(desk: Any, site: Site) -> None:
     page.click("form#education-form button[type=submit]:has-text('Record education')")
     expect(page.locator("[data-test=valid-until]")).to_contain_text("Valid until")
     expect(page.locator("[data-test=signature-image]")).to_be_visible()
+    expect(page.locator("[data-test=card-zones]")).to_have_text("Smelting workshop")
+    expect(page.locator("[data-test=card-permissions]")).to_have_text("Photography")
+    expect(page.locator("[data-test=prohibitions] li")).to_have_count(7)
     shot(page, "panel-education-card")
 
     page.click("text=Back to the visitor")

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from tests.conftest import make_zones
+from tests.education import educate
 from zones.services import (
     book_visit,
     create_contact_form,
-    record_education,
     register_visitor,
     revoke_contact_form,
 )
@@ -46,7 +47,7 @@ def test_own_visitors_are_on_a_form_not_revoked_or_hosted(session: Any, demo_sta
     _form(session, on_form.id, eve, demo_staff)
     book_visit(session, visitor_id=hosted.id, host_id=eve, purpose="audit", now=NOW)
     form = _form(session, revoked.id, eve, demo_staff)
-    revoke_contact_form(session, form.id, demo_staff.officer_steel.id, "cancelled", now=NOW)
+    revoke_contact_form(session, form.id, demo_staff.officer_steel.id, "cancelled", zones=make_zones(), now=NOW)
     _form(session, other.id, demo_staff.officer_steel.id, demo_staff)
 
     assert {v.id for v in search_visitors(session, own_visitors_of=eve)} == {on_form.id, hosted.id}
@@ -58,28 +59,12 @@ def test_an_escort_s_lists_are_complete_whatever_the_others_have(session: Any, d
     eve = demo_staff.escort.id
     mine = _visitor(session, 1)
     my_visit = book_visit(session, visitor_id=mine.id, host_id=eve, purpose="audit", now=NOW)
-    record_education(
-        session,
-        visitor_id=mine.id,
-        department="steelmaking",
-        method="video",
-        topics=["hazards"],
-        delivered_at=NOW - timedelta(days=85),
-        educator_id=demo_staff.officer_steel.id,
-        notification_signed=True,
-    )
+    educate(session, visitor_id=mine.id, educator_id=demo_staff.officer_steel.id, delivered_at=NOW - timedelta(days=85))
     for n in range(2, 6):  # newer visits and education of someone else's visitors
         v = _visitor(session, n)
         book_visit(session, visitor_id=v.id, host_id=demo_staff.reception.id, purpose="audit", now=NOW)
-        record_education(
-            session,
-            visitor_id=v.id,
-            department="steelmaking",
-            method="video",
-            topics=["hazards"],
-            delivered_at=NOW - timedelta(days=85),
-            educator_id=demo_staff.officer_steel.id,
-            notification_signed=True,
+        educate(
+            session, visitor_id=v.id, educator_id=demo_staff.officer_steel.id, delivered_at=NOW - timedelta(days=85)
         )
 
     assert [r.visit.id for r in open_visits(session, own_visitors_of=eve, limit=2)] == [my_visit.id]

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from sitegate.cli import main
+from tests.education import educate
 from zones.db import make_engine, session_factory
 from zones.schema import Employee
-from zones.services import authenticate_token, record_education, register_visitor
+from zones.services import authenticate_token, register_visitor
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -125,16 +126,7 @@ def test_R7_db_purge_notifications(config_path, db_url, capsys):
             s.commit()
             sam = s.query(Employee).one()
             v = register_visitor(s, name="Li", id_type="passport", id_number="P1")
-            record_education(
-                s,
-                visitor_id=v.id,
-                department="steelmaking",
-                method="written",
-                topics=[],
-                delivered_at=datetime(2024, 1, 5, tzinfo=UTC),
-                educator_id=sam.id,
-                notification_signed=True,
-            )
+            educate(s, visitor_id=v.id, educator_id=sam.id, delivered_at=datetime(2024, 1, 5, tzinfo=UTC))
     finally:
         engine.dispose()
     assert main(["--config", str(config_path), "db", "purge-notifications"]) == 0
@@ -155,3 +147,36 @@ def test_user_token_and_revoke_token(config_path, db_url, capsys, monkeypatch):
     assert _employee_for(db_url, second)[0] == "Gao"  # the other still works
     assert main(["--config", str(config_path), "user", "token", "Nobody"]) == 2
     assert "no user called 'Nobody'" in capsys.readouterr().err
+
+
+def test_R5_department_head_names_who_approves_a_department_s_forms(config_path, db_url, capsys):
+    from zones.services import create_user, department_head
+
+    assert main(["--config", str(config_path), "db", "upgrade"]) == 0
+    engine = make_engine(db_url)
+    try:
+        with session_factory(engine)() as s:
+            hank, _ = create_user(s, "Hank Head", "escort", department="steelmaking")
+            hank_id = hank.id
+    finally:
+        engine.dispose()
+    capsys.readouterr()
+    assert main(["--config", str(config_path), "department", "head", "steelmaking", str(hank_id)]) == 0
+    assert capsys.readouterr().out == f"head of steelmaking: {hank_id}\n"
+    assert main(["--config", str(config_path), "department", "head", "smeltery", str(hank_id)]) == 2
+    assert "department: unknown 'smeltery'" in capsys.readouterr().err
+    assert main(["--config", str(config_path), "department", "head", "steelmaking", "999999"]) == 1
+    assert "no active employee with id 999999" in capsys.readouterr().err
+    engine = make_engine(db_url)
+    try:
+        with session_factory(engine)() as s:
+            assert department_head(s, "steelmaking") == hank_id
+    finally:
+        engine.dispose()
+    assert main(["--config", str(config_path), "department", "head", "steelmaking", "--none"]) == 0
+    engine = make_engine(db_url)
+    try:
+        with session_factory(engine)() as s:
+            assert department_head(s, "steelmaking") is None
+    finally:
+        engine.dispose()

@@ -13,10 +13,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests.conftest import make_zones
+from tests.education import ALL_TOPICS, SIGNATURE
 from zones.config import ReceptionSection
 from zones.errors import ValidationFailed
 from zones.schema import Alert, Ban, Education, Visit
-from zones.services import book_visit, register_visitor
+from zones.services import book_visit, create_user, register_visitor
 from zones.services.reception_complaints import answer_complaint, answered_late, register_complaint
 from zones.services.reception_incidents import PersonIn, admit_inspector, ban_from_incident, record_incident
 from zones.services.reception_overdue import sweep_overdue
@@ -75,18 +77,22 @@ def test_a_C_inspector_gets_the_walk_in_exception_with_the_verbal_briefing(
     v = register_visitor(session, name="Ivy Inspector", id_type="passport", id_number="INSP0001")
     visit = book_visit(session, visitor_id=v.id, host_id=demo_staff.reception.id, purpose="tax inspection")
     c = _incident(session, demo_staff, "C", datetime.now(UTC), people=[PersonIn("Ivy Inspector", "Tax", "INSP0001")])
+    safety_officer, _ = create_user(session, "Sid Safety", "safety_officer", department="safety")
     admit_inspector(
         session,
         c.id,
         visit_id=visit.id,
-        officer_id=demo_staff.officer_steel.id,
+        officer_id=safety_officer.id,
         reason="unannounced tax inspection (R21 C)",
-        topics=["hazards"],
+        topics=ALL_TOPICS,
+        signature=SIGNATURE,
+        zones=["smelting"],
+        known_zones=make_zones(),
         safety_department="safety",
         timezone=TZ,
     )
     session.expire_all()
-    assert session.get(Visit, visit.id).walk_in_approved_by == demo_staff.officer_steel.id  # type: ignore[union-attr]
+    assert session.get(Visit, visit.id).walk_in_approved_by == safety_officer.id  # type: ignore[union-attr]
     edu = session.scalars(select(Education).where(Education.visitor_id == v.id)).one()
     assert (edu.department, edu.method) == ("safety", "verbal")
 

@@ -8,23 +8,26 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from tests.education import educate
 from zones.central import read_site_state, ship_events
 from zones.errors import NotAllowed, NotFound, ValidationFailed
 from zones.schema import Ban, Change, Presence
 from zones.services import (
     active_ban,
+    approve_contact_form,
     book_visit,
     check_in,
+    create_contact_form,
     mark_accounted,
     monthly_stats,
     muster,
     query_events,
     record_breach,
-    record_education,
     register_visitor,
     reset_passback,
     set_emergency,
 )
+from zones.services.alerts import open_alert
 
 NOW = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
 
@@ -64,6 +67,7 @@ def test_R17_warning_keeps_the_visit(session, visitor, on_site, demo_staff):
         session,
         person_id=visitor.id,
         rule="R13",
+        prohibition=2,
         severity="warning",
         seen_by=demo_staff.guard.id,
         note="phone out",
@@ -91,6 +95,7 @@ def test_R17_ban_lasts_n_days(session, visitor, on_site, demo_staff):
         session,
         person_id=visitor.id,
         rule="R13",
+        prohibition=1,
         severity="ban",
         days=30,
         seen_by=demo_staff.guard.id,
@@ -127,6 +132,90 @@ def test_R17_breach_input_is_validated(session, visitor, demo_staff):
     assert [f for f, _ in info.value.fields] == ["rule", "days"]
     with pytest.raises(NotFound):
         record_breach(session, person_id=424242, rule="R13", severity="warning", seen_by=demo_staff.guard.id)
+    with pytest.raises(ValidationFailed) as info:  # R13 names the prohibition, 1-7
+        record_breach(session, person_id=visitor.id, rule="R13", severity="warning", seen_by=demo_staff.guard.id)
+    assert [f for f, _ in info.value.fields] == ["prohibition"]
+    for rule, prohibition in (("R13", 8), ("R10", 7)):
+        with pytest.raises(ValidationFailed) as info:
+            record_breach(
+                session,
+                person_id=visitor.id,
+                rule=rule,
+                prohibition=prohibition,
+                severity="warning",
+                seen_by=demo_staff.guard.id,
+            )
+        assert [f for f, _ in info.value.fields] == ["prohibition"]
+
+
+def _approved_form(session, visitor_id, staff, zones, escort_ids):
+    form = create_contact_form(
+        session,
+        visitor_id=visitor_id,
+        zones=["smelting"],
+        escort_ids=escort_ids,
+        purpose="audit",
+        valid_from=NOW - timedelta(hours=1),
+        valid_until=NOW + timedelta(hours=8),
+        known_zones=zones,
+        now=NOW,
+    )
+    approve_contact_form(session, form.id, staff.officer_steel.id, zones, now=NOW)
+    return form
+
+
+def test_R17_a_breach_names_the_escort_in_charge_at_that_moment(session, visitor, on_site, demo_staff, demo_zones):
+    _approved_form(session, visitor.id, demo_staff, demo_zones, [demo_staff.escort.id, demo_staff.head_steel.id])
+    # outside the zones: the escort of record (the first the form names)
+    yard = record_breach(
+        session,
+        person_id=visitor.id,
+        rule="R13",
+        prohibition=2,
+        severity="warning",
+        seen_by=demo_staff.guard.id,
+        now=NOW,
+    )
+    assert (yard.prohibition, yard.escort_id) == (2, demo_staff.escort.id)
+    # inside: the escort they passed the gate with
+    ship_events(session, [_passage("p1", visitor.id, "smelting", NOW, escort_id=demo_staff.head_steel.id)])
+    inside = record_breach(
+        session,
+        person_id=visitor.id,
+        rule="R13",
+        prohibition=3,
+        severity="warning",
+        seen_by=demo_staff.guard.id,
+        now=NOW + timedelta(minutes=5),
+    )
+    assert inside.escort_id == demo_staff.head_steel.id
+    stats = monthly_stats(session, "2026-03", timezone="Asia/Shanghai")
+    assert stats["breaches"]["by_prohibition"] == {"2": 1, "3": 1}
+    assert stats["breaches"]["by_escort"] == [
+        {"escort_id": demo_staff.escort.id, "name": "Eve Escort", "count": 1},
+        {"escort_id": demo_staff.head_steel.id, "name": "Hank Head", "count": 1},
+    ]
+
+
+def test_R17_ban_binds_an_employee_and_counts_in_the_site_calendar(session, demo_staff):
+    # 17:30 UTC on 9 March is 01:30 on 10 March in Shanghai: a one-day ban runs through 11 March
+    late = datetime(2026, 3, 9, 17, 30, tzinfo=UTC)
+    b = record_breach(
+        session,
+        person_id=demo_staff.escort.id,
+        rule="R10",
+        severity="ban",
+        days=1,
+        seen_by=demo_staff.officer_steel.id,
+        note="left visitors alone",
+        timezone="Asia/Shanghai",
+        now=late,
+    )
+    assert (b.escort_id, b.visit_id) == (None, None)
+    ban = session.scalars(select(Ban)).one()
+    assert (ban.person_id, ban.until) == (demo_staff.escort.id, date(2026, 3, 11))
+    assert active_ban(session, demo_staff.escort.id, date(2026, 3, 11)) is not None
+    assert active_ban(session, demo_staff.escort.id, date(2026, 3, 12)) is None
 
 
 def test_R16_emergency_is_set_by_officer_or_alarm_and_clears_accounted_marks(session, visitor, on_site, demo_staff):
@@ -146,7 +235,7 @@ def test_R16_emergency_is_set_by_officer_or_alarm_and_clears_accounted_marks(ses
     )
     assert session.get(Presence, visitor.id).accounted is False
     listed = muster(session)
-    assert [(p.zone, person.name, esc) for p, person, esc in listed.rows] == [("smelting", "Li Lei", None)]
+    assert [(r.zone, r.person.name, r.escort) for r in listed.rows] == [("smelting", "Li Lei", None)]
     assert listed.emergency.emergency_active and [r.person.name for r in listed.missing] == ["Li Lei"]
     mark_accounted(session, visitor.id)
     assert session.get(Presence, visitor.id).accounted is True
@@ -154,6 +243,46 @@ def test_R16_emergency_is_set_by_officer_or_alarm_and_clears_accounted_marks(ses
     assert read_site_state(session).emergency_active is False
     with pytest.raises(NotFound):
         mark_accounted(session, demo_staff.guard.id)
+
+
+def test_R16_the_muster_lists_visitors_on_site_outside_the_gated_zones(
+    session, visitor, on_site, demo_staff, demo_zones
+):
+    _approved_form(session, visitor.id, demo_staff, demo_zones, [demo_staff.escort.id])
+    other = register_visitor(session, name="Ma Li", id_type="passport", id_number="P2")
+    inside_visit = book_visit(session, visitor_id=other.id, host_id=demo_staff.reception.id, purpose="audit")
+    check_in(session, inside_visit.id, "P2", now=NOW)
+    booked = register_visitor(session, name="Not Yet Arrived", id_type="passport", id_number="P3")
+    book_visit(session, visitor_id=booked.id, host_id=demo_staff.reception.id, purpose="audit")
+    ship_events(session, [_passage("p1", other.id, "smelting", NOW, escort_id=demo_staff.head_steel.id)])
+
+    listed = muster(session, NOW)
+    assert [(r.zone, r.person.name) for r in listed.rows] == [("smelting", "Ma Li"), (None, "Li Lei")]
+    yard = listed.rows[1]
+    assert (yard.host.name, yard.escort.name, yard.accounted) == ("Eve Escort", "Eve Escort", False)
+    assert list(listed.by_zone(["assembly", "smelting"])) == ["assembly", "smelting", None]
+    assert [r.person.name for r in listed.missing] == ["Ma Li", "Li Lei"]
+
+    # escorts mark their own visitors; wardens anyone
+    with pytest.raises(NotAllowed, match="R16"):
+        mark_accounted(session, other.id, escort_id=demo_staff.escort.id, now=NOW)
+    assert mark_accounted(session, visitor.id, escort_id=demo_staff.escort.id, now=NOW).accounted is True
+    mark_accounted(session, other.id)
+    assert muster(session).missing == []
+    set_emergency(session, True, "drill", demo_staff.officer_steel.id, now=NOW)  # a new emergency: all missing again
+    assert [r.person.name for r in muster(session).missing] == ["Ma Li", "Li Lei"]
+    with pytest.raises(NotFound):
+        mark_accounted(session, booked.id)  # not on site
+
+
+def test_R19_unescorted_alerts_are_counted_by_the_month_they_opened(session, visitor):
+    for key, at in (("u1", datetime(2026, 3, 31, 15, 0, tzinfo=UTC)), ("u2", datetime(2026, 3, 31, 17, 0, tzinfo=UTC))):
+        open_alert(session, key=key, kind="unescorted", at=at, person_id=visitor.id)
+    open_alert(session, key="i1", kind="incident", at=datetime(2026, 3, 10, tzinfo=UTC))
+    session.commit()
+    # 17:00 UTC on 31 March is 1 April in Shanghai
+    assert monthly_stats(session, "2026-03", timezone="Asia/Shanghai")["alerts"] == {"unescorted": 1}
+    assert monthly_stats(session, "2026-04", timezone="Asia/Shanghai")["alerts"] == {"unescorted": 1}
 
 
 def test_R15_passback_reset_needs_a_safety_officer(session, visitor, on_site, demo_staff):
@@ -195,20 +324,22 @@ def test_R19_monthly_statistics(session, visitor, on_site, demo_staff):
             _decision("d4", datetime(2026, 4, 1, 4, 0, tzinfo=UTC), False, ["R11"]),  # April in Shanghai
         ],
     )
-    record_breach(session, person_id=visitor.id, rule="R13", severity="warning", seen_by=demo_staff.guard.id, now=march)
-    record_education(
+    record_breach(
         session,
-        visitor_id=visitor.id,
-        department="steelmaking",
-        method="verbal",
-        topics=[],
-        delivered_at=march,
-        educator_id=demo_staff.officer_steel.id,
-        notification_signed=False,
+        person_id=visitor.id,
+        rule="R13",
+        prohibition=5,
+        severity="warning",
+        seen_by=demo_staff.guard.id,
+        now=march,
+    )
+    educate(
+        session, visitor_id=visitor.id, educator_id=demo_staff.officer_steel.id, delivered_at=march, method="verbal"
     )
     stats = monthly_stats(session, "2026-03", timezone="Asia/Shanghai")
     assert stats["denials"] == {"total": 2, "by_rule": {"R5": 2, "R8": 1}}
     assert stats["breaches"]["by_severity"] == {"warning": 1}
+    assert stats["breaches"]["by_prohibition"] == {"5": 1}
     assert stats["educations"] == {"total": 1, "by_method": {"verbal": 1}}
     assert stats["visits"]["arrived"] == 1
     assert monthly_stats(session, "2026-04", timezone="Asia/Shanghai")["denials"]["by_rule"] == {"R11": 1}

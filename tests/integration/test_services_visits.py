@@ -100,6 +100,7 @@ def test_R17_check_in_refused_while_banned(session, visitor, visit, demo_staff):
         session,
         person_id=visitor.id,
         rule="R13",
+        prohibition=1,
         severity="ban",
         days=30,
         seen_by=demo_staff.guard.id,

@@ -9,6 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from tests.education import educate
+from zones.calendar import local
 from zones.central import current_change_no, report_gate_health, ship_events
 from zones.schema import Event, GateHealth, Visit
 from zones.services import (
@@ -20,7 +22,6 @@ from zones.services import (
     issue_badge,
     issue_helmet,
     record_breach,
-    record_education,
     register_visitor,
     report_badge_lost,
     set_department_head,
@@ -57,16 +58,7 @@ def _form(session, visitor, staff):
 def test_snapshot_holds_visitor_and_employee_facts(session, visitor, demo_staff, demo_zones):
     form = _form(session, visitor, demo_staff)
     approve_contact_form(session, form.id, demo_staff.officer_steel.id, demo_zones)
-    record_education(
-        session,
-        visitor_id=visitor.id,
-        department="steelmaking",
-        method="video",
-        topics=["fire"],
-        delivered_at=NOW,
-        educator_id=demo_staff.officer_steel.id,
-        notification_signed=True,
-    )
+    educate(session, visitor_id=visitor.id, educator_id=demo_staff.officer_steel.id, delivered_at=NOW)
     issue_helmet(session, visitor.id, "H-3", now=NOW)
     snap = build_snapshot(session, TODAY)
     v = snap.by_card["B1"]
@@ -135,10 +127,20 @@ def test_snapshot_refresh_sees_employee_changes_and_card_moves(session, demo_sta
 
 def test_R17_ban_and_emergency_reach_the_snapshot(session, visitor, demo_staff):
     snap = build_snapshot(session, TODAY)
-    record_breach(session, person_id=visitor.id, rule="R13", severity="ban", days=7, seen_by=demo_staff.guard.id)
+    record_breach(
+        session,
+        person_id=visitor.id,
+        rule="R13",
+        prohibition=1,
+        severity="ban",
+        days=7,
+        seen_by=demo_staff.guard.id,
+        now=NOW,
+    )
     set_emergency(session, True, "fire", demo_staff.officer_steel.id, now=NOW)
     fresh = refresh_snapshot(session, snap, TODAY)
-    assert [b.until for b in fresh.by_id[visitor.id].bans] == [NOW.date() + timedelta(days=7)]
+    # R17: ban dates in the site's calendar
+    assert [b.until for b in fresh.by_id[visitor.id].bans] == [local(NOW, "Asia/Shanghai").date() + timedelta(days=7)]
     assert fresh.by_id[visitor.id].visit is None  # the ban closed the visit
     assert (fresh.emergency, fresh.emergency_since) == (True, NOW)
 

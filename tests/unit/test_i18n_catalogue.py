@@ -46,7 +46,7 @@ def test_extraction_finds_the_page_strings() -> None:
     # label tables (N_), brace strings of views (translate) and templates (_) are all found
     assert {
         "Dashboard",
-        "Never unescorted.",
+        "Never without the escort.",
         "Resident identity card",
         "Visitor {name} registered.",
         "Valid until %(date)s",

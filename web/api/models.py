@@ -123,11 +123,19 @@ class BadgeOut(Out):
 class ContactFormIn(In):
     visitor_id: int
     zones: list[str] = Field(min_length=1)
-    escort_id: int
+    escort_ids: list[int] = Field(default_factory=list, description="R10: the escorts of record (one or more)")
+    escort_id: int | None = Field(None, description="one escort: the older spelling of escort_ids")
+    permissions: list[str] = Field(default_factory=list, description="R13 grants: photography, vehicle, ...")
     purpose: str = Field(min_length=1)
     valid_from: AwareDatetime
     valid_until: AwareDatetime
     outside_hours: bool = Field(False, description="R14: entry allowed outside the zone's hours")
+
+
+class ApprovalOut(Out):
+    department: str
+    approved_by: int
+    at: datetime
 
 
 class ContactFormOut(Out):
@@ -135,6 +143,8 @@ class ContactFormOut(Out):
     visitor_id: int
     zones: list[str]
     escort_id: int | None
+    escort_ids: list[int]
+    permissions: list[str]
     purpose: str
     valid_from: datetime
     valid_until: datetime
@@ -142,16 +152,37 @@ class ContactFormOut(Out):
     state: Literal["pending", "approved", "revoked"]
     approved_by: int | None
     approved_at: datetime | None
+    approvals: list[ApprovalOut]
+    pending_departments: list[str]
+
+
+class RevokeIn(In):
+    reason: str = ""
+
+
+class DepartmentHeadIn(In):
+    employee_id: int
+
+
+class DepartmentHeadOut(Out):
+    department: str
+    head: PersonRef
 
 
 class EducationIn(In):
     visitor_id: int
     department: str = Field(min_length=1)
     method: Literal["video", "verbal", "written"]
-    topics: list[str]
+    topics: list[str] = Field(description="every topic of GET /education/topics (R6)")
     delivered_at: AwareDatetime
-    notification_signed: bool
-    signature: str | None = Field(None, description="PNG data URL of the signed notification card (R7)")
+    signature: str | None = Field(None, description="PNG data URL of the signed notification card (R7), required")
+    zones: list[str] = Field(default_factory=list, description="the zones whose hazards were told (R9)")
+    notification_signed: bool | None = Field(None, description="derived from the signature; ignored if sent")
+
+
+class TopicOut(Out):
+    code: str
+    label: str
 
 
 class EducationOut(Out):
@@ -164,6 +195,7 @@ class EducationOut(Out):
     delivered_on: date
     valid_until: date
     notification_signed: bool
+    zones: list[str]
 
 
 class HelmetIn(In):
@@ -184,6 +216,7 @@ class BreachIn(In):
     rule: str = Field(pattern=r"^(R([1-9]|1[0-9]|20)|E1)$")
     severity: Literal["warning", "cancel-visit", "ban"]
     days: int | None = Field(None, ge=1, description="for a ban")
+    prohibition: int | None = Field(None, ge=1, le=7, description="R13's numbered prohibition, when rule is R13")
     note: str = ""
 
 
@@ -196,6 +229,9 @@ class BreachOut(Out):
     days: int | None
     note: str
     seen_by: int
+    prohibition: int | None
+    escort_id: int | None = Field(description="the escort in charge at that moment (R17)")
+    escort: PersonRef | None = None
     at: datetime
 
 

@@ -11,10 +11,12 @@ from typing import Any, cast, overload
 from web.api import models as m
 from web.api import site_models
 from web.auth import current_actor
+from web.context import sitegate
 from web.permissions import can_see_identity
 from zones.facts import PersonFacts, PersonKind
 from zones.idcard import mask
 from zones.schema import Person
+from zones.services.forms import pending_departments
 
 
 def sees_identity() -> bool:
@@ -71,11 +73,17 @@ def visitor_out(v: Any) -> m.VisitorOut:
 
 
 def form_out(f: Any) -> m.ContactFormOut:
+    """A contact form with its escorts of record, its approvals per department and the
+    departments still to approve (R5)."""
     return m.ContactFormOut(
         id=f.id,
         visitor_id=f.visitor_id,
         zones=list(f.zone_ids),
         escort_id=f.escort_id,
+        escort_ids=[e.employee_id for e in f.escorts],
+        permissions=list(f.permissions or []),
+        approvals=[m.ApprovalOut(department=a.department, approved_by=a.approved_by, at=a.at) for a in f.approvals],
+        pending_departments=pending_departments(f, sitegate().zones),
         purpose=f.purpose,
         valid_from=f.valid_from,
         valid_until=f.valid_until,

@@ -26,19 +26,26 @@ from zones.services.queries.people import people_by_id
     errors=(404,),
 )
 def record_breach(body: models.BreachIn) -> models.BreachOut:
-    """Record a breach seen by the caller; cancel-visit closes the visit, ban bans for ``days`` (R17)."""
+    """Record a breach seen by the caller: ``prohibition`` (1-7) for a breach of R13; the
+    escort in charge at that moment is filled in and returned (R17). cancel-visit closes the
+    visit, ban bans anyone, employees included, for ``days`` days of the site's calendar."""
     actor = current_actor()
     assert actor is not None
+    session = db_session()
     breach = services.record_breach(
-        db_session(),
+        session,
         person_id=body.person_id,
         rule=body.rule,
         severity=body.severity,
         seen_by=actor.id,
         note=body.note,
         days=body.days,
+        prohibition=body.prohibition,
+        timezone=sitegate().policy.timezone,
     )
-    return models.BreachOut.model_validate(breach)
+    out = models.BreachOut.model_validate(breach)
+    out.escort = person_ref(people_by_id(session, [breach.escort_id]).get(breach.escort_id or -1))
+    return out
 
 
 def encode_cursor(event_id: int) -> str:
@@ -95,7 +102,8 @@ def events(query: m.EventsQuery) -> m.EventsOut:
 
 @api_route("GET", "/stats/monthly", permission="stats.read", query=m.StatsQuery, response=m.StatsOut)
 def monthly(query: m.StatsQuery) -> m.StatsOut:
-    """Visits, denials by rule, breaches and education of one month, site timezone (R19)."""
+    """Visits, denials by rule, breaches (by prohibition and by escort too), education,
+    unescorted alerts, incidents, complaints and follow-ups of one month, site timezone (R19)."""
     site = sitegate()
     stats = services.monthly_stats(db_session(), query.month, site.policy.timezone, site.config.reception.calendar())
     return m.StatsOut.model_validate(stats)

@@ -11,10 +11,14 @@ from web.api.present import person_ref, sees_identity
 from web.api.registry import api_route
 from web.auth import current_actor
 from web.context import db_session, sitegate
+from web.permissions import own_visitors_only
 from zones import services
 from zones.idcard import mask
 from zones.services.queries.gates import gate_health
 from zones.services.site import MusterRow
+
+# the muster's group of visitors checked in but not inside any gated zone (contract.md)
+OUTSIDE_ZONES_NAME = "on site, not in a gated zone"
 
 
 @api_route("POST", "/emergency", permission="emergency.write", body=m.EmergencyIn, response=m.EmergencyOut)
@@ -28,28 +32,37 @@ def emergency(body: m.EmergencyIn) -> m.EmergencyOut:
 
 
 def _muster_person(row: MusterRow, clear: bool) -> m.MusterPerson:
-    presence, person, escort = row
+    person = row.person
     return m.MusterPerson(
         person=person_ref(person),
-        zone=presence.zone,
-        escort=person_ref(escort),
+        zone=row.zone,
+        escort=person_ref(row.escort),
+        host=person_ref(row.host),
         phone_masked=mask(person.phone) if person.phone else None,
         phone=person.phone if clear else None,
-        accounted=presence.accounted,
-        entered_at=presence.entered_at,
+        accounted=row.accounted,
+        entered_at=row.entered_at,
     )
+
+
+def zone_title(zone: str | None) -> str:
+    """A muster group's name: the zone's, or the place of visitors outside the zones (R16)."""
+    if zone is None:
+        return OUTSIDE_ZONES_NAME
+    zones = sitegate().zones
+    return zones[zone].name if zone in zones else zone
 
 
 @api_route("GET", "/muster", permission="muster.read", response=m.MusterOut)
 def muster() -> m.MusterOut:
-    """Who is inside each zone with their escort and (masked) phone, and who is still
+    """Who is inside each zone with their escort and (masked) phone, the visitors on site
+    but not in a gated zone (``zone`` null) with their host and escort, and who is still
     missing from the assembly point (R16)."""
     muster_list = services.muster(db_session())
     clear = sees_identity()
-    zones = sitegate().zones
     out_zones = [
-        m.MusterZone(zone=z, name=zones[z].name if z in zones else z, people=[_muster_person(r, clear) for r in rows])
-        for z, rows in muster_list.by_zone(zones).items()
+        m.MusterZone(zone=z, name=zone_title(z), people=[_muster_person(r, clear) for r in rows])
+        for z, rows in muster_list.by_zone(sitegate().zones).items()
     ]
     missing = [p for z in out_zones for p in z.people if not p.accounted]
     state = muster_list.emergency
@@ -60,9 +73,13 @@ def muster() -> m.MusterOut:
     "POST", "/muster/<int:person_id>/accounted", permission="muster.mark", body=m.AccountedIn, response=m.AccountedOut
 )
 def accounted(person_id: int, body: m.AccountedIn) -> m.AccountedOut:
-    """Mark a person seen at the assembly point (R16); body optional, ``{"accounted": false}`` undoes it."""
-    row = services.mark_accounted(db_session(), person_id, body.accounted)
-    return m.AccountedOut(person_id=row.person_id, accounted=row.accounted)
+    """Mark a person seen at the assembly point (R16); body optional, ``{"accounted": false}``
+    undoes it. Escorts mark their own visitors only (403 otherwise); wardens mark anyone."""
+    actor = current_actor()
+    assert actor is not None
+    only = actor.id if own_visitors_only(actor.role) else None
+    row = services.mark_accounted(db_session(), person_id, body.accounted, escort_id=only)
+    return m.AccountedOut(person_id=row.person.id, accounted=row.accounted)
 
 
 @api_route("GET", "/gates", permission="gates.read", response=m.GateOut, many=True)

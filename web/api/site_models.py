@@ -67,16 +67,17 @@ class EmergencyOut(Out):
 
 class MusterPerson(Out):
     person: PersonRef
-    zone: str
+    zone: str | None = Field(description="None: on site, not in a gated zone")
     escort: PersonRef | None
+    host: PersonRef | None = Field(None, description="a visitor's host (visitors outside the zones)")
     phone_masked: str | None
     phone: str | None = Field(None, description="safety officers only (R20)")
     accounted: bool
-    entered_at: datetime
+    entered_at: datetime | None
 
 
 class MusterZone(Out):
-    zone: str
+    zone: str | None = Field(description='None: "on site, not in a gated zone" (R16)')
     name: str
     people: list[MusterPerson]
 
@@ -135,12 +136,13 @@ class StatsOut(Out):
     month: str
     visits: dict[str, int]
     denials: dict[str, Any]
-    breaches: dict[str, Any]
+    breaches: dict[str, Any] = Field(description="total, by_severity, by_rule, by_prohibition (R13), by_escort (R17)")
     educations: dict[str, Any]
     incidents: dict[str, Any]  # R21-R23: zones.services.reception_stats
     complaints: dict[str, Any]
     answer_times: dict[str, Any]
     follow_up: dict[str, Any]
+    alerts: dict[str, int] = Field(description="unescorted: alerts opened in the month (R10)")
 
 
 class GateOut(Out):

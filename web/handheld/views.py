@@ -14,10 +14,10 @@ from werkzeug.wrappers import Response
 from web.auth import require, require_login
 from web.context import db_session, sitegate
 from web.errors import register_page_errors
-from web.panel.common import FormErrors, actor, domain_errors, init_pages
+from web.panel.common import FormErrors, actor, domain_errors, init_pages, own_visitors_of
 from zones.services.card_check import check_card
 from zones.services.queries.visitors import escort_visitors
-from zones.services.site import mark_accounted
+from zones.services.site import escorts_own, mark_accounted
 from zones.services.site import muster as muster_list
 
 bp = Blueprint("handheld", __name__, url_prefix="/m")
@@ -60,8 +60,15 @@ def my_visitors() -> Any:
 
 
 def _muster_context() -> dict[str, Any]:
+    """The muster (R16); an escort's own visitors come first and are the ones they mark."""
     m = muster_list(db_session())
-    return {"rows": m.missing_first(), "missing": len(m.missing), "state": m.emergency}
+    rows = m.missing_first()
+    mine = None
+    me = own_visitors_of()
+    if me is not None:
+        mine = escorts_own(db_session(), rows, me)
+        rows.sort(key=lambda r: r.person.id not in mine)  # stable: missing first within each group
+    return {"rows": rows, "missing": len(m.missing), "state": m.emergency, "mine": mine}
 
 
 @bp.get("/muster")
@@ -81,5 +88,5 @@ def muster_live() -> Any:
 @require("muster.mark")
 def muster_mark(person_id: int) -> Response:
     with domain_errors(FormErrors()):
-        mark_accounted(db_session(), person_id, request.form.get("accounted", "1") == "1")
+        mark_accounted(db_session(), person_id, request.form.get("accounted", "1") == "1", escort_id=own_visitors_of())
     return redirect(url_for("handheld.muster") + f"#person-{person_id}")

@@ -13,7 +13,7 @@ from web.auth import current_actor, require, require_login
 from web.context import db_session, sitegate
 from web.i18n import LANGUAGES, translate
 from web.panel.blueprint import bp
-from web.panel.common import FormErrors, actor, domain_errors, safe_local_path
+from web.panel.common import FormErrors, actor, domain_errors, own_visitors_of, safe_local_path
 from zones.languages import normalise_language
 from zones.services import preferences
 from zones.services.queries.gates import gate_health
@@ -105,5 +105,5 @@ def muster_live() -> Any:
 def muster_mark(person_id: int) -> Response:
     errors = FormErrors()
     with domain_errors(errors):
-        mark_accounted(db_session(), person_id, request.form.get("accounted", "1") == "1")
+        mark_accounted(db_session(), person_id, request.form.get("accounted", "1") == "1", escort_id=own_visitors_of())
     return redirect(url_for("panel.muster"))

@@ -1,6 +1,8 @@
-"""Visitor entry contact forms (R5): create one, the approval queue per department, approve
-or revoke. Only the head or a safety officer of each zone's department may approve; the
-service refuses everyone else and the page says why."""
+"""Visitor entry contact forms (R5): create one with its escorts of record (R10) and the
+permissions it grants (R13), the approval queue per department, approve for one's own
+departments or revoke. Each department of a form's zones approves for itself (its head or
+a safety officer); the service refuses everyone else and the page says why. The admin
+names department heads here too."""
 
 from __future__ import annotations
 
@@ -15,24 +17,36 @@ from web.context import db_session, sitegate
 from web.i18n import translate
 from web.panel.blueprint import bp
 from web.panel.common import FormErrors, actor, domain_errors, form_data, local_now, parse_int, parse_local_datetime
+from web.permissions import allowed
+from zones.errors import NotFound, Problem
+from zones.schema import Employee
 from zones.services import forms as svc
+from zones.services.people import department_head, set_department_head
 from zones.services.queries.forms import contact_forms
 from zones.services.queries.people import employees
 from zones.services.queries.visitors import search_visitors
 
 
 @bp.get("/forms")
-@require("forms.write")
+@require("forms.approve")
 def forms() -> Any:
     state = request.args.get("state", "pending")
     if state not in ("pending", "approved", "revoked"):
         state = "pending"
-    departments = {z.id: z.department for z in sitegate().zones.values()}
-    queue = contact_forms(db_session(), departments, state=state)
-    mine = actor().department
-    # the officer's own department first: that is the queue they can act on (R5)
-    ordered = sorted(queue.items(), key=lambda kv: (kv[0] != mine, kv[0]))
-    return render_template("panel/forms.html", queue=ordered, state=state, mine=mine)
+    session = db_session()
+    zones = sitegate().zones
+    departments = {z.id: z.department for z in zones.values()}
+    queue = contact_forms(session, departments, state=state)
+    me = session.get(Employee, actor().id)
+    assert me is not None
+    mine = {d for d in queue if svc.may_approve(session, me, d)}
+    if not allowed(actor().role, "forms.write"):
+        # a department head without the desk's role sees only what they may act on (R5)
+        queue = {d: rows for d, rows in queue.items() if d in mine}
+    # the approver's own departments first: that is the queue they can act on (R5)
+    ordered = sorted(queue.items(), key=lambda kv: (kv[0] not in mine, kv[0]))
+    pending = {row.form.id: svc.pending_departments(row.form, zones) for rows in queue.values() for row in rows}
+    return render_template("panel/forms.html", queue=ordered, state=state, mine=mine, pending=pending)
 
 
 @bp.route("/forms/new", methods=["GET", "POST"])
@@ -43,7 +57,7 @@ def form_new() -> Any:
         f = request.form
         problems: list[tuple[str, str]] = []
         visitor_id = parse_int(f.get("visitor_id"), "visitor_id", problems)
-        escort_id = parse_int(f.get("escort_id"), "escort_id", problems)
+        escort_ids = [i for i in (parse_int(v, "escort_ids", problems) for v in f.getlist("escort_ids")) if i]
         valid_from = parse_local_datetime(f.get("valid_from"), "valid_from", problems)
         valid_until = parse_local_datetime(f.get("valid_until"), "valid_until", problems)
         if valid_from is None and "valid_from" not in dict(problems):
@@ -52,13 +66,14 @@ def form_new() -> Any:
             problems.append(("valid_until", translate("required")))
         errors.add(problems)
         if not problems:
-            assert visitor_id is not None and escort_id is not None and valid_from and valid_until
+            assert visitor_id is not None and valid_from and valid_until
             with domain_errors(errors):
                 form = svc.create_contact_form(
                     db_session(),
                     visitor_id=visitor_id,
                     zones=f.getlist("zones"),
-                    escort_id=escort_id,
+                    escort_ids=escort_ids,
+                    permissions=f.getlist("permissions"),
                     purpose=f.get("purpose", ""),
                     valid_from=valid_from,
                     valid_until=valid_until,
@@ -79,8 +94,9 @@ def form_new() -> Any:
         form=form_data(),
         defaults=defaults,
         visitors=search_visitors(db_session()),
-        escorts=employees(db_session(), escorts_only=True),
+        escorts=[e for e in employees(db_session()) if e.department or e.escort_zone_ids],
         zones=list(sitegate().zones.values()),
+        permissions=svc.FORM_PERMISSIONS,
         preselect=request.args.get("visitor_id", ""),
     )
 
@@ -89,8 +105,19 @@ def form_new() -> Any:
 @require("forms.approve")
 def form_approve(form_id: int) -> Response:
     with domain_errors(FormErrors()):
-        svc.approve_contact_form(db_session(), form_id, actor().id, sitegate().zones)
-        flash(translate("Contact form {id} approved.", id=form_id), "success")
+        form = svc.approve_contact_form(db_session(), form_id, actor().id, sitegate().zones)
+        if form.state == "approved":
+            flash(translate("Contact form {id} approved.", id=form_id), "success")
+        else:
+            waiting = ", ".join(svc.pending_departments(form, sitegate().zones))
+            flash(
+                translate(
+                    "Contact form {id}: your approval is recorded; waiting for {departments}.",
+                    id=form_id,
+                    departments=waiting,
+                ),
+                "success",
+            )
     return redirect(url_for("panel.forms"))
 
 
@@ -98,6 +125,30 @@ def form_approve(form_id: int) -> Response:
 @require("forms.approve")
 def form_revoke(form_id: int) -> Response:
     with domain_errors(FormErrors()):
-        svc.revoke_contact_form(db_session(), form_id, actor().id, request.form.get("reason", ""))
+        svc.revoke_contact_form(
+            db_session(), form_id, actor().id, request.form.get("reason", ""), zones=sitegate().zones
+        )
         flash(translate("Contact form {id} revoked.", id=form_id), "success")
     return redirect(url_for("panel.forms", state=request.form.get("state", "pending")))
+
+
+@bp.route("/departments", methods=["GET", "POST"])
+@require("departments.write")
+def departments() -> Any:
+    """The admin names each department's head (R5: they approve its contact forms)."""
+    session = db_session()
+    known = svc.known_departments(sitegate().config)
+    if request.method == "POST":
+        with domain_errors(FormErrors()):
+            department = request.form.get("department", "")
+            if department not in known:
+                raise NotFound(Problem("unknown-department", department=department))
+            head = request.form.get("employee_id", "")
+            set_department_head(session, department, int(head) if head.isdigit() else None)
+            flash(translate("Head of {department} saved.", department=department), "success")
+        return redirect(url_for("panel.departments"))
+    return render_template(
+        "panel/departments.html",
+        heads={d: department_head(session, d) for d in known},
+        staff=employees(session),
+    )

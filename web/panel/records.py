@@ -1,5 +1,6 @@
 """Records: education expiring soon (by escort and host), gate events with filters and
-every reason (R18), breaches and bans (R17), and monthly statistics with a chart (R19)."""
+every reason (R18), breaches with R13's prohibition and the escort in charge, and bans
+(R17), and monthly statistics with a chart, by prohibition and by escort (R19)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from web.panel.common import (
     parse_int,
 )
 from zones.schema import SEVERITIES
-from zones.services.breaches import record_breach
+from zones.services.breaches import PROHIBITIONS, record_breach
 from zones.services.queries.breaches import active_bans
 from zones.services.queries.breaches import breaches as breach_rows
 from zones.services.queries.education import expiring_education
@@ -99,6 +100,7 @@ def breaches() -> Any:
         problems: list[tuple[str, str]] = []
         person_id = parse_int(f.get("person_id"), "person_id", problems)
         days = parse_int(f.get("days"), "days", problems, required=False) if f.get("severity") == "ban" else None
+        prohibition = parse_int(f.get("prohibition"), "prohibition", problems, required=False)
         errors.add(problems)
         if not problems:
             assert person_id is not None
@@ -111,16 +113,21 @@ def breaches() -> Any:
                     seen_by=actor().id,
                     note=f.get("note", ""),
                     days=days,
+                    prohibition=prohibition,
+                    timezone=sitegate().policy.timezone,
                 )
                 flash(translate("Breach recorded (R17)."), "success")
                 return redirect(url_for("panel.breaches"))
     today = local_now().date()
     form = request.form if request.method == "POST" else {"person_id": request.args.get("person_id")}
     session = db_session()
+    rows = breach_rows(session)
     return render_template(
         "panel/breaches.html",
         errors=errors,
-        rows=breach_rows(session),
+        rows=rows,
+        escorts=names(session, {r.breach.escort_id for r in rows}),
+        prohibitions=list(PROHIBITIONS.items()),
         bans=active_bans(session, today),
         people=people_on_site(session),
         severities=SEVERITIES,
@@ -158,4 +165,6 @@ def stats() -> Any:
         title=translate("The month at a glance"),
         label_width=130,
     )
-    return render_template("panel/stats.html", month=month, data=data, chart=chart, overview=overview)
+    return render_template(
+        "panel/stats.html", month=month, data=data, chart=chart, overview=overview, prohibitions=PROHIBITIONS
+    )

@@ -7,7 +7,13 @@ and the API) and zones.services.card_check (would this card be let into a zone n
 
 from zones.services.breaches import record_breach
 from zones.services.education import notification_card, purge_notification_cards, record_education
-from zones.services.forms import approve_contact_form, create_contact_form, may_approve, revoke_contact_form
+from zones.services.forms import (
+    approve_contact_form,
+    create_contact_form,
+    known_departments,
+    may_approve,
+    revoke_contact_form,
+)
 from zones.services.items import issue_badge, issue_helmet, report_badge_lost, return_badge, return_helmet
 from zones.services.people import (
     authenticate_password,
@@ -51,6 +57,7 @@ __all__ = [
     "issue_badge",
     "issue_helmet",
     "items_out",
+    "known_departments",
     "mark_accounted",
     "may_approve",
     "monthly_stats",

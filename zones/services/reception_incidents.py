@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from zones.calendar import local
 from zones.config import ReceptionSection
 from zones.errors import Conflict, NotAllowed, Problem, ValidationFailed
+from zones.facts import Zone
 from zones.schema import Breach, Employee, Incident, IncidentPerson, Visit, Visitor
 from zones.services._common import aware, employee, get_or_404, record_change, utcnow
 from zones.services.alerts import close_alert, open_alert, open_alerts
@@ -203,12 +204,16 @@ def admit_inspector(
     officer_id: int,
     reason: str,
     topics: list[str],
+    signature: str,
+    zones: list[str],
+    known_zones: dict[str, Zone],
     safety_department: str,
     timezone: str,
     now: datetime | None = None,
 ) -> None:
     """A C inspector's walk-in exception (R1) together with the safety department's verbal
-    briefing (R6), recorded by the safety officer who gives both."""
+    briefing (R6) and the inspector's signed notification card naming ``zones`` (R7, R9),
+    recorded by the safety & environment department's officer who gives both."""
     incident = get_or_404(session, Incident, incident_id, "incident")
     if incident.category != "C":
         raise ValidationFailed([("incident", Problem("walk-in-category"))])
@@ -223,6 +228,10 @@ def admit_inspector(
         topics=topics,
         delivered_at=now or utcnow(),
         educator_id=officer_id,
-        notification_signed=False,
+        signature=signature,
+        zones=zones,
+        known_zones=known_zones,
+        safety_department=safety_department,
         timezone=timezone,
+        now=now,
     )

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zones.errors import Problem, ValidationFailed
-from zones.schema import Breach, Education, Event, Visit
+from zones.schema import Alert, Breach, Education, Employee, Event, Visit
 from zones.services._common import aware
 from zones.services.reception_stats import reception_stats
 from zones.workdays import WorkCalendar
@@ -101,8 +101,8 @@ def monthly_stats(
     session: Session, month: str, timezone: str = "UTC", calendar: WorkCalendar | None = None
 ) -> dict[str, Any]:
     """R19: for ``YYYY-MM`` (site timezone): visits booked, arrived and closed, denials by
-    rule (a denial failing two rules counts once for each), breaches by severity and rule,
-    education records by method."""
+    rule (a denial failing two rules counts once for each), breaches by severity, rule,
+    R13 prohibition and escort in charge, education records by method, unescorted alerts."""
     start, end = month_bounds(month, timezone)
 
     def count(column: Any) -> int:
@@ -146,7 +146,42 @@ def monthly_stats(
             "total": sum(by_sev.values()),
             "by_severity": dict(by_sev),
             "by_rule": dict(sorted(by_rule.items())),
+            **breach_accountability(session, start, end),
         },
         "educations": {"total": sum(educations.values()), "by_method": {k: int(v) for k, v in educations.items()}},
         **reception_stats(session, start, end, calendar or WorkCalendar(), timezone),  # R21-R23
+        "alerts": {"unescorted": unescorted_alerts(session, start, end)},
     }
+
+
+def breach_accountability(session: Session, start: datetime, end: datetime) -> dict[str, Any]:
+    """R19 for the chain of responsibility: breaches in [start, end) by R13 prohibition
+    ("1"-"7") and by the escort in charge (R17), most breaches first."""
+    by_prohibition = session.execute(
+        select(Breach.prohibition, func.count())
+        .where(Breach.at >= start, Breach.at < end, Breach.prohibition.is_not(None))
+        .group_by(Breach.prohibition)
+    ).all()
+    by_escort = session.execute(
+        select(Breach.escort_id, Employee.name, func.count())
+        .join(Employee, Employee.id == Breach.escort_id)
+        .where(Breach.at >= start, Breach.at < end)
+        .group_by(Breach.escort_id, Employee.name)
+    ).all()
+    return {
+        "by_prohibition": {str(p): int(n) for p, n in sorted(by_prohibition)},
+        "by_escort": [
+            {"escort_id": eid, "name": name, "count": int(n)}
+            for eid, name, n in sorted(by_escort, key=lambda r: (-r[2], r[1]))
+        ],
+    }
+
+
+def unescorted_alerts(session: Session, start: datetime, end: datetime) -> int:
+    """R19: "unescorted" alerts (R10) opened in [start, end)."""
+    return int(
+        session.scalar(
+            select(func.count()).where(Alert.kind == "unescorted", Alert.opened_at >= start, Alert.opened_at < end)
+        )
+        or 0
+    )

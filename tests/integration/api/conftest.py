@@ -24,6 +24,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine
 
 from tests.conftest import ROOT
+from tests.education import educate
 from zones.config import SiteConfig, parse_config
 from zones.idcard import check_character
 
@@ -118,17 +119,16 @@ class Api:
             created_by=self.staff.reception.id,
             known_zones=self.app.extensions["sitegate"].zones,
         )
-        approver = self.staff.officer_steel.id if "smelting" in zones else self.staff.officer_assembly.id
-        services.approve_contact_form(s, form.id, approver, self.app.extensions["sitegate"].zones)
-        services.record_education(
+        # R5: each department of the form's zones approves for itself
+        for zone, officer in (("smelting", self.staff.officer_steel), ("assembly", self.staff.officer_assembly)):
+            if zone in zones:
+                services.approve_contact_form(s, form.id, officer.id, self.app.extensions["sitegate"].zones)
+        educate(
             s,
             visitor_id=visitor.id,
-            department="steelmaking",
-            method="video",
-            topics=["hazards"],
-            delivered_at=AT - timedelta(days=1),
             educator_id=self.staff.officer_steel.id,
-            notification_signed=True,
+            delivered_at=AT - timedelta(days=1),
+            zones=["smelting"],
         )
         helmet_no = f"H-{self._seq}"
         if helmet:

@@ -36,8 +36,12 @@ EXPECTED: dict[str, tuple[str, str, frozenset[str]]] = {
     "issue_helmet": ("POST", "/helmets/issue", frozenset({A, S, R})),
     "return_helmet": ("POST", "/helmets/return", frozenset({A, S, R})),
     "create_form": ("POST", "/contact-forms", frozenset({A, S, R})),
-    "approve_form": ("POST", "/contact-forms/999999/approve", frozenset({A, S})),
+    # R5: any role may be a department's head; the service decides who approves what
+    "approve_form": ("POST", "/contact-forms/999999/approve", ALL),
+    "revoke_form": ("POST", "/contact-forms/999999/revoke", ALL),
+    "department_head": ("POST", "/departments/steelmaking/head", frozenset({A})),
     "record_education": ("POST", "/education", frozenset({A, S})),
+    "education_topics": ("GET", "/education/topics", frozenset({A, S})),
     "check_zone": ("GET", "/zones/smelting/check", ALL),
     "occupants": ("GET", "/zones/smelting/occupants", frozenset({A, S, E, G})),
     "passback_reset": ("POST", "/zones/smelting/passback-reset", frozenset({A, S})),

@@ -217,6 +217,9 @@ def test_monthly_stats(api: Api) -> None:
     assert resp.json["denials"] == {"total": 1, "by_rule": {"R5": 1}}
     assert resp.json["visits"]["arrived"] == 1
     assert resp.json["educations"]["by_method"] == {"video": 1}
+    # R19: breaches by prohibition and by escort, unescorted alerts, next to the existing keys
+    assert resp.json["breaches"]["by_prohibition"] == {} and resp.json["breaches"]["by_escort"] == []
+    assert resp.json["alerts"] == {"unescorted": 0}
     resp = api.call("GET", "/stats/monthly", role="safety_officer", query_string={"month": "2026-13"})
     assert resp.status_code == 422 and resp.json["fields"][0]["field"] == "month"
 
@@ -229,3 +232,33 @@ def test_gates_with_health(api: Api) -> None:
     assert set(gates) == {"assembly-in", "assembly-out", "smelting-east", "smelting-exit"}
     assert gates["smelting-east"]["state"] == "ok" and gates["smelting-east"]["snapshot_age_s"] == 0.4
     assert gates["assembly-in"]["state"] is None
+
+
+def test_r16_the_muster_lists_visitors_on_site_outside_the_zones_and_escorts_mark_their_own(api: Api) -> None:
+    inside = api.seed_visitor(name="Inside Ina")
+    yard = api.seed_visitor(name="Yard Yan")  # checked in, never through a gate
+    other = api.seed_visitor(name="Other Otto", escort_id=api.staff.officer_steel.id)
+    api.ship(
+        _passage("k1", inside.visitor_id, escort_id=api.staff.escort.id),
+        _passage("k2", other.visitor_id, escort_id=api.staff.officer_steel.id),
+    )
+    muster = api.call("GET", "/muster", role="guard").json
+    outside = muster["zones"][-1]
+    assert (outside["zone"], outside["name"]) == (None, "on site, not in a gated zone")
+    assert [p["person"]["name"] for p in outside["people"]] == ["Yard Yan"]
+    person = outside["people"][0]
+    assert person["zone"] is None and person["host"]["id"] == api.staff.reception.id
+    assert person["phone_masked"] == "138****8000" and person["phone"] is None  # R20 for the guard
+    smelting = next(z for z in muster["zones"] if z["zone"] == "smelting")
+    assert all("escort" in p for p in smelting["people"])
+    assert {p["person"]["id"] for p in muster["missing"]} == {inside.visitor_id, yard.visitor_id, other.visitor_id}
+
+    # escorts mark their own visitors; someone else's is refused; a warden marks anyone
+    resp = api.call("POST", f"/muster/{other.visitor_id}/accounted", role="escort")
+    assert resp.status_code == 403 and "R16" in resp.json["message"]
+    resp = api.call("POST", f"/muster/{inside.visitor_id}/accounted", role="escort")
+    assert resp.status_code == 200 and resp.json == {"person_id": inside.visitor_id, "accounted": True}
+    resp = api.call("POST", f"/muster/{yard.visitor_id}/accounted", role="guard")
+    assert resp.json == {"person_id": yard.visitor_id, "accounted": True}
+    missing = api.call("GET", "/muster", role="guard").json["missing"]
+    assert [p["person"]["id"] for p in missing] == [other.visitor_id]

@@ -212,6 +212,12 @@ def test_a_revoked_form_no_longer_makes_the_visitor_the_escort_s_own(api: Api) -
 
     seeded = api.seed_visitor(name="Was Mine")  # Eve escorts; reception hosts the visit
     assert api.call("GET", f"/visitors/{seeded.visitor_id}", role="escort").status_code == 200
-    revoke_contact_form(api.session, seeded.form_id, api.staff.officer_steel.id, "visit cancelled")
+    revoke_contact_form(
+        api.session,
+        seeded.form_id,
+        api.staff.officer_steel.id,
+        "visit cancelled",
+        zones=api.app.extensions["sitegate"].zones,
+    )
     resp = api.call("GET", f"/visitors/{seeded.visitor_id}", role="escort")
     assert resp.status_code == 403 and resp.json["error"] == "not_allowed"

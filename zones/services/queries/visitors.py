@@ -20,6 +20,7 @@ from zones.schema import (
     Ban,
     Breach,
     ContactForm,
+    ContactFormEscort,
     Education,
     Helmet,
     NotificationCard,
@@ -38,7 +39,8 @@ def own_visitor(visitor_id: InstrumentedAttribute[int], employee_id: int) -> Col
     # correlate(None): the subqueries stand alone even when the outer query reads the same table
     on_forms = (
         select(ContactForm.visitor_id)
-        .where(ContactForm.escort_id == employee_id, ContactForm.state != "revoked")
+        .join(ContactFormEscort, ContactFormEscort.form_id == ContactForm.id)
+        .where(ContactFormEscort.employee_id == employee_id, ContactForm.state != "revoked")
         .correlate(None)
     )
     hosted = select(Visit.visitor_id).where(Visit.host_id == employee_id).correlate(None)
