@@ -166,6 +166,9 @@ def _stats(data: dict[str, Any]) -> Table:
         if isinstance(value, dict):
             for key, inner in value.items():
                 walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        elif isinstance(value, list):  # ranked rows, e.g. breaches by escort: one row each
+            for n, inner in enumerate(value, 1):
+                walk(f"{prefix}.{n}", inner)
         else:
             section, _, item = prefix.partition(".")
             rows.append([section, item, value])
