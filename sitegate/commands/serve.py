@@ -35,7 +35,7 @@ def _stop(*_: object) -> NoReturn:
 
 
 def run(args: argparse.Namespace) -> int:
-    from waitress import create_server
+    from waitress.server import BaseWSGIServer, create_server
 
     from web.app import create_app
 
@@ -45,9 +45,10 @@ def run(args: argparse.Namespace) -> int:
     engine = open_database(config)
     app = create_app(config, engine=engine)
     server = create_server(app, host=args.host, port=args.port, threads=WEB_THREADS, ident="")
+    assert isinstance(server, BaseWSGIServer)  # one address to listen on, not several
     housekeeping = Housekeeping(config, engine)  # R4 overdue visits, R7 purge
     housekeeping.start()
-    url = f"http://{args.host}:{server.effective_port}/"  # type: ignore[union-attr]
+    url = f"http://{args.host}:{server.effective_port}/"
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _stop)
     try:

@@ -38,6 +38,8 @@ PANEL_NAV: list[tuple[str, str, str | None, str | tuple[str, ...]]] = [
     ("panel.breaches", N_("Breaches and bans"), "breaches.write", "panel.breach"),
     ("panel.stats", N_("Statistics"), "stats.read", "panel.stats"),
     ("panel.muster", N_("Muster"), "muster.read", "panel.muster"),
+    ("panel.users", N_("Users"), "users.write", "panel.user"),
+    ("panel.account_password", N_("My password"), None, "panel.account"),
 ]
 
 ROLE_LABELS = {
