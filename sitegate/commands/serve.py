@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     assert isinstance(server, BaseWSGIServer)  # one address to listen on, not several
     housekeeping = Housekeeping(config, engine)  # R4 overdue visits, R7 purge
     housekeeping.start()
-    url = f"http://{args.host}:{server.effective_port}/"
+    url = f"http://{args.host}:{server.getsockname()[1]}/"
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _stop)
     try:
