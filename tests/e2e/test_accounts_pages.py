@@ -32,7 +32,7 @@ def make_app(engine: Any, tmp_path: Path, web: str = "") -> Any:
         .read_text(encoding="utf-8")
         .replace('language = "en"', f'language = "en"\nsecret_key_file = "{tmp_path / "secret"}"')
     )
-    return create_app(parse_config(text + f"\n[web]\n{web}\n"), engine=engine, testing=True)
+    return create_app(parse_config(text + (f"\n[web]\n{web}\n" if web else "")), engine=engine, testing=True)
 
 
 @pytest.fixture
