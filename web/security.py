@@ -2,8 +2,10 @@
 
 - Security headers on every response, pages and API alike: a Content-Security-Policy that
   admits only the site's own scripts, styles and images (no inline script, no framing),
-  ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer`` (page paths can hold
-  visitor ids) and ``X-Frame-Options: DENY`` for browsers without ``frame-ancestors``.
+  ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: same-origin`` (page paths can hold
+  visitor ids: nothing leaves the site, while flask-wtf's CSRF check over https still gets
+  the Referer it requires) and ``X-Frame-Options: DENY`` for browsers without
+  ``frame-ancestors``.
 - ``[web] proxies = N``: the web sits behind N reverse proxies, each appending to
   X-Forwarded-For; werkzeug's ProxyFix then makes ``request.remote_addr`` the real client's,
   which the sign-in limits key on (web.auth). With 0 the header is ignored: a client could
@@ -23,7 +25,7 @@ CONTENT_SECURITY_POLICY = (
 HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
 
