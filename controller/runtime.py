@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 from controller.gate import GateController
 from controller.journal import Entry, Journal
 from controller.site import SiteContext
-from controller.snapshot_cache import CacheWriter
+from controller.snapshot_cache import CacheWriter, cache_key
 from controller.snapshot_cache import load as load_cached_snapshot
 from hardware.base import HardwareError, IoModule
 from zones import central
@@ -77,6 +77,7 @@ class ControllerRuntime:
         self.cache = CacheWriter(
             journal_path.with_name(f"snapshot-{controller_id}.cache"),
             lambda: self.site.snapshot,
+            cache_key(config.site.secret_key_file),
             snapshot_cache_interval_s,
         )
         zones = config.zone_map()
@@ -114,7 +115,7 @@ class ControllerRuntime:
 
     def _start_from_cache(self) -> None:
         """The database is unreachable at start: decide from the last snapshot saved on disk."""
-        cached = load_cached_snapshot(self.cache.path)
+        cached = load_cached_snapshot(self.cache.path, self.cache.key)
         if cached is None:
             log.warning("no database and no snapshot cache: every entry is denied until the database answers")
             return

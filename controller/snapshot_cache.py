@@ -6,15 +6,23 @@ snapshot instead, decides from it with its age shown in the gate health, and rep
 as soon as the database answers.
 
 The file is written by a thread of its own, at most every ``interval_s`` and only when the
-change number moved, in chunks (one ``pickle.dump`` per few thousand persons) so that the
-writer gives the GIL back between chunks and never holds up a card on its way to the coil.
-It is replaced atomically (write, fsync, rename). The file is only ever read by the
-controller that wrote it; it is as sensitive as the database (no phone numbers: the
+change number moved, in chunks (one pickle per few thousand persons) so that the writer
+gives the GIL back between chunks and never holds up a card on its way to the coil. It is
+replaced atomically (write, fsync, rename), created 0600. The file is only ever read by
+the controller that wrote it; it is as sensitive as the database (no phone numbers: the
 snapshot holds none, R20).
+
+Unpickling runs code named by the file, so the file is signed: an HMAC-SHA256 over the
+whole payload with a key derived from the site's secret key, checked before anything is
+unpickled. A cache that is unsigned, tampered with or signed with another key is ignored
+with a warning, never loaded.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import io
 import logging
 import os
 import pickle
@@ -27,12 +35,23 @@ from zones.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
+MAGIC = b"SITEGATE SNAPSHOT CACHE 2\n"
+_MAC_SIZE = hashlib.sha256().digest_size
 _CHUNK = 5_000
 
 
-def save(snap: Snapshot, path: Path) -> None:
-    """Write ``snap`` to ``path`` atomically."""
+def cache_key(secret_key_file: str | Path) -> bytes:
+    """The key the cache is signed with, derived from the site's secret key (web.secret:
+    read, or generated on first run) so that it differs from the session cookies' key."""
+    from web.secret import load_or_create_secret
+
+    secret = load_or_create_secret(secret_key_file).encode()
+    return hmac.new(secret, b"sitegate snapshot cache", hashlib.sha256).digest()
+
+
+def save(snap: Snapshot, path: Path, key: bytes) -> None:
+    """Write ``snap`` to ``path`` atomically, signed with ``key``."""
     cards_of: dict[int, list[str]] = {}
     extra: list[tuple[str, PersonFacts]] = []  # cards whose facts are not by_id's object
     for card, facts in snap.by_card.items():
@@ -42,31 +61,62 @@ def save(snap: Snapshot, path: Path) -> None:
             extra.append((card, facts))
     tmp = path.with_suffix(".tmp")
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tmp.open("wb") as f:
-        header = {
-            "format": FORMAT,
-            "change_no": snap.change_no,
-            "built_at": snap.built_at,
-            "presence": snap.presence,
-            "emergency": snap.emergency,
-            "emergency_since": snap.emergency_since,
-            "lost_cards": snap.lost_cards,
-            "extra": extra,
-        }
-        pickle.dump(header, f, protocol=pickle.HIGHEST_PROTOCOL)
+    mac = hmac.new(key, digestmod=hashlib.sha256)
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
+        f.write(MAGIC + bytes(_MAC_SIZE))  # the signature is written once the payload is
+
+        def put(obj: object) -> None:
+            data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+            mac.update(data)
+            f.write(data)
+
+        put(
+            {
+                "format": FORMAT,
+                "change_no": snap.change_no,
+                "built_at": snap.built_at,
+                "presence": snap.presence,
+                "emergency": snap.emergency,
+                "emergency_since": snap.emergency_since,
+                "lost_cards": snap.lost_cards,
+                "extra": extra,
+            }
+        )
         persons = list(snap.by_id.values())
         for i in range(0, len(persons), _CHUNK):
-            chunk = [(p, cards_of.get(id(p), ())) for p in persons[i : i + _CHUNK]]
-            pickle.dump(chunk, f, protocol=pickle.HIGHEST_PROTOCOL)
+            put([(p, cards_of.get(id(p), ())) for p in persons[i : i + _CHUNK]])
+        f.seek(len(MAGIC))
+        f.write(mac.digest())
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
 
 
-def load(path: Path) -> Snapshot | None:
-    """The cached snapshot, or None when there is none or it cannot be read."""
+def _verified_payload(path: Path, key: bytes) -> bytes | None:
+    """The file's payload when its signature is ``key``'s, else None (with a warning)."""
+    data = path.read_bytes()
+    head = len(MAGIC) + _MAC_SIZE
+    if not data.startswith(MAGIC) or len(data) < head:
+        log.warning("snapshot cache %s is not a signed cache; ignored", path)
+        return None
+    payload = data[head:]
+    expected = hmac.new(key, payload, hashlib.sha256).digest()
+    if not hmac.compare_digest(expected, data[len(MAGIC) : head]):
+        log.warning("snapshot cache %s has a wrong signature (tampered, or another site's key); ignored", path)
+        return None
+    return payload
+
+
+def load(path: Path, key: bytes) -> Snapshot | None:
+    """The cached snapshot, or None when there is none, it cannot be read or its signature
+    is not ``key``'s."""
+    if not path.exists():
+        return None
     try:
-        with path.open("rb") as f:
+        payload = _verified_payload(path, key)
+        if payload is None:
+            return None
+        with io.BytesIO(payload) as f:
             header: dict[str, Any] = pickle.load(f)
             if header.get("format") != FORMAT:
                 return None
@@ -101,8 +151,9 @@ def load(path: Path) -> Snapshot | None:
 class CacheWriter:
     """Saves the runtime's current snapshot every ``interval_s`` when it changed."""
 
-    def __init__(self, path: Path, current: Any, interval_s: float = 60.0):
+    def __init__(self, path: Path, current: Any, key: bytes, interval_s: float = 60.0):
         self.path, self._current, self.interval_s = path, current, interval_s
+        self.key = key
         self.saved_change_no: int | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="controller-snapshot-cache", daemon=True)
@@ -119,7 +170,7 @@ class CacheWriter:
         if snap.change_no < 0 or snap.change_no == self.saved_change_no:
             return
         try:
-            save(snap, self.path)
+            save(snap, self.path, self.key)
         except OSError as err:
             log.warning("snapshot cache not written to %s: %s", self.path, err)
             return

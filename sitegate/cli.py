@@ -9,6 +9,8 @@ import argparse
 import importlib
 import sys
 
+from sitegate.options import config_option
+
 # subcommand -> (module under sitegate.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("serve", "run the web panel, the API and one controller per configured gate"),
@@ -39,8 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", default="config.toml", help="path of config.toml (default ./config.toml)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
-        p = sub.add_parser(name, help=help_text)
-        p.add_argument("--config", default=argparse.SUPPRESS, help="path of config.toml")
+        p = sub.add_parser(name, help=help_text, parents=[config_option()])
         if name == chosen:
             importlib.import_module(f"sitegate.commands.{module}").add_arguments(p)
     args = parser.parse_args(argv)

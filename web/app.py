@@ -87,11 +87,12 @@ def create_app(
         ),
     )
 
-    from web import auth
+    from web import auth, security
     from web.api import bp as api_bp
     from web.errors import register_error_handlers
 
     csrf.init_app(app)
+    security.init_app(app, config.web.proxies)
     register_error_handlers(app)
     app.register_blueprint(auth.bp)
     auth.init_app(app)

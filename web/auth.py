@@ -2,11 +2,15 @@
 ``require(permission)``, the one gate every page and API view passes through.
 
 - Pages: flask-login session cookie (HttpOnly, SameSite=Lax, Secure over https: web.app),
-  CSRF on every form (flask-wtf, web.app), login attempts rate-limited per IP + user name
-  (flask-limiter, in-memory storage).
-- API: ``Authorization: Bearer TOKEN`` only; tokens are stored as SHA-256 digests and can
-  be revoked (zones.services). The API is CSRF-exempt, so it never accepts the session
-  cookie (a forged cross-site POST would otherwise ride on it).
+  CSRF on every form (flask-wtf, web.app). The cookie carries the employee's session
+  generation, which sign-out and a password change move on, so a copied or replayed cookie
+  stops working; a session unused for ``[web] idle_minutes`` ends. Failed sign-ins are
+  rate-limited per client address and per account name (flask-limiter, in-memory storage;
+  the address is the real client's behind ``[web] proxies``, web.security); successful
+  ones do not count.
+- API: ``Authorization: Bearer TOKEN`` only; tokens are stored as SHA-256 digests, expire
+  and can be revoked (zones.services.people). The API is CSRF-exempt, so it never accepts
+  the session cookie (a forged cross-site POST would otherwise ride on it).
 - ``current_actor()`` is the signed-in employee as an ``Actor`` (a detached snapshot, safe to
   keep after the request's database session closes), from the session or the token.
 """
@@ -15,18 +19,19 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from web.context import db_session
+from web.context import db_session, sitegate
 from web.i18n import N_
 from web.permissions import allowed
 
@@ -34,7 +39,19 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
-LOGIN_LIMIT = "5/minute"  # per IP + user name
+# failed sign-ins: spraying one password over many names is held by the address limit,
+# guessing one account's password from many addresses by the account limit
+LOGIN_LIMIT_PER_ADDRESS = "20/minute"
+LOGIN_LIMIT_PER_ACCOUNT = "5/minute"
+# session keys beside flask-login's: the employee's session generation when signing in, and
+# when the session was last used (seconds since the epoch)
+GENERATION_KEY = "sitegate_generation"
+SEEN_KEY = "sitegate_seen"
+
+
+def _clock() -> float:
+    return time.time()
+
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -101,7 +118,7 @@ def current_actor() -> Actor | None:
         # the API is CSRF-exempt, so it must never accept the session cookie
         actor = None
     elif current_user.is_authenticated:
-        actor = current_user._get_current_object()  # type: ignore[attr-defined]
+        actor = current_user._get_current_object()
     g.sitegate_actor = actor
     return actor
 
@@ -192,6 +209,7 @@ def login() -> Any:
         employee = people.authenticate_password(db_session(), name, password)
         if employee is not None:
             login_user(actor_of(employee))
+            start_session(employee.session_generation)
             return redirect(_safe_next(request.args.get("next")) or _home())
         log.info("failed sign-in for user %r from %s", name, request.remote_addr)
         error = N_("Wrong user name or password.")
@@ -199,9 +217,22 @@ def login() -> Any:
     return render_template("auth/login.html", error=error, has_base=_has_base_layout()), status
 
 
+def start_session(generation: int) -> None:
+    """Tie this session to the employee's current generation (after sign-in, or after they
+    changed their own password: their other sessions end, this one goes on)."""
+    session[GENERATION_KEY] = generation
+    session[SEEN_KEY] = _clock()
+
+
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
+    if current_user.is_authenticated:
+        from zones.services.people import end_sessions
+
+        end_sessions(db_session(), int(current_user.get_id()))
     logout_user()
+    session.pop(GENERATION_KEY, None)
+    session.pop(SEEN_KEY, None)
     flash(N_("Signed out."), "info")
     return redirect(url_for("auth.login"))
 
@@ -211,18 +242,37 @@ def _has_base_layout() -> bool:
     return "panel" in current_app.blueprints
 
 
-def _limit_key() -> str:
-    return f"{get_remote_address()}|{request.form.get('username', '').strip().lower()}"
+def _account_key() -> str:
+    return "account:" + request.form.get("username", "").strip().casefold()
+
+
+def _failed(response: Response) -> bool:
+    # a successful sign-in redirects; only refusals count against the limits
+    return response.status_code != 302
 
 
 def _load_user(user_id: str) -> Actor | None:
+    """The session's employee, while the session is still valid: the employee is active,
+    the session's generation is theirs, and it was used within ``[web] idle_minutes``."""
     from zones.errors import NotFound
     from zones.services._common import employee
 
     try:
-        return actor_of(employee(db_session(), int(user_id)))
+        emp = employee(db_session(), int(user_id))  # a deactivated employee's session ends
     except (ValueError, NotFound):
-        return None  # a deactivated employee's session ends at their next request
+        return None
+    idle_s = sitegate().config.web.idle_minutes * 60
+    now = _clock()
+    seen = session.get(SEEN_KEY)
+    if (
+        session.get(GENERATION_KEY) != emp.session_generation
+        or not isinstance(seen, int | float)
+        or now - seen > idle_s
+    ):
+        session.clear()
+        return None
+    session[SEEN_KEY] = now
+    return actor_of(emp)
 
 
 def init_app(app: Flask) -> None:
@@ -236,6 +286,13 @@ def init_app(app: Flask) -> None:
     limiter = Limiter(key_func=get_remote_address, storage_uri="memory://")
     limiter.init_app(app)
     app.extensions["sitegate_limiter"] = limiter
-    app.view_functions["auth.login"] = limiter.limit(
-        LOGIN_LIMIT, key_func=_limit_key, methods=["POST"], error_message="too many sign-in attempts; wait a minute"
-    )(app.view_functions["auth.login"])
+    view: Any = app.view_functions["auth.login"]  # wrapped by each limit in turn
+    for limit, key in ((LOGIN_LIMIT_PER_ACCOUNT, _account_key), (LOGIN_LIMIT_PER_ADDRESS, get_remote_address)):
+        view = limiter.limit(
+            limit,
+            key_func=key,
+            methods=["POST"],
+            deduct_when=_failed,
+            error_message="too many sign-in attempts; wait a minute",
+        )(view)
+    app.view_functions["auth.login"] = view

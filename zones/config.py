@@ -223,6 +223,16 @@ class ReceptionSection(_Strict):
         return WorkCalendar(holidays=frozenset(self.holidays), workdays=frozenset(self.workdays))
 
 
+class WebSection(_Strict):
+    """The panel's and API's accounts and the network in front of them (issue 10)."""
+
+    min_password_length: int = Field(12, ge=8, le=128)
+    token_days: int = Field(90, ge=1, le=3650)  # new API tokens expire after this many days
+    idle_minutes: int = Field(30, ge=1, le=24 * 60)  # a page session unused this long ends
+    # reverse proxies in front of the web that append X-Forwarded-For; 0: clients connect directly
+    proxies: int = Field(0, ge=0, le=10)
+
+
 class SiteConfig(_Strict):
     site: SiteSection = SiteSection()
     rules: RulesSection = RulesSection()
@@ -230,6 +240,7 @@ class SiteConfig(_Strict):
     gates: list[GateSection] = Field(default_factory=list)
     alarm: AlarmSection | None = None
     reception: ReceptionSection = ReceptionSection()
+    web: WebSection = WebSection()
 
     # -- views the rest of the system uses --
     def policy(self) -> Policy:

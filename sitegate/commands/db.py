@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 
+from sitegate.options import config_option
 from sitegate.wiring import load_or_exit, open_database
 from zones.db import current_revision, session_factory
 
@@ -19,8 +20,10 @@ def _aware(text: str) -> datetime:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    sub.add_parser("upgrade", help="create or migrate the database to the current schema")
-    purge = sub.add_parser("purge-notifications", help="delete notification cards whose retention ended (R7)")
+    sub.add_parser("upgrade", parents=[config_option()], help="create or migrate the database to the current schema")
+    purge = sub.add_parser(
+        "purge-notifications", parents=[config_option()], help="delete notification cards whose retention ended (R7)"
+    )
     purge.add_argument("--now", type=_aware, default=None, help="ISO time with offset (default: now)")
 
 

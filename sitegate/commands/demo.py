@@ -55,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
                     dispatch_room=dispatch,
                     phone="13800138000",
                     zones=zones,
+                    min_password_length=config.web.min_password_length,
+                    token_days=config.web.token_days,
                 )
             session.commit()
     finally:

@@ -24,6 +24,7 @@ from typing import Any
 
 from hardware.sim_control import request
 from sitegate.hardware_wiring import sim_socket_path
+from sitegate.options import config_option
 from sitegate.wiring import load_or_exit
 
 POLL_S = 0.1
@@ -32,15 +33,17 @@ POLL_S = 0.1
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--socket", help="control socket (default: sim.sock next to the database)")
     sub = parser.add_subparsers(dest="sim_op", required=True, metavar="OP")
-    p = sub.add_parser("present", help="present a card at a simulated gate and show the outcome")
+    p = sub.add_parser(
+        "present", parents=[config_option()], help="present a card at a simulated gate and show the outcome"
+    )
     p.add_argument("--gate", required=True)
     p.add_argument("--card", required=True)
     p.add_argument("--wait", type=float, default=10.0, help="seconds to wait for the outcome (default 10)")
     p.add_argument("--no-pass", action="store_true", help="nobody walks through when released")
-    a = sub.add_parser("alarm", help="set the simulated fire-alarm input")
+    a = sub.add_parser("alarm", parents=[config_option()], help="set the simulated fire-alarm input")
     a.add_argument("state", choices=["on", "off"])
-    sub.add_parser("status", help="coils and inputs of every simulated gate")
-    r = sub.add_parser("raw", help="write raw bytes (hex) on a simulated reader's wire")
+    sub.add_parser("status", parents=[config_option()], help="coils and inputs of every simulated gate")
+    r = sub.add_parser("raw", parents=[config_option()], help="write raw bytes (hex) on a simulated reader's wire")
     r.add_argument("--gate", required=True)
     r.add_argument("--hex", required=True)
 

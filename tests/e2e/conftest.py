@@ -56,7 +56,7 @@ class User:
 # clock; cards are ten hex digits, as the em4100 readers of the smelting gates report them
 STAFF: dict[str, User] = {
     "officer": User("Wang Fang", "officer-pass-1", "safety_officer", "steelmaking", "0E00000001"),
-    "desk": User("Liu Yang", "desk-pass-1", "reception", "admin-office"),
+    "desk": User("Liu Yang", "desk-pass-01", "reception", "admin-office"),
     "escort": User(
         "Zhao Lei",
         "escort-pass-1",

@@ -44,11 +44,17 @@ def plant_config_text(
     max_occupancy: int = 40,
     protocol: str = "em4100",
 ) -> str:
+    # the controller signs its snapshot cache with the site's secret key: beside a test's
+    # SQLite database, not in the working directory's var/
+    secret = (
+        Path(db_url.removeprefix("sqlite:///")).with_name("secret_key") if db_url.startswith("sqlite:///") else None
+    )
     return f"""
 [site]
 name = "Test plant"
 timezone = "Asia/Shanghai"
 database = "{db_url}"
+{f'secret_key_file = "{secret}"' if secret else ""}
 
 [rules]
 escort_window_s = {escort_window_s}

@@ -40,6 +40,8 @@ PANEL_NAV: list[tuple[str, str, str | None, str | tuple[str, ...]]] = [
     ("panel.muster", N_("Muster"), "muster.read", "panel.muster"),
     ("panel.incidents_page", N_("Incidents"), "reception.read", "panel.incident"),
     ("panel.complaints_page", N_("Complaints"), "reception.read", "panel.complaint"),
+    ("panel.users", N_("Users"), "users.write", "panel.user"),
+    ("panel.account_password", N_("My password"), None, "panel.account"),
 ]
 
 ROLE_LABELS = {

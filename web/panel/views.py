@@ -6,7 +6,7 @@ Each view is thin: parse the form, call a service in zones.services, render.
 
 from __future__ import annotations
 
-from web.panel import dashboard, education, forms, reception, records, visitors, visits  # noqa: F401  (routes)
+from web.panel import dashboard, education, forms, reception, records, users, visitors, visits  # noqa: F401  (routes)
 from web.panel.blueprint import bp
 
 __all__ = ["bp"]

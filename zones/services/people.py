@@ -1,10 +1,15 @@
-"""Employees (web users, escorts) and their API tokens and passwords; visitor registration (R2)."""
+"""Employees (web users, escorts) and their API tokens and passwords; visitor registration (R2).
+
+Accounts (issue 10): passwords have a minimum length (config ``[web] min_password_length``);
+API tokens expire (``[web] token_days``) and record their last use; each employee has a
+session generation that the panel's session cookie carries, bumped on sign-out, password
+change and deactivation, so an older cookie no longer signs anyone in."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from argon2 import Parameters, PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -27,13 +32,32 @@ from zones.schema import (
 from zones.services._common import check_zone_ids, employee, normalise_card, record_change, utcnow
 
 _hasher = PasswordHasher()  # argon2-cffi's defaults: RFC 9106's low-memory profile
+# verified against when a user name is unknown, so that an unknown name costs as much time
+# as a known one and the answer's speed does not tell which names exist
+_dummy_hash: str | None = None
+
+MIN_PASSWORD_LENGTH = 12  # config [web] min_password_length
+LAST_USED_RESOLUTION = timedelta(minutes=1)  # a token's last use is written at most this often
 
 
 def configure_password_hashing(parameters: Parameters) -> None:
     """Hash new passwords with these argon2 parameters (e.g. ``argon2.profiles.CHEAPEST`` in
     tests). Stored hashes keep verifying: each carries the parameters it was made with."""
-    global _hasher
+    global _hasher, _dummy_hash
     _hasher = PasswordHasher.from_parameters(parameters)
+    _dummy_hash = None
+
+
+def _dummy() -> str:
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash(secrets.token_urlsafe(16))
+    return _dummy_hash
+
+
+def _check_password(password: str, min_length: int) -> None:
+    if len(password) < min_length:
+        raise ValidationFailed([("password", Problem("password-short", min=min_length))])
 
 
 def _token_hash(token: str) -> str:
@@ -67,12 +91,17 @@ def create_user(
     dispatch_room: bool = False,
     language: str | None = None,
     zones: dict | None = None,
+    min_password_length: int = MIN_PASSWORD_LENGTH,
+    token_days: int | None = None,
 ) -> tuple[Employee, str]:
     """Create an employee / web user and a first API token; returns ``(employee, token)``.
 
     ``zones`` (config zone map) makes unknown escort / access zones a validation error.
-    Raises ValidationFailed (name, role, zones, card) or Conflict (card already in use).
+    ``token_days``: the token expires after that many days (None: never).
+    Raises ValidationFailed (name, role, zones, card, password) or Conflict (card in use).
     """
+    if password:
+        _check_password(password, min_password_length)
     problems = []
     if not name.strip():
         problems.append(("name", Problem("empty")))
@@ -93,6 +122,7 @@ def create_user(
         card=card,
         phone=phone,
         password_hash=_hasher.hash(password) if password else None,
+        password_changed_at=utcnow() if password else None,
         language=language,
         on_duty=on_duty,
         dispatch_room=dispatch_room,
@@ -104,7 +134,7 @@ def create_user(
     if department:
         _ensure_department(session, department)
     session.flush()
-    token = _new_token(session, emp.id)
+    token = _new_token(session, emp.id, token_days)
     record_change(session, emp.id, "employee")
     session.commit()
     return emp, token
@@ -161,16 +191,18 @@ def department_head(session: Session, department: str) -> int | None:
     return session.scalar(select(Department.head_id).where(Department.name == department))
 
 
-def _new_token(session: Session, employee_id: int) -> str:
+def _new_token(session: Session, employee_id: int, days: int | None = None) -> str:
     token = secrets.token_urlsafe(32)
-    session.add(ApiToken(hash=_token_hash(token), employee_id=employee_id, created=utcnow()))
+    now = utcnow()
+    expires = now + timedelta(days=days) if days is not None else None
+    session.add(ApiToken(hash=_token_hash(token), employee_id=employee_id, created=now, expires_at=expires))
     return token
 
 
-def create_token(session: Session, employee_id: int) -> str:
-    """A new API token for an employee (only its hash is stored)."""
+def create_token(session: Session, employee_id: int, days: int | None = None) -> str:
+    """A new API token for an employee (only its hash is stored), expiring after ``days``."""
     employee(session, employee_id)
-    token = _new_token(session, employee_id)
+    token = _new_token(session, employee_id, days)
     session.commit()
     return token
 
@@ -183,33 +215,140 @@ def revoke_token(session: Session, token: str) -> None:
     session.commit()
 
 
+def list_tokens(session: Session, employee_id: int) -> list[ApiToken]:
+    """Every token the employee was given, oldest first (their hashes, never the tokens)."""
+    return list(session.scalars(select(ApiToken).where(ApiToken.employee_id == employee_id).order_by(ApiToken.id)))
+
+
+def token_state(token: ApiToken, now: datetime | None = None) -> str:
+    """``active``, ``revoked`` or ``expired``."""
+    if token.revoked_at is not None:
+        return "revoked"
+    if token.expires_at is not None and token.expires_at <= (now or utcnow()):
+        return "expired"
+    return "active"
+
+
+def revoke_tokens(session: Session, employee_id: int, token_id: int | None = None) -> int:
+    """Revoke the employee's unrevoked tokens (only ``token_id`` when given); returns how
+    many were revoked. A ``token_id`` that is not theirs is NotFound."""
+    q = select(ApiToken).where(ApiToken.employee_id == employee_id, ApiToken.revoked_at.is_(None))
+    if token_id is not None:
+        q = q.where(ApiToken.id == token_id)
+        if (
+            session.scalar(select(ApiToken.id).where(ApiToken.id == token_id, ApiToken.employee_id == employee_id))
+            is None
+        ):
+            raise NotFound(Problem("no-token"))
+    now = utcnow()
+    rows = list(session.scalars(q))
+    for row in rows:
+        row.revoked_at = now
+    session.commit()
+    return len(rows)
+
+
 def authenticate_token(session: Session, token: str) -> Employee | None:
-    """The active employee holding this unrevoked token, or None."""
+    """The active employee holding this unrevoked, unexpired token, or None. Notes the
+    token's last use (to the minute)."""
     if not token:
         return None
-    return session.scalar(
-        select(Employee)
-        .join(ApiToken, ApiToken.employee_id == Employee.id)
-        .where(ApiToken.hash == _token_hash(token), ApiToken.revoked_at.is_(None), Employee.active.is_(True))
+    now = utcnow()
+    row = session.scalar(
+        select(ApiToken)
+        .join(Employee, ApiToken.employee_id == Employee.id)
+        .where(
+            ApiToken.hash == _token_hash(token),
+            ApiToken.revoked_at.is_(None),
+            (ApiToken.expires_at.is_(None)) | (ApiToken.expires_at > now),
+            Employee.active.is_(True),
+        )
     )
+    if row is None:
+        return None
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+        row.last_used_at = now
+        session.commit()
+    return session.get(Employee, row.employee_id)
 
 
-def set_password(session: Session, employee_id: int, password: str) -> None:
-    if len(password) < 8:
-        raise ValidationFailed([("password", Problem("password-short"))])
-    employee(session, employee_id).password_hash = _hasher.hash(password)
+def user_by_name(session: Session, name: str) -> Employee:
+    """The employee called ``name`` (active or not); NotFound when there is none."""
+    emp = session.scalars(select(Employee).where(Employee.name == name.strip()).order_by(Employee.id)).first()
+    if emp is None:
+        raise NotFound(Problem("no-such-user", name=name))
+    return emp
+
+
+def list_users(session: Session) -> list[Employee]:
+    return list(session.scalars(select(Employee).order_by(Employee.active.desc(), Employee.name)))
+
+
+def set_password(
+    session: Session,
+    employee_id: int,
+    password: str,
+    *,
+    min_length: int = MIN_PASSWORD_LENGTH,
+    current: str | None = None,
+) -> int:
+    """Give the employee a new panel password; ``current``, when given, must be their present
+    one (an employee changing their own). Ends their other page sessions (the generation
+    moves on); returns the new session generation."""
+    emp = employee(session, employee_id)
+    if current is not None and not _verifies(emp.password_hash, current):
+        raise ValidationFailed([("current_password", Problem("password-wrong"))])
+    _check_password(password, min_length)
+    emp.password_hash = _hasher.hash(password)
+    emp.password_changed_at = utcnow()
+    emp.session_generation += 1
     session.commit()
+    return emp.session_generation
+
+
+def end_sessions(session: Session, employee_id: int) -> None:
+    """Sign the employee out of every page session (sign-out: a copied cookie stops working)."""
+    emp = session.get(Employee, employee_id)
+    if emp is not None:
+        emp.session_generation += 1
+        session.commit()
+
+
+def deactivate_user(session: Session, employee_id: int) -> Employee:
+    """The employee can no longer sign in nor use any token; their sessions end and their
+    tokens are revoked (the gates stop knowing their card at the next snapshot)."""
+    emp = employee(session, employee_id)
+    emp.active = False
+    emp.session_generation += 1
+    now = utcnow()
+    for row in session.scalars(select(ApiToken).where(ApiToken.employee_id == emp.id, ApiToken.revoked_at.is_(None))):
+        row.revoked_at = now
+    record_change(session, emp.id, "employee")
+    session.commit()
+    return emp
+
+
+def _verifies(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _dummy(), password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def authenticate_password(session: Session, name: str, password: str) -> Employee | None:
-    """The active employee called ``name`` whose password matches, or None."""
-    for emp in session.scalars(select(Employee).where(Employee.name == name, Employee.active.is_(True))):
-        if emp.password_hash:
-            try:
-                _hasher.verify(emp.password_hash, password)
-                return emp
-            except (VerificationError, InvalidHashError):
-                continue
+    """The active employee called ``name`` whose password matches, or None. An unknown name,
+    or one without a password, is verified against a dummy hash: it takes as long."""
+    candidates = [
+        emp
+        for emp in session.scalars(select(Employee).where(Employee.name == name, Employee.active.is_(True)))
+        if emp.password_hash
+    ]
+    if not candidates:
+        _verifies(None, password)
+        return None
+    for emp in candidates:
+        if _verifies(emp.password_hash, password):
+            return emp
     return None
 
 
