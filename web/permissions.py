@@ -52,6 +52,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "users.write": _roles(),
     "employees.read": _roles("reception", "safety_officer"),  # choosing hosts/escorts
     "gates.read": _roles("guard", "safety_officer"),
+    # alerts: each role sees only those it is concerned by (zones.services.custody)
+    "alerts.read": _roles("safety_officer", "escort", "guard", "reception"),
+    # R10: an escort takes unescorted visitors over; a safety officer hands them to one
+    "alerts.take_over": _roles("safety_officer", "escort"),
 }
 
 

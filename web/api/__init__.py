@@ -6,7 +6,17 @@ Extensions beyond the contract's table: POST /zones/{zone}/passback-reset (R15) 
 GET /gates (gate health).
 """
 
-from web.api import forms, openapi, people, records, site, visitors, visits, zones  # noqa: E402,F401  (registers routes)
+from web.api import (  # noqa: E402,F401  (registers routes)
+    alerts,
+    forms,
+    openapi,
+    people,
+    records,
+    site,
+    visitors,
+    visits,
+    zones,
+)
 from web.api.registry import ROUTES, bp
 
 __all__ = ["ROUTES", "bp"]
