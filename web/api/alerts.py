@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
-from sqlalchemy import select
 
 from web.api import models as m
 from web.api.present import person_ref
@@ -19,9 +18,9 @@ from web.api.registry import api_route
 from web.auth import current_actor
 from web.context import db_session, sitegate
 from zones.calendar import local
-from zones.schema import Alert, Person
+from zones.schema import Alert
 from zones.services._common import employee
-from zones.services.custody import alerts_concerning, take_over
+from zones.services.custody import alerts_concerning, take_over, with_people
 
 
 class AlertsQuery(m.In):
@@ -52,9 +51,6 @@ class TakeOverIn(m.In):
 
 
 def alert_out(alerts: list[Alert]) -> list[AlertOut]:
-    """The alerts with their person and escort, looked up in one query."""
-    ids = {i for a in alerts for i in (a.person_id, a.escort_id) if i is not None}
-    people = {p.id: p for p in db_session().scalars(select(Person).where(Person.id.in_(ids)))} if ids else {}
     return [
         AlertOut(
             id=a.id,
@@ -62,11 +58,11 @@ def alert_out(alerts: list[Alert]) -> list[AlertOut]:
             opened_at=a.opened_at,
             closed_at=a.closed_at,
             zone=a.zone,
-            person=person_ref(people.get(a.person_id)) if a.person_id else None,
-            escort=person_ref(people.get(a.escort_id)) if a.escort_id else None,
+            person=person_ref(person),
+            escort=person_ref(escort),
             detail={**a.detail, "note": a.close_note} if a.close_note else dict(a.detail),
         )
-        for a in alerts
+        for a, person, escort in with_people(db_session(), alerts)
     ]
 
 

@@ -21,7 +21,16 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from zones.errors import Conflict, NotAllowed, NotFound, Problem, ValidationFailed
-from zones.schema import Alert, ContactForm, ContactFormEscort, ContactFormZone, Employee, Presence, Visitor
+from zones.schema import (
+    Alert,
+    ContactForm,
+    ContactFormEscort,
+    ContactFormZone,
+    Employee,
+    Person,
+    Presence,
+    Visitor,
+)
 from zones.services._common import employee, normalise_card, record_change, utcnow
 from zones.services.alerts import alerts_for, close_alert
 from zones.services.visits import active_ban
@@ -46,6 +55,19 @@ def alerts_concerning(
             stmt = stmt.where(Alert.state == state)
         found.update((a.id, a) for a in session.scalars(stmt.order_by(Alert.id.desc()).limit(limit)))
     return sorted(found.values(), key=lambda a: (a.opened_at, a.id), reverse=True)[:limit]
+
+
+AlertRow = tuple[Alert, Person | None, Person | None]  # the alert, its person, its escort
+
+
+def with_people(session: Session, alerts: list[Alert]) -> list[AlertRow]:
+    """Each alert with the person it is about and the escort it names, in one query."""
+    ids = {i for a in alerts for i in (a.person_id, a.escort_id) if i is not None}
+    people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(ids)))} if ids else {}
+    return [
+        (a, people.get(a.person_id) if a.person_id else None, people.get(a.escort_id) if a.escort_id else None)
+        for a in alerts
+    ]
 
 
 def _escorts_in(viewer: Employee) -> ColumnElement[bool]:
