@@ -48,6 +48,8 @@ EXPECTED: dict[str, tuple[str, str, frozenset[str]]] = {
     "record_breach": ("POST", "/breaches", frozenset({A, S})),
     "events": ("GET", "/events", frozenset({A, S, G})),
     "monthly": ("GET", "/stats/monthly", frozenset({A, S})),
+    "alerts": ("GET", "/alerts", ALL),  # each sees only the alerts concerning them
+    "take_over_alert": ("POST", "/alerts/999999/take-over", frozenset({A, S, E})),  # R10
 }
 
 
