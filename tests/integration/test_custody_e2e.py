@@ -239,6 +239,11 @@ def test_R10_escort_leaving_opens_an_unescorted_alert_within_1s_and_C_takes_over
         what="controller sees C in charge",
     )
     assert plant.runtime.site.presence.charge(custody.escort_c) == 1
+    # ... and C is now an escort of record of the visitor: C may bring them in next time.
+    plant.wait_until(
+        lambda: any(f.names_escort(custody.escort_c) for f in plant.runtime.site.snapshot.by_card[V1].forms),
+        what="controller sees C on the visitor's form",
+    )
     assert custody.api("POST", f"/alerts/{alert.id}/take-over", "C", json={}).status_code == 409  # closed
 
 

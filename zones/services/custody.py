@@ -92,7 +92,10 @@ def concerned_alert(session: Session, viewer: Employee, alert_id: int) -> Alert:
 def _concerns(session: Session, viewer: Employee, alert: Alert) -> bool:
     if alert.kind == UNESCORTED and may_escort_in(viewer, alert.zone, alert.department):
         return True
-    return any(a.id == alert.id for a in alerts_for(session, viewer, kind=alert.kind, limit=10_000))
+    # alerts_for says who is concerned, in one place; the alert's own state and kind keep
+    # the list short (open alerts are few)
+    same = alerts_for(session, viewer, state=alert.state, kind=alert.kind, limit=10_000)
+    return any(a.id == alert.id for a in same)
 
 
 def take_over(

@@ -70,6 +70,13 @@ def test_R10_escort_leaving_opens_one_alert_per_visitor_once(api: Api) -> None:
     assert api.session.scalar(select(Alert.id).where(Alert.key != alert.key)) is None
 
 
+def test_R18_the_custody_event_is_in_the_journal(api: Api) -> None:
+    _left_unescorted(api)
+    events = api.call("GET", "/events", role="safety_officer").json["events"]
+    (alert,) = [e for e in events if e["kind"] == "alert"]
+    assert alert["person"]["id"] == api.staff.escort.id and alert["zone"] == "smelting"
+
+
 def test_R10_alert_is_listed_for_the_escort_the_zones_officer_and_its_escorts_only(api: Api) -> None:
     visitor, alert_id = _left_unescorted(api)
     for who in ("escort", "officer_steel", "head_steel"):  # head_steel: steelmaking escorts in smelting
