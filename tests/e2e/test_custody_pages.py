@@ -71,7 +71,7 @@ def test_escort_who_left_hands_the_visitor_over_by_card_r10(app: Any, session: A
 
     done = client.post(
         f"/m/alerts/{alert_id}/take-over",
-        data={"csrf_token": token, "escort_card": USERS["officer"].card.lower()},
+        data={"csrf_token": token, "escort_card": str(USERS["officer"].card).lower()},
         follow_redirects=True,
     )
     assert f"in the charge of {USERS['officer'].name}" in done.text and 'data-test="no-alerts"' in done.text
