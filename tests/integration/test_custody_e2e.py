@@ -137,6 +137,7 @@ def test_R10_visitor_is_denied_with_an_escort_not_of_record_and_passes_with_thei
     assert plant.passages(V1) == []
 
     plant.entry.present(V1)
+    plant.wait_until(lambda: _waiting(plant) == 1, what="visitor waiting again")
     plant.entry.present(ESCORT_CARD)
     allowed = plant.wait_decision(V1, 2)
     assert allowed["allowed"] and allowed["escort_id"] == custody.escort_a
