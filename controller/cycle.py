@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from controller.events import GateEvents
+from controller.journal import Entry
 from controller.presence import PresenceView
 from controller.turnstile import TState, TurnstileMachine
 from hardware.base import CardReader, HardwareError, IoModule
@@ -39,7 +40,8 @@ class TurnstileWorker:
     """Drives one turnstile from the jobs its gate queues (``release``, ``set_emergency``).
 
     ``tick`` is the gate's own periodic work (expiring escort waits), run in this thread
-    after every job and at least every ``TICK_S``. Passages are counted in the gate's
+    after every job and at least every ``TICK_S``; ``after_passage`` is the gate's follow-up
+    of each recorded passage through the turnstile (R10 custody at exits). Passages are counted in the gate's
     ``counters``."""
 
     TICK_S = 0.05
@@ -56,9 +58,11 @@ class TurnstileWorker:
         emergency_active: Callable[[], bool],
         counters: dict[str, int],
         tick: Callable[[], None],
+        after_passage: Callable[[Release, Entry], None] | None = None,
     ):
         self.turnstile, self.io, self.reader, self.events = turnstile, io, reader, events
         self.presence, self._emergency_active, self.counters, self._tick = presence, emergency_active, counters, tick
+        self._after_passage = after_passage
         self.gate_id, self.direction = events.gate_id, events.direction
         self.machine = TurnstileMachine()
         self.last_fault: str | None = None
@@ -194,6 +198,8 @@ class TurnstileWorker:
                 )
             else:
                 self.presence.left(person.person_id, entry.seq)
+        if passed and self._after_passage is not None:
+            self._after_passage(rel, entry)
 
     def _write_hold(self, coil_on: bool) -> None:
         try:

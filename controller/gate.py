@@ -5,12 +5,16 @@ the presence view) and the local journal: it never waits on the database (design
 The turnstile cycle is the gate's ``TurnstileWorker`` (``controller.cycle``), which has a
 thread of its own.
 
-Escort pairing (R10): a visitor whose only missing fact is the escort waits, with the
-reader showing amber, for ``escort_window_s``. An employee's card presented while visitors
-wait confirms them all (each is decided with that escort) and does not open for the
-employee; presented with nobody waiting, it is the employee's own entry and makes them the
-escort present for visitors who present within the window.
-Exit gates release for every card, always (R16: exit is never blocked by software).
+Escort pairing (R10): a visitor is paired only with one of their escorts of record
+(``zones.rules.is_escort_of_record``). A visitor whose only missing fact is the escort
+waits, with the reader showing amber, for ``escort_window_s``. An employee's card
+presented while visitors of theirs wait confirms those visitors (the others keep waiting)
+and the escort passes with them: the turnstile releases in turn for each visitor, then for
+the escort. Presented with none of their visitors waiting, it is the employee's own entry,
+and they count as the escort present for visitors of theirs who present within the window.
+Exit gates release for every card, always (R16: exit is never blocked by software); an
+escort's exit that leaves visitors of theirs inside raises an "unescorted" alert
+(``controller.custody``).
 """
 
 from __future__ import annotations
@@ -20,15 +24,17 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
+from controller.custody import raise_unescorted
 from controller.cycle import Release, TurnstileWorker
 from controller.events import GateEvents, utcnow
+from controller.journal import Entry
 from controller.site import SiteContext
 from controller.turnstile import TState
 from hardware.base import CardRead, CardReader, IoModule
 from zones.config import GateSection
 from zones.facts import Decision, EntryRequest, PersonFacts, Zone
 from zones.messages import reason
-from zones.rules import decide
+from zones.rules import decide, is_escort_of_record
 
 
 @dataclass(slots=True)
@@ -68,6 +74,7 @@ class GateController:
             lambda: site.emergency_active,
             self.counters,
             self._expire_waiting,
+            self._after_passage,
         )
 
     # -- life cycle ------------------------------------------------------------------
@@ -98,12 +105,16 @@ class GateController:
             self._exit(read, person)
             return
         if person is not None and person.kind == "employee":
-            # An employee's card confirms the visitors waiting here, if any (R10); otherwise
-            # it is their own entry, and they count as the escort present for the window.
-            if not self._pair_waiting(person):
+            # An employee's card confirms the visitors of theirs waiting here, if any, and
+            # passes with them (R10); otherwise it is their own entry. Either way they
+            # count as the escort present for the window.
+            group = self._take_waiting_of(person)
+            if group:
+                self._escort_group(read, person, group)
+            else:
                 self._act(read, person, None, self._decide(read, person, None))
             return
-        escort = self._recent_escort()
+        escort = self._recent_escort_for(person)
         decision = self._decide(read, person, escort)
         if decision.needs_escort and person is not None:
             with self._lock:
@@ -152,27 +163,59 @@ class GateController:
             decision = replace(decision, allowed=False, reasons=(reason("gate-fault"),))
         return decision
 
-    def _pair_waiting(self, escort: PersonFacts) -> bool:
-        """Pair ``escort`` with every visitor waiting at this gate; remember the escort for
-        visitors who present within the window. Returns whether anyone was waiting."""
-        now = time.monotonic()
+    def _take_waiting_of(self, escort: PersonFacts) -> list[_Waiting]:
+        """Remove and return the visitors waiting here whose escort of record ``escort`` is;
+        remember ``escort`` as present for the window."""
+        now, at = time.monotonic(), utcnow()
         window = self.site.policy.escort_window_s
         with self._lock:
             self._escorts_seen = [(p, t) for p, t in self._escorts_seen if now - t <= window] + [(escort, now)]
-            waiting, self._waiting = [w for w in self._waiting if w.deadline >= now], []
-        for w in waiting:
-            fresh = self.site.snapshot.by_card.get(w.read.card, w.person)
-            self._act(w.read, fresh, escort, self._decide(w.read, fresh, escort))
-        return bool(waiting)
+            live = [w for w in self._waiting if w.deadline >= now]
+            mine = [w for w in live if is_escort_of_record(w.person, escort.person_id, self.zone, at)]
+            self._waiting = [w for w in self._waiting if all(w is not m for m in mine)]
+        return mine
 
-    def _recent_escort(self) -> PersonFacts | None:
-        now = time.monotonic()
+    def _escort_group(self, read: CardRead, escort: PersonFacts, group: list[_Waiting]) -> None:
+        """One escort presentation for the visitors of theirs waiting: each is decided with
+        the escort and released in turn, then the escort passes with them (R10)."""
+        escorted = []
+        for w in group:
+            fresh = self.site.snapshot.by_card.get(w.read.card, w.person)
+            decision = self._decide(w.read, fresh, escort)
+            self._act(w.read, fresh, escort, decision)
+            if decision.allowed:
+                escorted.append(fresh.person_id)
+        own = self._decide(read, escort, None)
+        if escorted:
+            # Escort authority for the zone (its department or an explicit authorisation,
+            # checked in the visitors' decisions) covers walking in with them (R10).
+            kept = tuple(r for r in own.reasons if r.code != "employee-not-authorised")
+            own = replace(own, allowed=not kept, reasons=kept)
+        self._act(read, escort, None, own, escorting=escorted)
+
+    def _recent_escort_for(self, person: PersonFacts | None) -> PersonFacts | None:
+        """The latest escort presented within the window who may escort ``person`` (R10:
+        one of their escorts of record); None when there is none."""
+        now, at = time.monotonic(), utcnow()
         with self._lock:
             recent = [p for p, t in self._escorts_seen if now - t <= self.site.policy.escort_window_s]
-        return recent[-1] if recent else None
+        if person is None or person.kind != "visitor":
+            return recent[-1] if recent else None
+        return next(
+            (p for p in reversed(recent) if is_escort_of_record(person, p.person_id, self.zone, at)),
+            None,
+        )
 
-    def _act(self, read: CardRead, person: PersonFacts | None, escort: PersonFacts | None, decision: Decision) -> None:
-        """Journal the decision (durably), then release or refuse."""
+    def _act(
+        self,
+        read: CardRead,
+        person: PersonFacts | None,
+        escort: PersonFacts | None,
+        decision: Decision,
+        escorting: list[int] | None = None,
+    ) -> None:
+        """Journal the decision (durably), then release or refuse. ``escorting``: the
+        visitors an escort's own entry goes in with (R10)."""
         escort_id = escort.person_id if escort is not None else None
         entry = self.events.record(
             "decision",
@@ -187,6 +230,7 @@ class GateController:
             detail={
                 "read_age_ms": round((time.monotonic() - read.read_at) * 1000, 2),
                 "person_kind": person.kind if person else None,
+                **({"escorting": escorting} if escorting is not None else {}),
             },
         )
         self.counters["decisions"] += 1
@@ -215,6 +259,12 @@ class GateController:
         self.counters["decisions"] += 1
         self.counters["granted"] += 1
         self.worker.release(Release(person, where.escort_id if where else None, entry.key, read.card))
+
+    def _after_passage(self, rel: Release, passage: Entry) -> None:
+        """Run by the worker thread after each passage through the turnstile."""
+        person = rel.person
+        if self.direction == "out" and person is not None and person.kind == "employee":
+            raise_unescorted(self.events, self.site.presence, person.person_id, self.zone.department, passage.key)
 
     def _expire_waiting(self) -> None:
         """Run by the worker thread between its jobs."""

@@ -73,3 +73,10 @@ class PresenceView:
 
     def everyone(self) -> dict[int, PresenceFact]:
         return dict(self._merged)
+
+    def in_charge(self, escort_id: int, zone: str) -> list[int]:
+        """The visitors inside ``zone`` in ``escort_id``'s charge (R10 custody)."""
+        merged = self._merged
+        return sorted(
+            p for p, f in merged.items() if f.escort_id == escort_id and f.zone == zone and f.kind == "visitor"
+        )

@@ -63,6 +63,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "reception.read": _roles("reception", "safety_officer", "escort", "guard"),
     # the registers as .xlsx / .csv; personal data masked except for the safety officer (R20)
     "exports.read": _roles("reception", "safety_officer"),
+    # alerts: each role sees only those it is concerned by (zones.services.custody)
+    "alerts.read": _roles("safety_officer", "escort", "guard", "reception"),
+    # R10: an escort takes unescorted visitors over; a safety officer hands them to one
+    "alerts.take_over": _roles("safety_officer", "escort"),
 }
 
 

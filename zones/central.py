@@ -1,6 +1,7 @@
 """What controllers write to and read from the central database besides the snapshot:
 shipping journalled events (idempotent by key, R18), presence from passages (R15, R16),
-gate health, the site state (emergency, R16) and the change number."""
+unescorted alerts from the gates' custody events (R10), gate health, the site state
+(emergency, R16) and the change number."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from zones.schema import Change, Event, GateHealth, Person, Presence, SiteState
+from zones.schema import Alert, Change, Event, GateHealth, Person, Presence, SiteState
 from zones.services._common import record_change
+from zones.services.alerts import close_alert, open_alert
+
+UNESCORTED = "unescorted"  # the alert kind of R10 custody (controller.custody)
 
 _EVENT_COLUMNS = (
     "key",
@@ -78,34 +82,86 @@ def _event_row(e: dict[str, Any]) -> dict[str, Any]:
 
 def ship_events(session: Session, events: list[dict[str, Any]]) -> int:
     """Insert journalled events; a key already stored is skipped (idempotent re-shipping).
-    Returns how many were new. Each new passage (kind "passage", passed true) moves the
-    person: direction "in" records them inside the zone, "out" removes them; a change row
-    tells the other controllers. Commits."""
+    Returns how many were new. Then, in time order, each new passage (kind "passage",
+    passed true) moves the person: direction "in" records them inside the zone, "out"
+    removes them; a change row tells the other controllers. Each new custody event (kind
+    "alert", ``detail.alert`` "unescorted") opens one alert per visitor still inside the
+    zone (R10); a visitor's passage out of it, or their escort's return, closes it. Commits."""
     rows = list({r["key"]: r for r in map(_event_row, events)}.values())
     new_keys: set[str] = set()
     table = cast(Table, Event.__table__)
     for i in range(0, len(rows), _CHUNK):
         stmt = _insert(session, table).values(rows[i : i + _CHUNK]).on_conflict_do_nothing(index_elements=["key"])
         new_keys.update(session.scalars(stmt.returning(table.c.key)))
-    passages = sorted(
-        (
-            r
-            for r in rows
-            if r["key"] in new_keys
-            and r["kind"] == "passage"
-            and r["passed"]
-            and r["person_id"] is not None
-            and r["zone"]
-        ),
-        key=lambda r: r["at"],
-    )
-    if passages:
-        known = set(session.scalars(select(Person.id).where(Person.id.in_({r["person_id"] for r in passages}))))
-        for r in passages:
-            if r["person_id"] in known:
+    follow = sorted((r for r in rows if r["key"] in new_keys and r["zone"] and _follows_up(r)), key=lambda r: r["at"])
+    if follow:
+        ids = {r["person_id"] for r in follow} | {v for r in follow for v in _alerted(r)}
+        known = set(session.scalars(select(Person.id).where(Person.id.in_(ids))))
+        for r in follow:
+            if r["kind"] == "alert":
+                _open_unescorted(session, r, known)
+            elif r["person_id"] in known:
                 _move(session, r)
+                _custody_after_passage(session, r)
     session.commit()
     return len(new_keys)
+
+
+def _follows_up(r: dict[str, Any]) -> bool:
+    if r["kind"] == "passage":
+        return bool(r["passed"]) and r["person_id"] is not None
+    return r["kind"] == "alert" and r["detail"].get("alert") == UNESCORTED and r["escort_id"] is not None
+
+
+def _alerted(r: dict[str, Any]) -> list[int]:
+    return [int(v) for v in r["detail"].get("visitors", [])] if r["kind"] == "alert" else []
+
+
+def _open_unescorted(session: Session, r: dict[str, Any], known: set[int]) -> None:
+    """R10: one alert per visitor the escort left inside; a visitor the centre already saw
+    leave (another controller's exit shipped first) is not alerted."""
+    still_inside = set(
+        session.scalars(
+            select(Presence.person_id).where(
+                Presence.person_id.in_([v for v in _alerted(r) if v in known]), Presence.zone == r["zone"]
+            )
+        )
+    )
+    for visitor in _alerted(r):
+        if visitor in still_inside:
+            open_alert(
+                session,
+                key=f"{r['key']}:{visitor}",
+                kind=UNESCORTED,
+                at=r["at"],
+                department=r["detail"].get("department"),
+                audience="safety",
+                zone=r["zone"],
+                person_id=visitor,
+                escort_id=r["escort_id"],
+                detail={"gate": r["gate"], "event": r["key"]},
+            )
+
+
+def _custody_after_passage(session: Session, r: dict[str, Any]) -> None:
+    """Close the unescorted alerts a passage ends: the visitor left the zone (or walked
+    into another), or the escort came back into it."""
+    pid, zone = r["person_id"], r["zone"]
+    stmt = select(Alert).where(Alert.state == "open", Alert.kind == UNESCORTED)
+    if r.get("direction") == "out":
+        ended = stmt.where(Alert.person_id == pid, Alert.zone == zone)
+    else:
+        ended = stmt.where(
+            or_(and_(Alert.person_id == pid, Alert.zone != zone), and_(Alert.escort_id == pid, Alert.zone == zone))
+        )
+    for alert in session.scalars(ended):
+        if alert.person_id != pid:
+            note = "the escort came back"
+        elif r.get("direction") == "out":
+            note = "the visitor left the zone"
+        else:
+            note = "the visitor moved to another zone"
+        close_alert(session, alert, by=None, note=note, at=r["at"])
 
 
 def _move(session: Session, r: dict[str, Any]) -> None:

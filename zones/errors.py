@@ -42,6 +42,17 @@ PROBLEMS: dict[str, str] = {
     "no-zones": N_("name at least one zone (R5)"),
     "after-valid-from": N_("must be after valid_from"),
     "may-not-escort": N_("%(escort)s may not escort in %(zones)s (R10)"),
+    # R10 custody: taking over visitors left unescorted
+    "alert-closed": N_("the alert is already closed"),
+    "not-custody-alert": N_("only an unescorted-visitors alert can be taken over (R10)"),
+    "same-escort": N_("%(escort)s is the escort who left; another escort takes the visitors over (R10)"),
+    "escort-off-duty": N_("%(escort)s is not on duty (R10)"),
+    "escort-banned": N_("%(escort)s is banned until %(date)s and may not escort (R17)"),
+    "escort-full": N_("%(escort)s already has %(count)s visitors in charge; the limit is %(limit)s (R10)"),
+    "hand-over": N_(
+        "only the escort in charge, a safety officer of %(department)s or an admin may hand the visitors to another escort (R10)"
+    ),
+    "no-employee-card": N_("no active employee holds card %(card)s"),
     "form-not-pending": N_("the form is %(state)s, not pending"),
     "form-revoked": N_("the form is already revoked"),
     "approver": N_("R5: only the head or a safety officer of %(departments)s may approve entry to %(zones)s"),

@@ -39,7 +39,7 @@ BADGE_STATES = ("active", "returned", "lost")
 FORM_STATES = ("pending", "approved", "revoked")
 EDUCATION_METHODS = ("video", "verbal", "written")
 SEVERITIES = ("warning", "cancel-visit", "ban")
-EVENT_KINDS = ("read", "decision", "passage", "fault", "emergency")
+EVENT_KINDS = ("read", "decision", "passage", "fault", "emergency", "alert")
 ALERT_STATES = ("open", "closed")
 
 

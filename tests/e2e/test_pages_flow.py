@@ -188,7 +188,9 @@ def test_officer_prepares_a_visitor_and_escort_sees_allowed(site: Site, desk: An
     officer.goto(site.url + "/panel/events")
     reload_until(officer, "tbody", "拒绝")
     expect(officer.locator("tbody tr", has_text="assembly-in").locator("li")).to_contain_text(["R5", "R8"])
-    expect(officer.locator("tbody tr", has_text="smelting-east").filter(has_text="判定")).to_contain_text("允许")
+    granted = officer.locator("tbody tr", has_text="smelting-east").filter(has_text="判定")
+    expect(granted.filter(has_text=BADGE)).to_contain_text("允许")  # the visitor
+    expect(granted.filter(has_text=STAFF["escort"].card)).to_contain_text("允许")  # and the escort with them (R10)
     shot(officer, "panel-events-zh")
     officer.goto(site.url + "/panel/stats")
     expect(officer.locator("[data-test=chart] svg > text")).to_contain_text(["R5", "R8"])  # R19

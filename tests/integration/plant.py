@@ -140,7 +140,10 @@ class People:
         helmet: bool = True,
         badge: bool = True,
         serial: int | None = None,
+        escort_id: int | None = None,
     ) -> int:
+        """A visitor ready for the smelting zone; the form names ``escort_id`` (default: the
+        seeded escort) as the escort of record (R10)."""
         now = datetime.now(UTC)
         with self.sessions() as s:
             number = resident_id(born, serial if serial is not None else len(self.seed.visitors) + 1)
@@ -161,7 +164,7 @@ class People:
                     s,
                     visitor_id=v.id,
                     zones=["smelting"],
-                    escort_id=self.seed.escort_id,
+                    escort_id=escort_id or self.seed.escort_id,
                     purpose="audit",
                     valid_from=now - timedelta(hours=1),
                     valid_until=now + timedelta(hours=8),

@@ -76,11 +76,12 @@ def test_database_outage_decisions_continue_and_every_event_ships_once(
             return [e for e in journal_rows(journal) if e["kind"] == "decision"]
 
         wait_until(
-            lambda: len(decided()) == 2 and any(e["kind"] == "passage" for e in journal_rows(journal)),
+            lambda: len(decided()) == 3 and any(e["kind"] == "passage" for e in journal_rows(journal)),
             what="decisions while the database is down",
         )
         by_card = {e["card"]: e for e in decided()}
         assert by_card[VISITOR]["allowed"] is True  # decided from the snapshot
+        assert by_card[ESCORT_CARD]["allowed"] is True  # the escort passes with the visitor (R10)
         assert [r["rule"] for r in by_card["0DEADBEEF0"]["reasons"]] == ["R3"]
         assert runtime.health()["snapshot_age_s"] > 0.3  # the age shows the outage
         assert not any(e["kind"] == "decision" for e in central_events(direct))

@@ -103,7 +103,7 @@ def _rules(decision: dict[str, Any]) -> list[str]:
     return [r["rule"] for r in decision["reasons"]]
 
 
-def test_R10_visitor_then_escort_passes_and_coil_pulses_once(plant: Plant) -> None:
+def test_R10_visitor_then_escort_pass_in_turn_from_one_presentation_each(plant: Plant) -> None:
     plant.people.visitor(VISITOR)
     plant.refresh()
     plant.entry.present(VISITOR)
@@ -116,12 +116,18 @@ def test_R10_visitor_then_escort_passes_and_coil_pulses_once(plant: Plant) -> No
     d = plant.wait_decision(VISITOR)
     assert d["allowed"] and d["reasons"] == [] and d["escort_id"] == plant.people.seed.escort_id
     assert plant.wait_passage(VISITOR)["passed"] is True
-    assert plant.pulses() == 1
-    assert plant.decisions(ESCORT_CARD) == []  # the escort's card confirmed; it did not open for them
-    # R15: the visitor is now inside and the escort has them in charge.
+    # The escort passes with them (R10): released after the visitor, a passage of their own.
+    escort = plant.wait_decision(ESCORT_CARD)
+    assert escort["allowed"] and escort["detail"]["escorting"] == [plant.people.seed.visitors[VISITOR]]
+    assert plant.wait_passage(ESCORT_CARD)["passed"] is True
+    assert plant.pulses() == 2
+    assert [p["card"] for p in plant.passages()] == [VISITOR, ESCORT_CARD]
+    # R15: both are now inside and the escort has the visitor in charge.
     vid = plant.people.seed.visitors[VISITOR]
     where = plant.runtime.site.presence.where(vid)
     assert where is not None and where.zone == "smelting"
+    escort_where = plant.runtime.site.presence.where(plant.people.seed.escort_id)
+    assert escort_where is not None and escort_where.zone == "smelting"
     assert plant.runtime.site.presence.charge(plant.people.seed.escort_id) == 1
 
 
@@ -185,8 +191,9 @@ def test_R15_anti_passback_denies_second_entry_until_exit(plant: Plant) -> None:
     plant.entry.present(VISITOR)
     plant.entry.present(ESCORT_CARD)
     assert plant.wait_passage(VISITOR)["passed"]
-    plant.entry.present(ESCORT_CARD)  # nobody waiting: the escort's own entry
-    plant.wait_passage(ESCORT_CARD)
+    assert plant.wait_passage(ESCORT_CARD)["passed"]  # the escort went in with them
+    plant.entry.present(ESCORT_CARD)  # nobody waiting: the escort's own entry, inside already
+    assert _rules(plant.wait_decision(ESCORT_CARD, 2)) == ["R15"]
     plant.entry.present(VISITOR)  # escort seen within the window: decided now
     d = plant.wait_decision(VISITOR, 2)
     assert not d["allowed"] and _rules(d) == ["R15"]
@@ -260,6 +267,7 @@ def test_R18_every_event_reaches_the_central_table_once(plant: Plant) -> None:
     plant.entry.present(VISITOR)
     plant.entry.present(ESCORT_CARD)
     plant.wait_passage(VISITOR)
+    plant.wait_passage(ESCORT_CARD)  # the escort passes after the visitor (R10)
     keys = [e["key"] for e in journal_rows(plant.journal)]
     plant.wait_until(lambda: len(central_events(plant.engine)) >= len(keys), what="events shipped")
     assert sorted(e["key"] for e in central_events(plant.engine)) == sorted(keys)

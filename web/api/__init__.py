@@ -6,7 +6,19 @@ Extensions beyond the contract's table: POST /zones/{zone}/passback-reset (R15) 
 GET /gates (gate health), GET /exports/{register}.{xlsx,csv} (the registers, R19-R23).
 """
 
-from web.api import exports, forms, openapi, people, reception, records, site, visitors, visits, zones  # noqa: E402,F401  (registers routes)
+from web.api import (  # noqa: E402,F401  (registers routes)
+    alerts,
+    exports,
+    forms,
+    openapi,
+    people,
+    reception,
+    records,
+    site,
+    visitors,
+    visits,
+    zones,
+)
 from web.api.registry import ROUTES, bp
 
 __all__ = ["ROUTES", "bp"]

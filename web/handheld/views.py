@@ -1,21 +1,25 @@
 """Handheld pages for escorts and guards, made for a phone held in one hand: look a card up
 (typed, or from a scanner that types and presses Enter) and see per zone "allowed" or every
 reason not; "my visitors" with where each one is now; the muster list with one tap per
-person (R16). Phone numbers are masked here except for safety officers (R20)."""
+person (R16); the open unescorted-visitor alerts with one tap to take the visitor over
+(R10). Phone numbers are masked here except for safety officers (R20)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from flask import Blueprint, Flask, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from web.auth import require, require_login
 from web.context import db_session, sitegate
 from web.errors import register_page_errors
-from web.panel.common import FormErrors, actor, domain_errors, init_pages, own_visitors_of
+from web.i18n import translate
+from web.panel.common import FormErrors, actor, domain_errors, init_pages, local_now, own_visitors_of
+from zones.services._common import employee
 from zones.services.card_check import check_card
+from zones.services.custody import UNESCORTED, alerts_concerning, take_over, with_people
 from zones.services.queries.visitors import escort_visitors
 from zones.services.site import escorts_own, mark_accounted
 from zones.services.site import muster as muster_list
@@ -90,3 +94,36 @@ def muster_mark(person_id: int) -> Response:
     with domain_errors(FormErrors()):
         mark_accounted(db_session(), person_id, request.form.get("accounted", "1") == "1", escort_id=own_visitors_of())
     return redirect(url_for("handheld.muster") + f"#person-{person_id}")
+
+
+@bp.get("/alerts")
+@require("alerts.read")
+def alerts() -> Any:
+    """The open unescorted-visitor alerts the signed-in employee is concerned by (R10)."""
+    session = db_session()
+    me = employee(session, actor().id)
+    rows = with_people(session, alerts_concerning(session, me, state="open", kind=UNESCORTED))
+    return render_template("handheld/alerts.html", rows=rows, me=me)
+
+
+@bp.post("/alerts/<int:alert_id>/take-over")
+@require("alerts.take_over")
+def alert_take_over(alert_id: int) -> Response:
+    """R10: the signed-in escort takes the visitor over, or hands them to the escort whose
+    card is given (the escort who left, or a safety officer)."""
+    errors = FormErrors()
+    site = sitegate()
+    with domain_errors(errors):
+        alert = take_over(
+            db_session(),
+            alert_id,
+            by=actor().id,
+            escort_card=request.form.get("escort_card", "").strip() or None,
+            today=local_now().date(),
+            max_visitors=site.policy.escort_max_visitors,
+        )
+        escort = employee(db_session(), int(alert.detail["taken_over_by"]))
+        flash(translate("Taken over: the visitor is now in the charge of {escort}.", escort=escort.name), "success")
+    for message in errors.values():
+        flash(message, "error")
+    return redirect(url_for("handheld.alerts"))

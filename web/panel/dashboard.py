@@ -1,5 +1,5 @@
-"""Dashboard (people on site per zone, gate health, snapshot age), the emergency button
-with its confirmation step, and the live muster view (R16)."""
+"""Dashboard (open alerts, people on site per zone, gate health, snapshot age), the
+emergency button with its confirmation step, and the live muster view (R16)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from web.panel.blueprint import bp
 from web.panel.common import FormErrors, actor, domain_errors, own_visitors_of, safe_local_path
 from zones.languages import normalise_language
 from zones.services import preferences
+from zones.services._common import employee
+from zones.services.custody import alerts_concerning, with_people
 from zones.services.queries.gates import gate_health
 from zones.services.queries.presence import occupancy
 from zones.services.queries.visits import count_open_visits
@@ -53,6 +55,10 @@ def index() -> Any:
         gates = [(g, (now - g.updated_at).total_seconds()) for g in gate_health(db_session()).values()]
         missing_gates = sorted({g.id for g in sitegate().config.gates} - {g.gate_id for g, _ in gates})
     open_visits = count_open_visits(db_session()) if who.can("visitors.read") else None
+    alerts = None
+    if who.can("alerts.read"):  # R10 unescorted visitors and whatever else concerns the viewer
+        me = employee(db_session(), who.id)
+        alerts = with_people(db_session(), alerts_concerning(db_session(), me, state="open"))
     return render_template(
         "panel/dashboard.html",
         zones=zones,
@@ -60,6 +66,7 @@ def index() -> Any:
         gates=gates,
         missing_gates=missing_gates,
         open_visits=open_visits,
+        alerts=alerts,
         emergency=read_emergency(db_session()),
     )
 

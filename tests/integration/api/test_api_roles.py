@@ -61,6 +61,8 @@ EXPECTED: dict[str, tuple[str, str, frozenset[str]]] = {
     "follow_up": ("POST", "/complaints/999999/follow-up", frozenset({A, S, R, E})),
     "list_complaints": ("GET", "/complaints", frozenset({A, S, R, E, G})),
     "export_register": ("GET", "/exports/incidents.xlsx", frozenset({A, S, R})),
+    "alerts": ("GET", "/alerts", ALL),  # each sees only the alerts concerning them
+    "take_over_alert": ("POST", "/alerts/999999/take-over", frozenset({A, S, E})),  # R10
 }
 
 
