@@ -66,8 +66,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 
 def make_engine(url: str, **kwargs: object) -> Engine:
     """An engine for ``url``. SQLite: WAL, foreign keys, busy timeout; the parent directory
-    of a file path is created (``sqlite:///var/sitegate.db`` works in a fresh checkout)."""
+    of a file path is created (``sqlite:///var/sitegate.db`` works in a fresh checkout).
+
+    ``hide_parameters``: a failed statement's error (and SQL echo) never carries its bound
+    values, which are identity and phone numbers (R20) as often as not."""
     u = make_url(url)
+    kwargs.setdefault("hide_parameters", True)
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:" and not u.database.startswith("file:"):
             Path(u.database).parent.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ from web.auth import require, require_login
 from web.context import db_session, sitegate
 from web.errors import register_page_errors
 from web.panel.common import FormErrors, actor, domain_errors, init_pages
+from web.permissions import lookup_limit
 from zones.services.card_check import check_card
 from zones.services.queries.visitors import escort_visitors
 from zones.services.site import mark_accounted
@@ -42,7 +43,15 @@ def lookup() -> Any:
     checks = []
     if card:
         site = sitegate()
-        checks = check_card(db_session(), site.zones.values(), card, escort_card, site.policy, datetime.now(UTC))
+        checks = check_card(
+            db_session(),
+            site.zones.values(),
+            card,
+            escort_card,
+            site.policy,
+            datetime.now(UTC),
+            may_know=lookup_limit(),
+        )
     return render_template(
         "handheld/lookup.html",
         card=card,

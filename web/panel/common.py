@@ -21,6 +21,7 @@ from web.auth import Actor, current_actor
 from web.context import db_session, sitegate
 from web.i18n import N_, error_text, translate
 from web.permissions import can_see_identity, own_visitors_only, permissions_of
+from zones.calendar import age_on
 from zones.errors import DomainError, ValidationFailed
 from zones.idcard import mask
 from zones.services.queries.visitors import is_own_visitor
@@ -80,6 +81,16 @@ def personal(value: str | None) -> str:
     if not value:
         return ""
     return value if shows_identity() else (mask(value) or "")
+
+
+def birth_or_age(birth: date | None) -> str:
+    """A birth date as this viewer may see it (R20): the date for the safety officer, the
+    age in whole years for everyone else (enough for R13's minimum age)."""
+    if birth is None:
+        return ""
+    if shows_identity():
+        return birth.isoformat()
+    return translate("age {years}", years=age_on(birth, local_now().date()))
 
 
 # ---- times -----------------------------------------------------------------------------
@@ -203,6 +214,7 @@ def _context() -> dict[str, Any]:
         "muster_url": url_for(muster_endpoint) if who is not None else None,
         "local_time": local_time,
         "personal": personal,
+        "birth_or_age": birth_or_age,
         "zone_name": zone_name,
         "now_utc": lambda: datetime.now(UTC),
     }
