@@ -14,9 +14,10 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, flash, request, url_for
+from flask import Flask, abort, flash, request, url_for
 from werkzeug.datastructures import MultiDict
 
+from web.api.fields import SIGNATURE_MAX, TEXT_MAX, refused_character
 from web.auth import Actor, current_actor
 from web.context import db_session, sitegate
 from web.i18n import N_, error_text, translate
@@ -179,10 +180,45 @@ def domain_errors(errors: FormErrors) -> Iterator[None]:
 
 
 def safe_local_path(target: str | None) -> str | None:
-    """``target`` when it is a path on this site (no open redirect through ``next``)."""
+    """``target`` when it is a path on this site (no open redirect through ``next``, no
+    header split through a line break in it)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
+    if refused_character(target):
+        return None
     return target
+
+
+# free-text form fields, which may hold line breaks and tabs; a signature is a data URL
+_MULTILINE_FIELDS = frozenset({"note", "reason", "purpose", "notes"})
+_FIELD_LIMITS = {"signature": SIGNATURE_MAX}
+
+
+def check_page_input() -> None:
+    """Refuse, before any page view runs, a query or form value a field would refuse (web.api
+    .fields): longer than a text field holds, or with control or bidirectional characters
+    (a CR/LF in ``next=``, a name that reads backwards). The same limits as the API, so no
+    page reaches a service with a value it cannot store; 413 / 422 error pages."""
+    if request.path.startswith("/api/") or request.endpoint == "static":
+        return
+    values = list(request.args.items(multi=True))
+    if request.method == "POST":
+        values += list(request.form.items(multi=True))
+    for field, value in values:
+        if len(value) > _FIELD_LIMITS.get(field, TEXT_MAX):
+            abort(413, description=translate("The field {field} is too long.", field=field[:40]))
+        bad = refused_character(value, multiline=field in _MULTILINE_FIELDS)
+        if bad is None and field != "signature":
+            bad = refused_character(field)
+        if bad:
+            abort(
+                422,
+                description=translate(
+                    "The field {field} contains a control or bidirectional character ({char}).",
+                    field=field[:40].encode("unicode_escape").decode("ascii"),
+                    char=bad,
+                ),
+            )
 
 
 def form_value(name: str, default: str = "") -> str:
@@ -235,4 +271,5 @@ def init_pages(app: Flask) -> None:
         return
     app.extensions["sitegate_pages"] = True
     app.context_processor(_context)
+    app.before_request(check_page_input)
     app.jinja_env.filters.update(zone_name=zone_name, personal=personal, local_time=local_time)
