@@ -28,6 +28,7 @@ NAME_MAX = 200
 TEXT_MAX = 2000
 CARD_MAX = 64
 LIST_MAX = 100
+BAN_DAYS_MAX = 36500  # a ban of at most 100 years (R17)
 # a signature is a PNG data URL of a small canvas (a few tens of kB); R7 keeps it for six
 # months, so an upload is bounded well below the request limit (web.errors.MAX_CONTENT_LENGTH)
 SIGNATURE_MAX = 512 * 1024

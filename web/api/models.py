@@ -13,7 +13,19 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from web.api.fields import LIST_MAX, SIGNATURE_MAX, Card, Day, Id, Moment, Name, OptionalName, RequiredText, Text
+from web.api.fields import (
+    BAN_DAYS_MAX,
+    LIST_MAX,
+    SIGNATURE_MAX,
+    Card,
+    Day,
+    Id,
+    Moment,
+    Name,
+    OptionalName,
+    RequiredText,
+    Text,
+)
 
 
 class In(BaseModel):
@@ -188,7 +200,7 @@ class BreachIn(In):
     person_id: Id
     rule: str = Field(pattern=r"^(R([1-9]|1[0-9]|20)|E1)$")
     severity: Literal["warning", "cancel-visit", "ban"]
-    days: int | None = Field(None, strict=True, ge=1, le=36500, description="for a ban (at most 100 years)")
+    days: int | None = Field(None, strict=True, ge=1, le=BAN_DAYS_MAX, description="for a ban (at most 100 years)")
     note: Text = ""
 
 

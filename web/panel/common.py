@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, abort, flash, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from web.api.fields import SIGNATURE_MAX, TEXT_MAX, refused_character
+from web.api.fields import FIRST_DAY, LAST_DAY, MAX_ID, SIGNATURE_MAX, TEXT_MAX, refused_character
 from web.auth import Actor, current_actor
 from web.context import db_session, sitegate
 from web.i18n import N_, error_text, translate
@@ -109,36 +109,49 @@ def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 def parse_local_datetime(text: str | None, field: str, problems: list[tuple[str, str]]) -> datetime | None:
-    """``YYYY-MM-DDTHH:MM`` from a datetime-local input, read in the site's timezone."""
+    """``YYYY-MM-DDTHH:MM`` from a datetime-local input, read in the site's timezone, in
+    the years the API accepts (web.api.fields)."""
     if not text:
         return None
     try:
-        return datetime.fromisoformat(text).replace(tzinfo=site_tz())
+        value = datetime.fromisoformat(text)
     except ValueError:
         problems.append((field, translate("expected a date and time")))
         return None
+    if not FIRST_DAY.year <= value.year <= LAST_DAY.year:
+        problems.append((field, translate("expected a date and time")))
+        return None
+    return value.replace(tzinfo=site_tz())
 
 
 def parse_date(text: str | None, field: str, problems: list[tuple[str, str]]) -> date | None:
+    """``YYYY-MM-DD`` between the years the API accepts (web.api.fields)."""
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        value = date.fromisoformat(text)
     except ValueError:
+        value = None
+    if value is None or not FIRST_DAY <= value <= LAST_DAY:
         problems.append((field, translate("expected a date (YYYY-MM-DD)")))
         return None
+    return value
 
 
-def parse_int(text: str | None, field: str, problems: list[tuple[str, str]], *, required: bool = True) -> int | None:
+def parse_int(
+    text: str | None, field: str, problems: list[tuple[str, str]], *, required: bool = True, maximum: int = MAX_ID
+) -> int | None:
+    """A whole number 1..``maximum`` from a form field (by default a database id, 1..2^63-1)."""
     if not text:
         if required:
             problems.append((field, translate("required")))
         return None
-    try:
-        return int(text)
-    except ValueError:
+    text = text.strip()
+    value = int(text) if text.isascii() and text.isdigit() and len(text) <= len(str(MAX_ID)) else 0
+    if not 1 <= value <= maximum:
         problems.append((field, translate("expected a number")))
         return None
+    return value
 
 
 def local_now() -> datetime:

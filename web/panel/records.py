@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 
+from web.api.fields import BAN_DAYS_MAX
 from web.auth import require
 from web.context import db_session, sitegate
 from web.i18n import translate
@@ -98,7 +99,11 @@ def breaches() -> Any:
         f = request.form
         problems: list[tuple[str, str]] = []
         person_id = parse_int(f.get("person_id"), "person_id", problems)
-        days = parse_int(f.get("days"), "days", problems, required=False) if f.get("severity") == "ban" else None
+        days = (
+            parse_int(f.get("days"), "days", problems, required=False, maximum=BAN_DAYS_MAX)
+            if f.get("severity") == "ban"
+            else None
+        )
         errors.add(problems)
         if not problems:
             assert person_id is not None
