@@ -220,3 +220,12 @@ def test_a_line_break_in_next_is_no_header(app: Any) -> None:
         data={"username": u.name, "password": u.password, "csrf_token": token},
     )
     assert resp.status_code < 500 and "stolen" not in str(resp.headers)
+
+
+def test_page_translation_escapes_text_it_does_not_know(app: Any) -> None:
+    """``_()`` of text the catalogue lacks (a stored value, a typed topic) is text, not markup."""
+    from flask import render_template_string
+
+    with app.test_request_context("/panel/"):
+        out = render_template_string("{{ _(t) }}|{{ _('Topic %(name)s', name=t) }}", t=XSS)
+    assert XSS not in out and out.count(ESCAPED) == 2
