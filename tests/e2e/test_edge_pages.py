@@ -229,3 +229,23 @@ def test_page_translation_escapes_text_it_does_not_know(app: Any) -> None:
     with app.test_request_context("/panel/"):
         out = render_template_string("{{ _(t) }}|{{ _('Topic %(name)s', name=t) }}", t=XSS)
     assert XSS not in out and out.count(ESCAPED) == 2
+
+
+def test_an_escort_s_handheld_lookup_names_only_their_own_visitors(
+    app: Any, session: Any, staff: dict[str, int]
+) -> None:
+    from zones.services import issue_badge
+
+    _, mine = visitor_with_visit(session, staff["escort"])
+    _, theirs = visitor_with_visit(session, staff["other_escort"], name="Ma Li", id_number="P7654321")
+    issue_badge(session, mine, "0A0000AA01")
+    issue_badge(session, theirs, "0A0000AA02")
+    escort, _ = as_user(app, "escort")
+    assert "Chen Jing" in escort.get("/m/lookup", query_string={"card": "0A0000AA01"}).text
+    page = escort.get("/m/lookup", query_string={"card": "0A0000AA02"}).text
+    unknown = escort.get("/m/lookup", query_string={"card": "0A0000AA03"}).text
+    assert "Ma Li" not in page
+    same = [re.sub(r'name="csrf_token" value="[^"]+"', "", text) for text in (page, unknown)]
+    assert same[0].replace("0A0000AA02", "CARD") == same[1].replace("0A0000AA03", "CARD")  # as if unknown
+    guard, _ = as_user(app, "guard")
+    assert "Ma Li" in guard.get("/m/lookup", query_string={"card": "0A0000AA02"}).text

@@ -72,7 +72,7 @@ class EmployeeOut(Out):
 class EmployeeQuery(In):
     card: Card | None = None
     role: Literal["admin", "safety_officer", "reception", "escort", "guard"] | None = None
-    department: Name | None = None
+    department: Name | None = Field(None, max_length=100)
 
 
 class VisitorIn(In):
@@ -161,7 +161,7 @@ class ContactFormOut(Out):
 
 class EducationIn(In):
     visitor_id: Id
-    department: Name
+    department: Name = Field(max_length=100)
     method: Literal["video", "verbal", "written"]
     topics: list[Name] = Field(max_length=LIST_MAX)
     delivered_at: Moment

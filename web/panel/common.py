@@ -17,7 +17,16 @@ from zoneinfo import ZoneInfo
 from flask import Flask, abort, flash, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from web.api.fields import FIRST_DAY, LAST_DAY, MAX_ID, SIGNATURE_MAX, TEXT_MAX, refused_character
+from web.api.fields import (
+    CARD_MAX,
+    FIRST_DAY,
+    LAST_DAY,
+    MAX_ID,
+    NAME_MAX,
+    SIGNATURE_MAX,
+    TEXT_MAX,
+    refused_character,
+)
 from web.auth import Actor, current_actor
 from web.context import db_session, sitegate
 from web.i18n import N_, error_text, translate
@@ -204,7 +213,19 @@ def safe_local_path(target: str | None) -> str | None:
 
 # free-text form fields, which may hold line breaks and tabs; a signature is a data URL
 _MULTILINE_FIELDS = frozenset({"note", "reason", "purpose", "notes"})
-_FIELD_LIMITS = {"signature": SIGNATURE_MAX}
+# the fields whose column is shorter than free text (zones.schema), as the API models bound them
+_FIELD_LIMITS = {
+    "signature": SIGNATURE_MAX,
+    "name": NAME_MAX,
+    "organisation": NAME_MAX,
+    "username": NAME_MAX,
+    "phone": 40,
+    "id_number": CARD_MAX,
+    "card": CARD_MAX,
+    "escort": CARD_MAX,
+    "helmet_no": 32,
+    "department": 100,
+}
 
 
 def check_page_input() -> None:
