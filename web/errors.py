@@ -124,8 +124,9 @@ def _fields_of(err: Exception) -> list[dict[str, str]]:
 
 
 class IdConverter(IntegerConverter):
-    """``<int:...>`` in every URL: a database id, 1..2^63-1. Anything else (0, a number no
-    BIGINT holds, 5000 digits) matches no route, a 404, instead of reaching the database."""
+    """``<int:...>`` in every URL: a row id, 1..2^31-1 (web.api.fields.MAX_ID). Anything else
+    (0, a number no INTEGER column holds, 5000 digits) matches no route, a 404, instead of
+    failing in the database."""
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("min", 1)

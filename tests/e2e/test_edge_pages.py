@@ -40,6 +40,7 @@ BAD_VALUES = [
     "line\r\nSet-Cookie: x=1",
     "\u202egnp.exe",
     "9" * 5000,
+    str(2**31),
     str(2**63),
     "-1",
     "0",
@@ -175,7 +176,7 @@ def _post_targets(app: Any, vid: int) -> list[str]:
     for rule in app.url_map.iter_rules():
         if "POST" not in rule.methods or rule.rule.startswith("/api/"):
             continue
-        for ident in (str(vid), str(2**63)):
+        for ident in (str(vid), str(2**31), str(2**63)):
             path = rule.rule
             for arg in rule.arguments:
                 value = {"card": "0A00000001", "action": "return"}.get(arg, ident)

@@ -3,8 +3,9 @@
 One definition of what the web accepts, so no value reaches a service that it cannot
 store or compute with (issue 10, findings 4, 5, 9):
 
-- ``Id``: a database id, a strict JSON integer 1..2^63-1 (``true`` and ``"5"`` are not ids;
-  a larger number cannot be a BIGINT and would overflow the database driver);
+- ``Id``: a row id, a strict JSON integer 1..2^31-1 (``true`` and ``"5"`` are not ids; the
+  row ids are INTEGER columns, and a larger number makes PostgreSQL fail the statement);
+  events, the one BIGINT table, are numbered up to ``EVENT_ID_MAX`` (2^63-1);
 - ``Name`` / ``Card`` / ``Text``: strings with a maximum length and without control
   characters or bidirectional overrides (U+202A-U+202E, U+2066-U+2069), which make a name
   read differently on screen than it is stored; free ``Text`` may hold line breaks and tabs;
@@ -21,7 +22,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, Field
 
-MAX_ID = 2**63 - 1
+MAX_ID = 2**31 - 1  # INTEGER primary keys (zones.schema)
+EVENT_ID_MAX = 2**63 - 1  # events.id is a BIGINT
 FIRST_DAY = date(1900, 1, 1)
 LAST_DAY = date(2200, 12, 31)
 NAME_MAX = 200

@@ -17,7 +17,7 @@ from web.api.registry import ROUTES, Route, bp
 from web.permissions import PERMISSIONS, ROLES
 
 _REF = "#/components/schemas/{model}"
-# path parameters as the URL converters accept them (web.errors.IdConverter: ids 1..2^63-1)
+# path parameters as the URL converters accept them (web.errors.IdConverter: ids 1..2^31-1)
 _CONVERTER_TYPES = {
     "int": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
     "string": {"type": "string", "minLength": 1, "maxLength": CARD_MAX},

@@ -150,13 +150,13 @@ def parse_date(text: str | None, field: str, problems: list[tuple[str, str]]) ->
 def parse_int(
     text: str | None, field: str, problems: list[tuple[str, str]], *, required: bool = True, maximum: int = MAX_ID
 ) -> int | None:
-    """A whole number 1..``maximum`` from a form field (by default a database id, 1..2^63-1)."""
+    """A whole number 1..``maximum`` from a form field (by default a row id, 1..2^31-1)."""
     if not text:
         if required:
             problems.append((field, translate("required")))
         return None
     text = text.strip()
-    value = int(text) if text.isascii() and text.isdigit() and len(text) <= len(str(MAX_ID)) else 0
+    value = int(text) if text.isascii() and text.isdigit() and len(text) <= len(str(maximum)) else 0
     if not 1 <= value <= maximum:
         problems.append((field, translate("expected a number")))
         return None

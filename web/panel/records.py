@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 
-from web.api.fields import BAN_DAYS_MAX
+from web.api.fields import BAN_DAYS_MAX, EVENT_ID_MAX
 from web.auth import require
 from web.context import db_session, sitegate
 from web.i18n import translate
@@ -62,7 +62,7 @@ def events() -> Any:
     problems: list[tuple[str, str]] = []
     since = parse_date(a.get("since"), "since", problems)
     until = parse_date(a.get("until"), "until", problems)
-    cursor = parse_int(a.get("cursor"), "cursor", problems, required=False)
+    cursor = parse_int(a.get("cursor"), "cursor", problems, required=False, maximum=EVENT_ID_MAX)
     allowed = {"yes": True, "no": False}.get(a.get("allowed", ""))
     errors = FormErrors()
     errors.add(problems)

@@ -16,6 +16,7 @@ from web.api.records import encode_cursor
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 BIG = 2**63
+INT_MAX = 2**31 - 1  # row ids are INTEGER columns
 DIGITS_5000 = "9" * 5000
 FAR_DATES = ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00Z"]
 
@@ -46,10 +47,18 @@ def visit_body(api: Api, **over: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     "path",
-    [f"/visitors/{BIG}", f"/visitors/{10**30}", f"/visitors/{DIGITS_5000}", "/visitors/0", f"/visits/{BIG}/check-out"],
+    [
+        f"/visitors/{INT_MAX + 1}",
+        f"/visitors/{BIG}",
+        f"/visitors/{10**30}",
+        f"/visitors/{DIGITS_5000}",
+        "/visitors/0",
+        f"/visits/{BIG}/check-out",
+        f"/contact-forms/{INT_MAX + 1}/approve",
+    ],
 )
-def test_path_ids_beyond_a_bigint_are_404(api: Api, path: str) -> None:
-    method = "POST" if path.endswith("check-out") else "GET"
+def test_path_ids_beyond_an_integer_column_are_404(api: Api, path: str) -> None:
+    method = "POST" if path.endswith(("check-out", "approve")) else "GET"
     assert_contract_error(api.call(method, path, role="safety_officer"), 404)
 
 
@@ -63,7 +72,7 @@ def test_a_5000_digit_integer_is_refused(api: Api) -> None:
     assert_contract_error(api.call("POST", "/visits", data=raw, content_type="application/json"), 400, 422)
 
 
-@pytest.mark.parametrize("value", [BIG, -1, 0, True, "5", 1.5])
+@pytest.mark.parametrize("value", [INT_MAX + 1, BIG, -1, 0, True, "5", 1.5])
 def test_ids_are_strict_bounded_integers(api: Api, value: Any) -> None:
     resp = api.call("POST", "/visits", json=visit_body(api, visitor_id=value))
     assert fields_of(resp) == {"visitor_id"}
