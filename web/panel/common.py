@@ -232,7 +232,8 @@ def check_page_input() -> None:
     """Refuse, before any page view runs, a query or form value a field would refuse (web.api
     .fields): longer than a text field holds, or with control or bidirectional characters
     (a CR/LF in ``next=``, a name that reads backwards). The same limits as the API, so no
-    page reaches a service with a value it cannot store; 413 / 422 error pages."""
+    page reaches a service with a value it cannot store; a 422 error page (a body over the
+    request limit is a 413 before this runs)."""
     if request.path.startswith("/api/") or request.endpoint == "static":
         return
     values = list(request.args.items(multi=True))
@@ -240,7 +241,7 @@ def check_page_input() -> None:
         values += list(request.form.items(multi=True))
     for field, value in values:
         if len(value) > _FIELD_LIMITS.get(field, TEXT_MAX):
-            abort(413, description=translate("The field {field} is too long.", field=field[:40]))
+            abort(422, description=translate("The field {field} is too long.", field=field[:40]))
         bad = refused_character(value, multiline=field in _MULTILINE_FIELDS)
         if bad is None and field != "signature":
             bad = refused_character(field)
