@@ -29,7 +29,6 @@ from schemathesis.specs.openapi.checks import (
 from tests.integration.api.conftest import Api
 from web.api.registry import ROUTES
 
-
 EXAMPLES = 4  # per operation, role and generation mode
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 ROLES = ["admin", "safety_officer", "reception", "escort", "guard"]
