@@ -35,8 +35,9 @@ from zones.services.site import reset_passback
 def visitors() -> Any:
     text = request.args.get("q", "")
     # R20: only the safety officer may find a visitor by identity or phone number
-    rows = search_visitors(db_session(), text, own_visitors_of=own_visitors_of(), by_number=shows_identity())
-    return render_template("panel/visitors.html", rows=rows, text=text)
+    by_number = shows_identity()
+    rows = search_visitors(db_session(), text, own_visitors_of=own_visitors_of(), by_number=by_number)
+    return render_template("panel/visitors.html", rows=rows, text=text, by_number=by_number)
 
 
 @bp.route("/visitors/new", methods=["GET", "POST"])
