@@ -94,10 +94,22 @@ FEEDBACK_COMMANDS: dict[str, list[dict[str, Any]]] = {
 }
 
 
-def card_number(event: dict[str, Any]) -> str:
+CARD_DATA_MAX = 32  # bytes: a 256-bit read, far beyond any card format in use
+
+
+def card_number(event: dict[str, Any]) -> str | None:
     """The card number of a CardRead event: its data bytes in upper-case hex. A Wiegand
-    read of n bits arrives MSB first, left-aligned in ceil(n/8) bytes, padding bits 0."""
-    return bytes(event["data"]).hex().upper()
+    read of n bits arrives MSB first, left-aligned in ceil(n/8) bytes, padding bits 0.
+    None for data that is no card read (missing, empty, not bytes, longer than
+    ``CARD_DATA_MAX``): a malformed event is discarded, never decided on."""
+    data = event.get("data")
+    if isinstance(data, (bytes, bytearray)):
+        raw = bytes(data)
+    elif isinstance(data, (list, tuple)) and all(isinstance(b, int) and 0 <= b <= 255 for b in data):
+        raw = bytes(data)
+    else:
+        return None
+    return raw.hex().upper() if 0 < len(raw) <= CARD_DATA_MAX else None
 
 
 class OsdpCardReader(CardReader):
@@ -260,6 +272,7 @@ class OsdpCardReader(CardReader):
         # A read can only come from a PD libosdp has online; if we had not noticed the
         # PD come back yet, this refresh starts the settle period and the read is stale.
         self._update_state(time.monotonic(), *bus.lib_state(self.address))
+        card = card_number(event)
         with self._lock:
             since = self._online_since
             if since is None or at - since < SETTLE_S:
@@ -268,15 +281,17 @@ class OsdpCardReader(CardReader):
                 reason = "insecure"  # a key is configured: plain-text reads don't count
             elif not event.get("data"):
                 reason = "empty"
+            elif card is None:
+                reason = "malformed"
             else:
                 reason = None
                 self._frames += 1
             if reason:
                 self._discarded[reason] += 1
-        if reason:
+        if reason or card is None:  # card is None only with a reason (empty, malformed)
             log.info("osdp reader %s: card read discarded (%s)", self.reader_id, reason)
             return
-        read = CardRead(self.reader_id, card_number(event), read_at=at)
+        read = CardRead(self.reader_id, card, read_at=at)
         try:
             if self._on_card is not None:
                 self._on_card(read)

@@ -17,13 +17,20 @@ from typing import Any
 from flask import Blueprint, Flask, Response, abort, jsonify, render_template, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException, default_exceptions
+from werkzeug.routing import IntegerConverter
+from werkzeug.routing import ValidationError as RouteMismatch
 
+from web import request_log
+from web.api.fields import MAX_ID
 from web.i18n import N_, translate
 from zones import errors as domain
 
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
+# the largest request body: a signed notification card (web.api.fields.SIGNATURE_MAX) with
+# its form fits many times over; anything larger is refused (413) before a view reads it
+MAX_CONTENT_LENGTH = 1024 * 1024
 
 # the HTTP status of each deliberate refusal a service raises
 DOMAIN_STATUS: dict[type[domain.DomainError], int] = {
@@ -40,6 +47,7 @@ _CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    413: "too_large",
     415: "unsupported_media_type",
     422: "validation",
     429: "too_many_requests",
@@ -115,8 +123,32 @@ def _fields_of(err: Exception) -> list[dict[str, str]]:
     return out or [{"field": "body", "message": str(err)}]
 
 
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in every URL: a row id, 1..2^31-1 (web.api.fields.MAX_ID). Anything else
+    (0, a number no INTEGER column holds, 5000 digits) matches no route, a 404, instead of
+    failing in the database."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+    def to_python(self, value: str) -> Any:
+        if len(value) > len(str(MAX_ID)):  # also keeps int() clear of its digit limit
+            raise RouteMismatch()
+        return super().to_python(value)
+
+
 def register_error_handlers(app: Flask) -> None:
-    """JSON errors for /api/ paths; elsewhere a domain error becomes its HTTP error."""
+    """JSON errors for /api/ paths; elsewhere a domain error becomes its HTTP error. Also
+    bounds what a request may carry: ids in URLs (``IdConverter``, installed before any
+    blueprint adds its rules) and the body size (``MAX_CONTENT_LENGTH``, 413)."""
+    app.url_map.converters["int"] = IdConverter
+    request_log.install()  # an access log line never carries a query string (R20)
+    # Flask's defaults are None (no limit) and 500 kB for a form field; a signature field
+    # may take up to web.api.fields.SIGNATURE_MAX, so a form gets the same limit as a body
+    for key in ("MAX_CONTENT_LENGTH", "MAX_FORM_MEMORY_SIZE"):
+        app.config[key] = min(app.config.get(key) or MAX_CONTENT_LENGTH, MAX_CONTENT_LENGTH)
 
     def on_domain_error(err: domain.DomainError) -> Any:
         if is_api_request():
@@ -134,7 +166,25 @@ def register_error_handlers(app: Flask) -> None:
         if status == 400:
             # request.get_json() raises BadRequest on a body that is not JSON
             return error_response(400, "malformed JSON body: " + (err.description or ""), error="malformed_json")
+        if status == 413:
+            return error_response(413, f"request body larger than {MAX_CONTENT_LENGTH} bytes")
         return error_response(status, err.description or err.name)
+
+    @app.errorhandler(RecursionError)
+    def on_too_deep(err: RecursionError) -> Any:
+        # a body nested thousands deep (``[`` x 100000): the caller's mistake, not a crash
+        if is_api_request():
+            return error_response(400, "malformed JSON body: nested too deeply", error="malformed_json")
+        abort(400, description="the request is nested too deeply")
+
+    @app.errorhandler(Exception)
+    def on_unexpected(err: Exception) -> Any:
+        # the last resort: a bug of ours. The API still answers in the contract's shape; its
+        # traceback is logged (statement parameters are hidden by zones.db.make_engine)
+        if not is_api_request():
+            raise err
+        log.exception("unhandled error in %s %s", request.method, request.path)
+        return error_response(500, "internal error", error="internal")
 
     @app.errorhandler(ValidationError)
     def on_pydantic_error(err: ValidationError) -> Any:
@@ -154,6 +204,7 @@ PAGE_TITLES = {
     404: N_("Not found"),
     405: N_("Not allowed"),
     409: N_("Conflict"),
+    413: N_("The request is too large"),
     422: N_("Please check the input"),
 }
 

@@ -6,7 +6,9 @@ role table cannot express live beside it here as small predicates:
 
 - an escort sees only their own visitors (the escort named on a contact form that is not
   revoked, or the host of a visit): ``own_visitors_only`` says who is limited, and the
-  queries filter by zones.services.queries.visitors.own_visitor;
+  queries filter by zones.services.queries.visitors.own_visitor; anything else is a 404,
+  as if it did not exist; a card lookup names only them and their own visitors
+  (``lookup_limit``);
 - identity and phone numbers are masked for every role except ``safety_officer`` (R20:
   "shown masked outside the safety officer's own views"). Admin stays masked on purpose:
   an administrator manages accounts and configuration, not visitors, and R20 names only
@@ -15,7 +17,11 @@ role table cannot express live beside it here as small predicates:
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Literal, get_args
+
+if TYPE_CHECKING:
+    from zones.facts import PersonFacts
 
 Role = Literal["admin", "safety_officer", "reception", "escort", "guard"]
 ROLES: tuple[Role, ...] = get_args(Role)
@@ -87,9 +93,33 @@ def own_visitors_only(role: str | None) -> bool:
     return role == "escort"
 
 
+def lookup_limit() -> Callable[[PersonFacts], bool] | None:
+    """Whom the signed-in employee's card lookup (handheld page, GET /zones/{zone}/check) may
+    name: an escort only themselves and their own visitors (any other card answers as an
+    unknown one, zones.services.card_check); None for roles that see every cardholder."""
+    from web.auth import current_actor
+    from web.context import db_session
+    from zones.services.queries.visitors import may_know_cardholder
+
+    actor = current_actor()
+    if actor is None or not own_visitors_only(actor.role):
+        return None
+    session, me = db_session(), actor.id
+    return lambda person: may_know_cardholder(session, me, person.person_id)
+
+
 def permissions_of(role: str | None) -> frozenset[str]:
     """Every permission ``role`` holds (for templates: show only what the user may use)."""
     return frozenset(p for p, roles in PERMISSIONS.items() if role in roles)
 
 
-__all__ = ["PERMISSIONS", "ROLES", "Role", "allowed", "can_see_identity", "own_visitors_only", "permissions_of"]
+__all__ = [
+    "PERMISSIONS",
+    "ROLES",
+    "Role",
+    "allowed",
+    "can_see_identity",
+    "lookup_limit",
+    "own_visitors_only",
+    "permissions_of",
+]

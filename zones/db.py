@@ -65,10 +65,29 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.close()
 
 
+class _NoResultRows(logging.Filter):
+    """SQLAlchemy's DEBUG echo writes every result row, identity numbers and phones included
+    (R20); with it on, the statements and timings are still logged, the rows are not."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != "Row %r"
+
+
+def _drop_result_rows_from_echo() -> None:
+    engine_log = logging.getLogger("sqlalchemy.engine.Engine")
+    if not any(isinstance(f, _NoResultRows) for f in engine_log.filters):
+        engine_log.addFilter(_NoResultRows())
+
+
 def make_engine(url: str, **kwargs: object) -> Engine:
     """An engine for ``url``. SQLite: WAL, foreign keys, busy timeout; the parent directory
-    of a file path is created (``sqlite:///var/sitegate.db`` works in a fresh checkout)."""
+    of a file path is created (``sqlite:///var/sitegate.db`` works in a fresh checkout).
+
+    ``hide_parameters``: a failed statement's error (and SQL echo) never carries its bound
+    values, which are identity and phone numbers (R20) as often as not."""
     u = make_url(url)
+    kwargs.setdefault("hide_parameters", True)
+    _drop_result_rows_from_echo()
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:" and not u.database.startswith("file:"):
             Path(u.database).parent.mkdir(parents=True, exist_ok=True)

@@ -78,7 +78,9 @@ PROBLEMS: dict[str, str] = {
     "password-wrong": N_("the current password is wrong"),
     "no-such-user": N_("no user called %(name)s"),
     "birth-date-mismatch": N_("does not match the birth date in the resident id"),
-    "document-other-name": N_("this identity document is registered to another name"),
+    "document-other-name": N_(
+        "a visitor with this identity document is already registered under another name; ask the safety office"
+    ),
     "id-length": N_("a resident id has 18 characters, got %(n)s"),
     "id-digits": N_("the first 17 characters of a resident id must be digits"),
     "id-last": N_("the last character of a resident id must be a digit or X"),

@@ -11,7 +11,21 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from web.api.fields import (
+    BAN_DAYS_MAX,
+    LIST_MAX,
+    SIGNATURE_MAX,
+    Card,
+    Day,
+    Id,
+    Moment,
+    Name,
+    OptionalName,
+    RequiredText,
+    Text,
+)
 
 
 class In(BaseModel):
@@ -56,25 +70,26 @@ class EmployeeOut(Out):
 
 
 class EmployeeQuery(In):
-    card: str | None = None
+    card: Card | None = None
     role: Literal["admin", "safety_officer", "reception", "escort", "guard"] | None = None
-    department: str | None = None
+    department: Name | None = Field(None, max_length=100)
 
 
 class VisitorIn(In):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     id_type: Literal["resident_id", "passport", "other"]
-    id_number: str = Field(min_length=1, max_length=64)
-    organisation: str = Field("", max_length=200)
-    phone: str | None = Field(None, max_length=40)
-    birth_date: date | None = Field(None, description="optional when derivable from a resident id")
+    id_number: Card
+    organisation: OptionalName = ""
+    phone: OptionalName | None = Field(None, max_length=40)
+    birth_date: Day | None = Field(None, description="optional when derivable from a resident id")
 
 
 class VisitorOut(Out):
     id: int
     name: str
     organisation: str
-    birth_date: date | None
+    birth_date: date | None = Field(None, description="safety officers only (R20); others see the age")
+    age: int | None = Field(None, description="whole years today, when the birth date is known")
     id_type: str
     id_number_masked: str
     phone_masked: str | None
@@ -95,18 +110,18 @@ class VisitOut(Out):
 
 
 class VisitIn(In):
-    visitor_id: int
-    host_id: int
-    purpose: str = Field(min_length=1)
-    expected_at: AwareDatetime | None = None
+    visitor_id: Id
+    host_id: Id
+    purpose: RequiredText
+    expected_at: Moment | None = None
 
 
 class CheckInIn(In):
-    id_number: str = Field(min_length=1)
+    id_number: Card
 
 
 class BadgeIn(In):
-    card: str = Field(min_length=1, max_length=64)
+    card: Card
 
 
 class BadgeOut(Out):
@@ -121,14 +136,18 @@ class BadgeOut(Out):
 
 
 class ContactFormIn(In):
-    visitor_id: int
-    zones: list[str] = Field(min_length=1)
-    escort_ids: list[int] = Field(default_factory=list, description="R10: the escorts of record (one or more)")
-    escort_id: int | None = Field(None, description="one escort: the older spelling of escort_ids")
-    permissions: list[str] = Field(default_factory=list, description="R13 grants: photography, vehicle, ...")
-    purpose: str = Field(min_length=1)
-    valid_from: AwareDatetime
-    valid_until: AwareDatetime
+    visitor_id: Id
+    zones: list[Card] = Field(min_length=1, max_length=LIST_MAX)
+    escort_ids: list[Id] = Field(
+        default_factory=list, max_length=LIST_MAX, description="R10: the escorts of record (one or more)"
+    )
+    escort_id: Id | None = Field(None, description="one escort: the older spelling of escort_ids")
+    permissions: list[Name] = Field(
+        default_factory=list, max_length=LIST_MAX, description="R13 grants: photography, vehicle, ..."
+    )
+    purpose: RequiredText
+    valid_from: Moment
+    valid_until: Moment
     outside_hours: bool = Field(False, description="R14: entry allowed outside the zone's hours")
 
 
@@ -170,13 +189,17 @@ class DepartmentHeadOut(Out):
 
 
 class EducationIn(In):
-    visitor_id: int
-    department: str = Field(min_length=1)
+    visitor_id: Id
+    department: Name = Field(max_length=100)
     method: Literal["video", "verbal", "written"]
-    topics: list[str] = Field(description="every topic of GET /education/topics (R6)")
-    delivered_at: AwareDatetime
-    signature: str | None = Field(None, description="PNG data URL of the signed notification card (R7), required")
-    zones: list[str] = Field(default_factory=list, description="the zones whose hazards were told (R9)")
+    topics: list[Name] = Field(max_length=LIST_MAX, description="every topic of GET /education/topics (R6)")
+    delivered_at: Moment
+    signature: str | None = Field(
+        None, max_length=SIGNATURE_MAX, description="PNG data URL of the signed notification card (R7), required"
+    )
+    zones: list[Card] = Field(
+        default_factory=list, max_length=LIST_MAX, description="the zones whose hazards were told (R9)"
+    )
     notification_signed: bool | None = Field(None, description="derived from the signature; ignored if sent")
 
 
@@ -199,8 +222,8 @@ class EducationOut(Out):
 
 
 class HelmetIn(In):
-    visitor_id: int
-    helmet_no: str = Field(min_length=1, max_length=32)
+    visitor_id: Id
+    helmet_no: Card = Field(max_length=32)
 
 
 class HelmetOut(Out):
@@ -212,12 +235,14 @@ class HelmetOut(Out):
 
 
 class BreachIn(In):
-    person_id: int
+    person_id: Id
     rule: str = Field(pattern=r"^(R([1-9]|1[0-9]|20)|E1)$")
     severity: Literal["warning", "cancel-visit", "ban"]
-    days: int | None = Field(None, ge=1, description="for a ban")
-    prohibition: int | None = Field(None, ge=1, le=7, description="R13's numbered prohibition, when rule is R13")
-    note: str = ""
+    days: int | None = Field(None, strict=True, ge=1, le=BAN_DAYS_MAX, description="for a ban (at most 100 years)")
+    prohibition: int | None = Field(
+        None, strict=True, ge=1, le=7, description="R13's numbered prohibition, when rule is R13"
+    )
+    note: Text = ""
 
 
 class BreachOut(Out):

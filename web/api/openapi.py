@@ -12,17 +12,24 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from web.api import models as m
+from web.api.fields import CARD_MAX, MAX_ID
 from web.api.registry import ROUTES, Route, bp
 from web.permissions import PERMISSIONS, ROLES
 
 _REF = "#/components/schemas/{model}"
-_CONVERTER_TYPES = {"int": {"type": "integer"}, "string": {"type": "string"}, "path": {"type": "string"}}
+# path parameters as the URL converters accept them (web.errors.IdConverter: ids 1..2^31-1)
+_CONVERTER_TYPES = {
+    "int": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+    "string": {"type": "string", "minLength": 1, "maxLength": CARD_MAX},
+    "path": {"type": "string"},
+}
 _ERROR_TEXT = {
     400: "malformed JSON",
     401: "no, invalid or revoked token",
     403: "role not allowed",
     404: "unknown id",
     409: "conflict",
+    413: "request body too large",
     422: "validation failed (each field named)",
 }
 
@@ -36,11 +43,13 @@ def _roles(route: Route) -> list[str]:
 def _error_codes(route: Route) -> list[int]:
     codes = {401, 403, *route.errors}
     if route.body is not None:
-        codes |= {400, 422}
+        codes |= {400, 413, 422}  # 413: a body over web.errors.MAX_CONTENT_LENGTH
     if route.query is not None:
         codes.add(422)
     if route.path_params:
         codes.add(404)
+    if any(conv == "string" for _name, conv in route.path_params):
+        codes.add(422)  # a card in the path that is not a card number
     return sorted(codes)
 
 

@@ -6,6 +6,7 @@ the caller is a safety officer" is decided once (web.permissions.can_see_identit
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, cast, overload
 
 from web.api import models as m
@@ -13,6 +14,7 @@ from web.api import site_models
 from web.auth import current_actor
 from web.context import sitegate
 from web.permissions import can_see_identity
+from zones.calendar import age_on
 from zones.facts import PersonFacts, PersonKind
 from zones.idcard import mask
 from zones.schema import Person
@@ -59,7 +61,8 @@ def visitor_fields(v: Any) -> dict[str, Any]:
         id=v.id,
         name=v.name,
         organisation=v.organisation,
-        birth_date=v.birth_date,
+        birth_date=v.birth_date if clear else None,  # R20: the others see the age
+        age=age_on(v.birth_date, date.today()) if v.birth_date else None,
         id_type=v.id_type,
         id_number_masked=mask(v.id_number),
         phone_masked=mask(v.phone) if v.phone else None,

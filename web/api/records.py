@@ -7,6 +7,7 @@ import binascii
 
 from web.api import models
 from web.api import site_models as m
+from web.api.fields import EVENT_ID_MAX
 from web.api.present import person_ref
 from web.api.registry import api_route
 from web.auth import current_actor
@@ -56,9 +57,10 @@ def encode_cursor(event_id: int) -> str:
 def decode_cursor(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-        if not text.startswith("e"):
+        event_id = int(text[1:]) if text.startswith("e") else -1
+        if not 0 <= event_id <= EVENT_ID_MAX:  # only ids a BIGINT can hold
             raise ValueError(text)
-        return int(text[1:])
+        return event_id
     except (ValueError, binascii.Error, UnicodeDecodeError) as err:
         raise ValidationFailed([("cursor", "not a cursor this API handed out")]) from err
 

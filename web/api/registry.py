@@ -69,6 +69,10 @@ def _parse_json_body(model: type[BaseModel]) -> BaseModel | Response:
             data = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
             return error_response(400, f"malformed JSON body: {err}", error="malformed_json")
+        except (RecursionError, ValueError):  # nested thousands deep; an integer of 5000 digits
+            return error_response(
+                400, "malformed JSON body: nested too deeply or a number too long", error="malformed_json"
+            )
     else:
         data = {}  # an empty body is an empty object: 422 then names every required field
     try:

@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
+from web.api.fields import Card, Id, Moment, Text
 from web.api.models import In, Out, PersonRef
 
 
@@ -21,9 +22,9 @@ class ReasonOut(Out):
 
 
 class ZoneCheckQuery(In):
-    card: str = Field(min_length=1, max_length=64)
-    escort_card: str | None = Field(None, max_length=64)
-    at: AwareDatetime | None = None
+    card: Card
+    escort_card: Card | None = None
+    at: Moment | None = None
 
 
 class ZoneCheckOut(Out):
@@ -45,7 +46,7 @@ class OccupantOut(Out):
 
 
 class PassbackResetIn(In):
-    person_id: int
+    person_id: Id
 
 
 class PassbackResetOut(Out):
@@ -56,7 +57,7 @@ class PassbackResetOut(Out):
 
 class EmergencyIn(In):
     active: bool
-    reason: str = ""
+    reason: Text = ""
 
 
 class EmergencyOut(Out):
@@ -100,13 +101,13 @@ class AccountedOut(Out):
 
 # ---- records ----
 class EventsQuery(In):
-    since: AwareDatetime | None = None
-    until: AwareDatetime | None = None
-    gate: str | None = None
-    zone: str | None = None
+    since: Moment | None = None
+    until: Moment | None = None
+    gate: Card | None = None
+    zone: Card | None = None
     allowed: bool | None = None
     limit: int = Field(100, ge=1, le=1000)
-    cursor: str | None = Field(None, description="next_cursor of the previous page")
+    cursor: str | None = Field(None, max_length=200, description="next_cursor of the previous page")
 
 
 class EventOut(Out):
@@ -129,7 +130,7 @@ class EventsOut(Out):
 
 
 class StatsQuery(In):
-    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM, site timezone")
+    month: str = Field(pattern=r"^(19\d\d|2[01]\d\d|2200)-(0[1-9]|1[0-2])$", description="YYYY-MM, site timezone")
 
 
 class StatsOut(Out):

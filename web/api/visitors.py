@@ -9,7 +9,7 @@ from web.auth import current_actor
 from web.context import db_session
 from web.permissions import own_visitors_only
 from zones import services
-from zones.errors import NotAllowed
+from zones.errors import NotFound, Problem
 from zones.services.queries.visitors import is_own_visitor, visitor_record
 
 
@@ -33,13 +33,14 @@ def create_visitor(body: m.VisitorIn) -> m.VisitorOut:
 @api_route("GET", "/visitors/<int:visitor_id>", permission="visitors.read", response=m.VisitorDetailOut)
 def get_visitor(visitor_id: int) -> m.VisitorDetailOut:
     """A visitor with visits, forms, education, badges, helmets and breaches. An escort sees
-    only visitors they escort or host."""
+    only visitors they escort or host (any other id is a 404, as if unknown)."""
     session = db_session()
     actor = current_actor()
     assert actor is not None
-    record = visitor_record(session, visitor_id)  # 404 first: ids are not secret
     if own_visitors_only(actor.role) and not is_own_visitor(session, actor.id, visitor_id):
-        raise NotAllowed("an escort sees only the visitors they escort or host")
+        # the same answer as an unknown id: an escort learns nothing of other visitors
+        raise NotFound(Problem("no-such", what="visitor", id=visitor_id))
+    record = visitor_record(session, visitor_id)
     return m.VisitorDetailOut(
         **visitor_fields(record.visitor),
         visits=[m.VisitOut.model_validate(v) for v in record.visits],

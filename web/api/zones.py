@@ -11,6 +11,7 @@ from web.api.present import facts_ref, person_ref, reason_out
 from web.api.registry import api_route
 from web.auth import current_actor
 from web.context import db_session, sitegate
+from web.permissions import lookup_limit
 from zones import services
 from zones.errors import NotFound
 from zones.facts import PersonKind, Zone
@@ -31,7 +32,9 @@ def check_zone(zone_id: str, query: m.ZoneCheckQuery) -> m.ZoneCheckOut:
     every failing rule; opens nothing."""
     zone = _zone(zone_id)
     at = (query.at or datetime.now(UTC)).astimezone(UTC)
-    check = check_card(db_session(), [zone], query.card, query.escort_card, sitegate().policy, at)[0]
+    check = check_card(
+        db_session(), [zone], query.card, query.escort_card, sitegate().policy, at, may_know=lookup_limit()
+    )[0]
     return m.ZoneCheckOut(
         zone=zone.id,
         allowed=check.decision.allowed,

@@ -17,6 +17,7 @@ from web.context import db_session, sitegate
 from web.errors import register_page_errors
 from web.i18n import translate
 from web.panel.common import FormErrors, actor, domain_errors, init_pages, local_now, own_visitors_of
+from web.permissions import lookup_limit
 from zones.services._common import employee
 from zones.services.card_check import check_card
 from zones.services.custody import UNESCORTED, alerts_concerning, take_over, with_people
@@ -46,7 +47,15 @@ def lookup() -> Any:
     checks = []
     if card:
         site = sitegate()
-        checks = check_card(db_session(), site.zones.values(), card, escort_card, site.policy, datetime.now(UTC))
+        checks = check_card(
+            db_session(),
+            site.zones.values(),
+            card,
+            escort_card,
+            site.policy,
+            datetime.now(UTC),
+            may_know=lookup_limit(),
+        )
     return render_template(
         "handheld/lookup.html",
         card=card,

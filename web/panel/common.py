@@ -14,13 +14,24 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, flash, request, url_for
+from flask import Flask, abort, flash, request, url_for
 from werkzeug.datastructures import MultiDict
 
+from web.api.fields import (
+    CARD_MAX,
+    FIRST_DAY,
+    LAST_DAY,
+    MAX_ID,
+    NAME_MAX,
+    SIGNATURE_MAX,
+    TEXT_MAX,
+    refused_character,
+)
 from web.auth import Actor, current_actor
 from web.context import db_session, sitegate
 from web.i18n import N_, error_text, translate
 from web.permissions import can_see_identity, own_visitors_only, permissions_of
+from zones.calendar import age_on
 from zones.errors import DomainError, ValidationFailed
 from zones.idcard import mask
 from zones.services.queries.visitors import is_own_visitor
@@ -86,6 +97,16 @@ def personal(value: str | None) -> str:
     return value if shows_identity() else (mask(value) or "")
 
 
+def birth_or_age(birth: date | None) -> str:
+    """A birth date as this viewer may see it (R20): the date for the safety officer, the
+    age in whole years for everyone else (enough for R13's minimum age)."""
+    if birth is None:
+        return ""
+    if shows_identity():
+        return birth.isoformat()
+    return translate("age {years}", years=age_on(birth, local_now().date()))
+
+
 # ---- times -----------------------------------------------------------------------------
 
 
@@ -101,36 +122,49 @@ def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 def parse_local_datetime(text: str | None, field: str, problems: list[tuple[str, str]]) -> datetime | None:
-    """``YYYY-MM-DDTHH:MM`` from a datetime-local input, read in the site's timezone."""
+    """``YYYY-MM-DDTHH:MM`` from a datetime-local input, read in the site's timezone, in
+    the years the API accepts (web.api.fields)."""
     if not text:
         return None
     try:
-        return datetime.fromisoformat(text).replace(tzinfo=site_tz())
+        value = datetime.fromisoformat(text)
     except ValueError:
         problems.append((field, translate("expected a date and time")))
         return None
+    if not FIRST_DAY.year <= value.year <= LAST_DAY.year:
+        problems.append((field, translate("expected a date and time")))
+        return None
+    return value.replace(tzinfo=site_tz())
 
 
 def parse_date(text: str | None, field: str, problems: list[tuple[str, str]]) -> date | None:
+    """``YYYY-MM-DD`` between the years the API accepts (web.api.fields)."""
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        value = date.fromisoformat(text)
     except ValueError:
+        value = None
+    if value is None or not FIRST_DAY <= value <= LAST_DAY:
         problems.append((field, translate("expected a date (YYYY-MM-DD)")))
         return None
+    return value
 
 
-def parse_int(text: str | None, field: str, problems: list[tuple[str, str]], *, required: bool = True) -> int | None:
+def parse_int(
+    text: str | None, field: str, problems: list[tuple[str, str]], *, required: bool = True, maximum: int = MAX_ID
+) -> int | None:
+    """A whole number 1..``maximum`` from a form field (by default a row id, 1..2^31-1)."""
     if not text:
         if required:
             problems.append((field, translate("required")))
         return None
-    try:
-        return int(text)
-    except ValueError:
+    text = text.strip()
+    value = int(text) if text.isascii() and text.isdigit() and len(text) <= len(str(maximum)) else 0
+    if not 1 <= value <= maximum:
         problems.append((field, translate("expected a number")))
         return None
+    return value
 
 
 def local_now() -> datetime:
@@ -172,10 +206,58 @@ def domain_errors(errors: FormErrors) -> Iterator[None]:
 
 
 def safe_local_path(target: str | None) -> str | None:
-    """``target`` when it is a path on this site (no open redirect through ``next``)."""
+    """``target`` when it is a path on this site (no open redirect through ``next``, no
+    header split through a line break in it)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
+    if refused_character(target):
+        return None
     return target
+
+
+# free-text form fields, which may hold line breaks and tabs; a signature is a data URL
+_MULTILINE_FIELDS = frozenset({"note", "reason", "purpose", "notes"})
+# the fields whose column is shorter than free text (zones.schema), as the API models bound them
+_FIELD_LIMITS = {
+    "signature": SIGNATURE_MAX,
+    "name": NAME_MAX,
+    "organisation": NAME_MAX,
+    "username": NAME_MAX,
+    "phone": 40,
+    "id_number": CARD_MAX,
+    "card": CARD_MAX,
+    "escort": CARD_MAX,
+    "helmet_no": 32,
+    "department": 100,
+}
+
+
+def check_page_input() -> None:
+    """Refuse, before any page view runs, a query or form value a field would refuse (web.api
+    .fields): longer than a text field holds, or with control or bidirectional characters
+    (a CR/LF in ``next=``, a name that reads backwards). The same limits as the API, so no
+    page reaches a service with a value it cannot store; a 422 error page (a body over the
+    request limit is a 413 before this runs)."""
+    if request.path.startswith("/api/") or request.endpoint == "static":
+        return
+    values = list(request.args.items(multi=True))
+    if request.method == "POST":
+        values += list(request.form.items(multi=True))
+    for field, value in values:
+        if len(value) > _FIELD_LIMITS.get(field, TEXT_MAX):
+            abort(422, description=translate("The field {field} is too long.", field=field[:40]))
+        bad = refused_character(value, multiline=field in _MULTILINE_FIELDS)
+        if bad is None and field != "signature":
+            bad = refused_character(field)
+        if bad:
+            abort(
+                422,
+                description=translate(
+                    "The field {field} contains a control or bidirectional character ({char}).",
+                    field=field[:40].encode("unicode_escape").decode("ascii"),
+                    char=bad,
+                ),
+            )
 
 
 def form_value(name: str, default: str = "") -> str:
@@ -207,6 +289,7 @@ def _context() -> dict[str, Any]:
         "muster_url": url_for(muster_endpoint) if who is not None else None,
         "local_time": local_time,
         "personal": personal,
+        "birth_or_age": birth_or_age,
         "zone_name": zone_name,
         "now_utc": lambda: datetime.now(UTC),
     }
@@ -227,4 +310,5 @@ def init_pages(app: Flask) -> None:
         return
     app.extensions["sitegate_pages"] = True
     app.context_processor(_context)
+    app.before_request(check_page_input)
     app.jinja_env.filters.update(zone_name=zone_name, personal=personal, local_time=local_time)

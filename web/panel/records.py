@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 
+from web.api.fields import BAN_DAYS_MAX, EVENT_ID_MAX
 from web.auth import require
 from web.context import db_session, sitegate
 from web.i18n import translate
@@ -62,7 +63,7 @@ def events() -> Any:
     problems: list[tuple[str, str]] = []
     since = parse_date(a.get("since"), "since", problems)
     until = parse_date(a.get("until"), "until", problems)
-    cursor = parse_int(a.get("cursor"), "cursor", problems, required=False)
+    cursor = parse_int(a.get("cursor"), "cursor", problems, required=False, maximum=EVENT_ID_MAX)
     allowed = {"yes": True, "no": False}.get(a.get("allowed", ""))
     errors = FormErrors()
     errors.add(problems)
@@ -99,8 +100,12 @@ def breaches() -> Any:
         f = request.form
         problems: list[tuple[str, str]] = []
         person_id = parse_int(f.get("person_id"), "person_id", problems)
-        days = parse_int(f.get("days"), "days", problems, required=False) if f.get("severity") == "ban" else None
-        prohibition = parse_int(f.get("prohibition"), "prohibition", problems, required=False)
+        days = (
+            parse_int(f.get("days"), "days", problems, required=False, maximum=BAN_DAYS_MAX)
+            if f.get("severity") == "ban"
+            else None
+        )
+        prohibition = parse_int(f.get("prohibition"), "prohibition", problems, required=False, maximum=7)
         errors.add(problems)
         if not problems:
             assert person_id is not None

@@ -21,6 +21,7 @@ from web.panel.common import (
     may_see_visitor,
     own_visitors_of,
     parse_date,
+    shows_identity,
 )
 from zones.schema import ID_TYPES
 from zones.services.people import register_visitor
@@ -33,8 +34,10 @@ from zones.services.site import reset_passback
 @require("visitors.read")
 def visitors() -> Any:
     text = request.args.get("q", "")
-    rows = search_visitors(db_session(), text, own_visitors_of=own_visitors_of())
-    return render_template("panel/visitors.html", rows=rows, text=text)
+    # R20: only the safety officer may find a visitor by identity or phone number
+    by_number = shows_identity()
+    rows = search_visitors(db_session(), text, own_visitors_of=own_visitors_of(), by_number=by_number)
+    return render_template("panel/visitors.html", rows=rows, text=text, by_number=by_number)
 
 
 @bp.route("/visitors/new", methods=["GET", "POST"])

@@ -46,6 +46,14 @@
     }
     canvas.addEventListener("pointerup", end);
     canvas.addEventListener("pointercancel", end);
+    // a status line (data-signature-state="CANVAS_ID") says "signed" / "not signed yet" in
+    // the page's language, from its data-signed / data-unsigned texts
+    var state = document.querySelector('[data-signature-state="' + canvas.id + '"]');
+    if (state) {
+      canvas.addEventListener("signature-change", function () {
+        state.textContent = field.value ? state.dataset.signed : state.dataset.unsigned;
+      });
+    }
     var clearButton = document.querySelector('[data-signature-clear="' + canvas.id + '"]');
     if (clearButton) clearButton.addEventListener("click", function (e) { e.preventDefault(); clear(); });
     resize();

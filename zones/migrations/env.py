@@ -27,7 +27,7 @@ connection = config.attributes.get("connection")
 if connection is not None:
     _run(connection)
 else:
-    engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
+    engine = create_engine(config.get_main_option("sqlalchemy.url") or "", hide_parameters=True)
     with engine.begin() as conn:
         _run(conn)
     engine.dispose()

@@ -9,7 +9,7 @@ the web does not talk to hardware.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -35,14 +35,27 @@ class ZoneCheck:
 
 
 def check_card(
-    session: Session, zones: Iterable[Zone], card: str, escort_card: str | None, policy: Policy, at: datetime
+    session: Session,
+    zones: Iterable[Zone],
+    card: str,
+    escort_card: str | None,
+    policy: Policy,
+    at: datetime,
+    *,
+    may_know: Callable[[PersonFacts], bool] | None = None,
 ) -> list[ZoneCheck]:
     """The decision for ``card`` (presented with ``escort_card``, R10) at each of ``zones``
-    at the aware time ``at``, in the order given. Every failing rule is listed."""
+    at the aware time ``at``, in the order given. Every failing rule is listed.
+
+    ``may_know``: whether the asker may learn whose card it is; a card of anyone else is
+    checked as an unknown card, so the answer names nobody and none of their reasons."""
     card = card.strip().upper()
     today = local(at, policy.timezone).date()
     person = _facts_for_card(session, card, today)
     escort = _facts_for_card(session, escort_card, today) if escort_card else None
+    if may_know is not None:
+        person = person if person is not None and may_know(person) else None
+        escort = escort if escort is not None and may_know(escort) else None
     charge = _escort_charge(session, escort.person_id) if escort is not None else 0
     emergency = read_site_state(session).emergency_active
     out = []

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from argon2 import Parameters, PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from zones.errors import Conflict, NotFound, Problem, ValidationFailed
@@ -392,14 +393,7 @@ def register_visitor(
         raise ValidationFailed(problems)
     existing = session.scalar(select(Visitor).where(Visitor.id_type == id_type, Visitor.id_number == number))
     if existing is not None:
-        if existing.name.strip().casefold() != name.strip().casefold():
-            raise Conflict(Problem("document-other-name"), [f"visitor {existing.id}"])
-        existing.organisation = organisation or existing.organisation
-        existing.phone = phone or existing.phone
-        existing.birth_date = existing.birth_date or birth_date
-        record_change(session, existing.id, "visitor")
-        session.commit()
-        return existing
+        return _register_again(session, existing, name, organisation, phone, birth_date)
     visitor = Visitor(
         name=name.strip(),
         id_type=id_type,
@@ -409,10 +403,35 @@ def register_visitor(
         birth_date=birth_date,
     )
     session.add(visitor)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        # the same document registered concurrently (two desks, a double submit): the other
+        # request won, so this one is a registration again
+        session.rollback()
+        existing = session.scalar(select(Visitor).where(Visitor.id_type == id_type, Visitor.id_number == number))
+        if existing is None:
+            raise
+        return _register_again(session, existing, name, organisation, phone, birth_date)
     record_change(session, visitor.id, "visitor")
     session.commit()
     return visitor
+
+
+def _register_again(
+    session: Session, existing: Visitor, name: str, organisation: str, phone: str | None, birth_date: date | None
+) -> Visitor:
+    """A document already registered: the returning visitor (same name), whose phone and
+    organisation are updated; another name is a Conflict that names nobody, so a guessed
+    number confirms no one's identity (R20) to a desk that may not see it."""
+    if existing.name.strip().casefold() != name.strip().casefold():
+        raise Conflict(Problem("document-other-name"))
+    existing.organisation = organisation or existing.organisation
+    existing.phone = phone or existing.phone
+    existing.birth_date = existing.birth_date or birth_date
+    record_change(session, existing.id, "visitor")
+    session.commit()
+    return existing
 
 
 def find_visitor(session: Session, id_number: str, id_type: str | None = None) -> Visitor | None:

@@ -88,7 +88,8 @@ _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 def month_bounds(month: str, timezone: str = "UTC") -> tuple[datetime, datetime]:
     """The start and end (exclusive) of ``YYYY-MM`` in the site's timezone, as aware times."""
     m = _MONTH.match(month)
-    if not m:
+    # year 1's start and year 9999's end cannot be shifted to UTC: months of years 2-9998 can
+    if not m or not 2 <= int(m.group(1)) <= 9998:
         raise ValidationFailed([("month", Problem("month"))])
     year, mon = int(m.group(1)), int(m.group(2))
     tz = ZoneInfo(timezone)

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from tests.integration.api.conftest import Api, resident_id
+from zones.calendar import age_on
 
 
 def _visitor_body(**over: object) -> dict[str, object]:
@@ -26,7 +27,10 @@ def test_register_visitor_derives_birth_date_and_masks_identity(api: Api) -> Non
     resp = api.call("POST", "/visitors", json=_visitor_body())
     assert resp.status_code == 201, resp.json
     v = resp.json
-    assert v["birth_date"] == "1985-06-01"  # R2: from the resident id
+    # R2: derived from the resident id; R20: reception sees the age, not the birth date
+    assert v["birth_date"] is None and v["age"] == age_on(date(1985, 6, 1), date.today())
+    officer_view = api.call("GET", f"/visitors/{v['id']}", role="safety_officer").json
+    assert officer_view["birth_date"] == "1985-06-01"
     number = resident_id(date(1985, 6, 1))
     assert v["id_number_masked"] == number[:3] + "*" * 11 + number[-4:]
     assert v["id_number"] is None and v["phone"] is None  # R20: reception sees masked only
@@ -58,7 +62,9 @@ def test_same_document_other_name_is_409(api: Api) -> None:
     assert api.call("POST", "/visitors", json=_visitor_body()).status_code == 201
     resp = api.call("POST", "/visitors", json=_visitor_body(name="Somebody Else"))
     assert resp.status_code == 409
-    assert resp.json["error"] == "conflict" and resp.json["items"]
+    # R20: the conflict names no visitor, so a guessed number confirms nobody's identity
+    assert resp.json["error"] == "conflict" and resp.json["items"] == []
+    assert "safety office" in resp.json["message"]
 
 
 def test_visit_lifecycle_with_badge_and_helmet(api: Api) -> None:
@@ -200,10 +206,13 @@ def test_escort_reads_only_own_visitors(api: Api) -> None:
     theirs = api.seed_visitor(name="Theirs", escort_id=other.id)  # Oscar escorts
     assert api.call("GET", f"/visitors/{mine.visitor_id}", role="escort").status_code == 200
     resp = api.call("GET", f"/visitors/{theirs.visitor_id}", role="escort")
-    assert resp.status_code == 403 and resp.json["error"] == "not_allowed"
+    # 404 like an unknown id, so the answer does not confirm that the id exists
+    unknown = api.call("GET", "/visitors/999999", role="escort")
+    assert resp.status_code == unknown.status_code == 404 and resp.json["error"] == "not_found"
+    assert resp.json["message"].replace(str(theirs.visitor_id), "N") == unknown.json["message"].replace("999999", "N")
     assert "Theirs" not in resp.text
     assert api.call("GET", f"/visitors/{theirs.visitor_id}", token=other_token).status_code == 200
-    assert api.call("GET", f"/visitors/{mine.visitor_id}", token=other_token).status_code == 403
+    assert api.call("GET", f"/visitors/{mine.visitor_id}", token=other_token).status_code == 404
 
 
 def test_a_revoked_form_no_longer_makes_the_visitor_the_escort_s_own(api: Api) -> None:
@@ -220,4 +229,4 @@ def test_a_revoked_form_no_longer_makes_the_visitor_the_escort_s_own(api: Api) -
         zones=api.app.extensions["sitegate"].zones,
     )
     resp = api.call("GET", f"/visitors/{seeded.visitor_id}", role="escort")
-    assert resp.status_code == 403 and resp.json["error"] == "not_allowed"
+    assert resp.status_code == 404 and resp.json["error"] == "not_found"

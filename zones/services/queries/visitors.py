@@ -55,24 +55,34 @@ def is_own_visitor(session: Session, employee_id: int, visitor_id: int) -> bool:
     )
 
 
+def may_know_cardholder(session: Session, employee_id: int, person_id: int) -> bool:
+    """Whether an escort may learn whose card this is in a lookup: their own card, or one
+    of their own visitors (``own_visitor``)."""
+    return person_id == employee_id or is_own_visitor(session, employee_id, person_id)
+
+
 def search_visitors(
-    session: Session, text: str = "", *, own_visitors_of: int | None = None, limit: int = 100
+    session: Session,
+    text: str = "",
+    *,
+    own_visitors_of: int | None = None,
+    by_number: bool = False,
+    limit: int = 100,
 ) -> list[Visitor]:
-    """Visitors whose name, organisation or phone contains ``text``, or whose identity number
-    is ``text`` exactly (R2 lookup by number); newest first. ``own_visitors_of`` (an
-    employee id) keeps only that employee's own visitors."""
+    """Visitors whose name or organisation contains ``text``, newest first.
+
+    ``by_number`` (only for a viewer who sees numbers in clear, R20: the safety officer) also
+    finds a phone containing ``text`` or an identity number equal to it; for everyone else
+    a search by number would recover a masked number digit by digit. ``own_visitors_of``
+    (an employee id) keeps only that employee's own visitors."""
     q = select(Visitor).order_by(Visitor.id.desc()).limit(limit)
     text = text.strip()
     if text:
         like = f"%{text}%"
-        q = q.where(
-            or_(
-                Visitor.name.ilike(like),
-                Visitor.organisation.ilike(like),
-                Visitor.phone.ilike(like),
-                Visitor.id_number == normalise_id_number(text),
-            )
-        )
+        matches: list[ColumnElement[bool]] = [Visitor.name.ilike(like), Visitor.organisation.ilike(like)]
+        if by_number:
+            matches += [Visitor.phone.ilike(like), Visitor.id_number == normalise_id_number(text)]
+        q = q.where(or_(*matches))
     if own_visitors_of is not None:
         q = q.where(own_visitor(Visitor.id, own_visitors_of))
     return list(session.scalars(q))
