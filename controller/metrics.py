@@ -89,7 +89,7 @@ class _RuntimeCollector(Collector):
         mqtt_up = GaugeMetricFamily("sitegate_mqtt_up", "Connected to the MQTT broker.", labels=c)
         g = ["controller", "gate", "zone"]
         reader = GaugeMetricFamily("sitegate_reader_online", "The gate's card reader is online.", labels=g)
-        io = GaugeMetricFamily("sitegate_io_online", "The gate's I/O module answered its last call.", labels=g)
+        io = GaugeMetricFamily("sitegate_io_online", "The gate's I/O module is reachable (gate not faulted).", labels=g)
         emergency = GaugeMetricFamily("sitegate_emergency", "An emergency is active (R16).", labels=c)
         for rt in runtimes:
             cid = rt.site.controller_id

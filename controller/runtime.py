@@ -32,6 +32,7 @@ from controller.notify import ChangeListener, libpq_url
 from controller.site import SiteContext
 from controller.snapshot_cache import CacheWriter
 from controller.snapshot_cache import load as load_cached_snapshot
+from controller.turnstile import TState
 from hardware.base import HardwareError, IoModule
 from zones import central
 from zones.calendar import local
@@ -306,7 +307,8 @@ class ControllerRuntime:
             "mqtt_backlog": self.publisher.backlog() if self.publisher is not None else None,
             "mqtt_up": self.publisher is not None and self.publisher.connected,
             "gates": [
-                (g.gate_id, g.zone.id, bool(g.reader.health().get("online")), g.worker.io.connected)
+                # The module is connected lazily: only a faulted gate has found it unreachable.
+                (g.gate_id, g.zone.id, bool(g.reader.health().get("online")), g.worker.machine.state != TState.FAULTED)
                 for g in self.gates.values()
             ],
         }
