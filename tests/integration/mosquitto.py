@@ -5,6 +5,7 @@ broker."""
 
 from __future__ import annotations
 
+import getpass
 import shutil
 import socket
 import subprocess
@@ -28,7 +29,10 @@ class Mosquitto:
         self.conf = self.dir / "mosquitto.conf"
         self.conf.write_text(
             f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
-            f"persistence true\npersistence_location {self.dir}/\nautosave_interval 1\n",
+            f"persistence true\npersistence_location {self.dir}/\nautosave_interval 1\n"
+            # started as root, mosquitto drops to its own user, which cannot write the
+            # test's directory: its persistence file (the subscriber's session) would be lost
+            f"user {getpass.getuser()}\n",
             encoding="utf-8",
         )
         self.proc: subprocess.Popen[bytes] | None = None
