@@ -22,7 +22,7 @@ SELECT 'bench-' || g,
        CASE WHEN g % 3 = 0 THEN 'out' ELSE 'in' END,
        json_build_object('journal_seq', g)
 FROM generate_series(1, :n) AS g
-CROSS JOIN LATERAL (SELECT (g * 7919) % 2000000 + 1 AS p) AS person
+CROSS JOIN LATERAL (SELECT ((g::bigint * 7919) % 2000000 + 1)::int AS p) AS person
 CROSS JOIN LATERAL (SELECT CASE WHEN g % 100 < 46 THEN 'decision'
                                 WHEN g % 100 < 86 THEN 'passage'
                                 WHEN g % 100 < 99 THEN 'read'

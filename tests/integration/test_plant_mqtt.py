@@ -31,11 +31,11 @@ PREFIX = "plant-test"
 class Subscriber:
     """A persistent-session QoS 1 subscriber that reconnects by itself."""
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, prefix: str = PREFIX):
         self.messages: list[tuple[str, dict[str, Any]]] = []
         self._lock = threading.Lock()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="plant-test-sub", clean_session=False)
-        self.client.on_connect = lambda c, *_: c.subscribe(f"{PREFIX}/#", qos=1)
+        self.client.on_connect = lambda c, *_: c.subscribe(f"{prefix}/#", qos=1)
         self.client.on_message = self._on_message
         self.client.reconnect_delay_set(1, 1)
         self.client.connect("127.0.0.1", port, keepalive=5)
