@@ -369,6 +369,7 @@ class Event(Base):
         Index(
             "ix_events_denials_at",
             "at",
+            postgresql_include=["reasons"],
             postgresql_where=text("kind = 'decision' AND allowed = false"),
             sqlite_where=text("kind = 'decision' AND allowed = false"),
         ),

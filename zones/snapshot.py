@@ -175,9 +175,18 @@ def _persons(
         if ids is None
         else ContactFormZone.form_id.in_(select(ContactForm.id).where(ContactForm.visitor_id.in_(ids))),
     )
-    escort_names: dict[int, str] = {
-        pid: name for pid, name in session.execute(select(Person.id, Person.name).where(Person.kind == "employee"))
-    }
+    # Names of the escorts of record: of everyone's forms, or (a refresh) of these visitors'
+    # forms only, so that a refresh does not read every employee.
+    escorts_named = select(Person.id, Person.name).where(Person.kind == "employee")
+    if ids is not None:
+        escorts_named = escorts_named.where(
+            Person.id.in_(
+                select(ContactFormEscort.employee_id)
+                .join(ContactForm, ContactForm.id == ContactFormEscort.form_id)
+                .where(ContactForm.visitor_id.in_(ids))
+            )
+        )
+    escort_names: dict[int, str] = {pid: name for pid, name in session.execute(escorts_named)}
     form_escorts = zone_agg(
         session,
         ContactFormEscort.form_id,
