@@ -77,10 +77,7 @@ class ChangeListener:
             conn.execute(f"LISTEN {CHANNEL}")
             if not self.connected:
                 log.info("listening for change notifications")
-            self.connected = True
-            # Changes committed while the listener was away are found by the next poll;
-            # waking once now makes that poll immediate.
-            self.wake.set()
+            self.connected = True  # changes committed while it was away: the next poll finds them
             while not self._stop.is_set():
                 for _ in conn.notifies(timeout=self.POLL_S):
                     self.notifications += 1
