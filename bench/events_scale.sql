@@ -26,6 +26,6 @@ CROSS JOIN LATERAL (SELECT ((g::bigint * 7919) % 2000000 + 1)::int AS p) AS pers
 CROSS JOIN LATERAL (SELECT CASE WHEN g % 100 < 46 THEN 'decision'
                                 WHEN g % 100 < 86 THEN 'passage'
                                 WHEN g % 100 < 99 THEN 'read'
-                                WHEN g % 2 = 0 THEN 'fault' ELSE 'emergency' END AS kind) AS k;
+                                WHEN g / 100 % 2 = 0 THEN 'fault' ELSE 'emergency' END AS kind) AS k;
 ALTER TABLE events ENABLE TRIGGER USER;
 VACUUM ANALYZE events;
