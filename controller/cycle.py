@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from controller import metrics
 from controller.events import GateEvents
 from controller.journal import Entry
 from controller.presence import PresenceView
@@ -34,6 +35,7 @@ class Release:
     escort_id: int | None
     decision_key: str
     card: str
+    read_at: float | None = None  # monotonic time of the card read (card-to-coil metric)
 
 
 class TurnstileWorker:
@@ -147,6 +149,7 @@ class TurnstileWorker:
         except HardwareError as err:
             self._fault(err, "release failed: I/O module unreachable")
             return
+        metrics.coil_set(self.gate_id, self._passage.read_at if self._passage else None)
         # Green LED and beep once the coil is set: an OSDP command may wait on libosdp's
         # own refresh cycle, and it must not stand between the decision and the coil.
         self.reader.feedback("granted")

@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
+from controller import metrics
 from controller.custody import raise_unescorted
 from controller.cycle import Release, TurnstileWorker
 from controller.events import GateEvents, utcnow
@@ -234,12 +235,19 @@ class GateController:
             },
         )
         self.counters["decisions"] += 1
+        metrics.decided(self.gate_id, decision.allowed, decision.reasons)
         if decision.allowed:
             self.counters["granted"] += 1
             if person is not None and person.kind == "visitor":
                 self.site.presence.in_flight(escort_id, +1)
             self.worker.release(
-                Release(person, escort_id if person and person.kind == "visitor" else None, entry.key, read.card)
+                Release(
+                    person,
+                    escort_id if person and person.kind == "visitor" else None,
+                    entry.key,
+                    read.card,
+                    read.read_at,
+                )
             )
         else:
             self.counters["denied"] += 1
@@ -258,7 +266,8 @@ class GateController:
         )
         self.counters["decisions"] += 1
         self.counters["granted"] += 1
-        self.worker.release(Release(person, where.escort_id if where else None, entry.key, read.card))
+        metrics.decided(self.gate_id, True, ())
+        self.worker.release(Release(person, where.escort_id if where else None, entry.key, read.card, read.read_at))
 
     def _after_passage(self, rel: Release, passage: Entry) -> None:
         """Run by the worker thread after each passage through the turnstile."""

@@ -6,7 +6,9 @@ durable, so a controller killed with SIGKILL right after loses nothing it acted 
 are hash-chained (each row's hash covers the previous row's hash and the row's canonical
 JSON), so an edited or deleted row is detectable with ``verify`` / ``sitegate audit
 verify``. Rows are shipped to the central events table with their ``key`` as the
-idempotency key and then marked shipped; they are never updated otherwise.
+idempotency key and then marked shipped; they are never updated otherwise. A second,
+independent cursor records what the MQTT publisher has delivered (``mqtt_published``): the
+journal is the publisher's buffer while the broker is away.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ CREATE TABLE IF NOT EXISTS journal (
 );
 CREATE TABLE IF NOT EXISTS shipped (
     seq INTEGER PRIMARY KEY     -- high-water mark: every seq <= this one reached the centre
+);
+CREATE TABLE IF NOT EXISTS mqtt_published (
+    seq INTEGER PRIMARY KEY     -- high-water mark: every seq <= this one was acknowledged by the broker
 );
 CREATE TABLE IF NOT EXISTS pruned (
     seq INTEGER PRIMARY KEY,    -- the newest row removed after shipping, and its hash:
@@ -117,6 +122,25 @@ class Journal:
     def _shipped_mark(self) -> int:
         row = self._db.execute("SELECT coalesce(max(seq), 0) FROM shipped").fetchone()
         return int(row[0])
+
+    def after(self, seq: int, limit: int = 500) -> list[Entry]:
+        """Up to ``limit`` entries after ``seq``, in order."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, key, body FROM journal WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
+            ).fetchall()
+        return [Entry(seq, key, json.loads(body)) for seq, key, body in rows]
+
+    def mqtt_mark(self) -> int:
+        """Every entry up to this seq was acknowledged by the MQTT broker (or not for MQTT)."""
+        with self._lock:
+            row = self._db.execute("SELECT coalesce(max(seq), 0) FROM mqtt_published").fetchone()
+        return int(row[0])
+
+    def mark_mqtt_published(self, seq: int) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO mqtt_published(seq) VALUES (?)", (seq,))
+            self._db.execute("DELETE FROM mqtt_published WHERE seq < ?", (seq,))
 
     def backlog(self) -> int:
         """How many entries still wait to be shipped."""

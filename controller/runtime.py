@@ -3,9 +3,13 @@
 One ``ControllerRuntime`` serves the gates of one process (``sitegate serve`` runs all
 configured gates; ``sitegate controller --gates a,b`` a subset). Its sync thread keeps the
 access snapshot fresh by change number, ships the journal to the central events table and
-reports gate health; its alarm thread watches the fire-alarm input (R16). When the
-database is unreachable the gates go on deciding from the last snapshot, the journal grows,
-and everything is shipped, once, when the database is back.
+reports gate health; on PostgreSQL a listener thread wakes it the moment a change commits
+(controller.notify), otherwise it polls. Its alarm thread watches the fire-alarm input
+(R16); with an ``[mqtt]`` section a publisher thread sends the journal to the plant's
+broker (controller.mqtt_publisher). When the database is unreachable the gates go on
+deciding from the last snapshot, the journal grows, and everything is shipped, once, when
+the database is back. The runtime reports itself in the process's metrics
+(controller.metrics).
 """
 
 from __future__ import annotations
@@ -20,11 +24,15 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from controller import metrics
 from controller.gate import GateController
 from controller.journal import Entry, Journal
+from controller.mqtt_publisher import MqttPublisher
+from controller.notify import ChangeListener, libpq_url
 from controller.site import SiteContext
 from controller.snapshot_cache import CacheWriter, cache_key
 from controller.snapshot_cache import load as load_cached_snapshot
+from controller.turnstile import TState
 from hardware.base import HardwareError, IoModule
 from zones import central
 from zones.calendar import local
@@ -44,7 +52,7 @@ def default_journal_path(config: SiteConfig, controller_id: str) -> Path:
 
 
 class ControllerRuntime:
-    SYNC_INTERVAL_S = 0.2  # snapshot freshness goal: < 1 s (design.md)
+    SYNC_INTERVAL_S = 0.2  # polling, and shipping: snapshot freshness goal < 1 s (design.md)
     HEALTH_INTERVAL_S = 1.0
     PRUNE_INTERVAL_S = 3600.0
     ALARM_INTERVAL_S = 0.1
@@ -89,6 +97,15 @@ class ControllerRuntime:
         }
         self.alarm_io = alarm_io
         self._stop = threading.Event()
+        self._wake = threading.Event()  # set by the change listener: sync now
+        self.listener = (
+            ChangeListener(libpq_url(engine), self._wake)
+            if engine.dialect.name == "postgresql" and config.site.notify
+            else None
+        )
+        self.publisher = (
+            MqttPublisher(config.mqtt, journal, f"sitegate-{controller_id}") if config.mqtt is not None else None
+        )
         self._threads: list[threading.Thread] = []
         self.db_ok = False
         self.last_db_error: str | None = None
@@ -109,9 +126,14 @@ class ControllerRuntime:
         for gate in self.gates.values():
             gate.start()
         self._spawn(self._sync_loop, "sync")
+        if self.listener is not None:
+            self.listener.start()
         if self.alarm_io is not None and self.config.alarm is not None:
             self._spawn(self._alarm_loop, "alarm")
+        if self.publisher is not None:
+            self.publisher.start()
         self.cache.start()
+        metrics.track(self)
 
     def _start_from_cache(self) -> None:
         """The database is unreachable at start: decide from the last snapshot saved on disk."""
@@ -130,11 +152,17 @@ class ControllerRuntime:
         self._set_command_emergency(bool(cached.emergency))
 
     def stop(self) -> None:
+        metrics.untrack(self)
         self._stop.set()
+        self._wake.set()
         for gate in self.gates.values():
             gate.stop()
         for t in self._threads:
             t.join(timeout=3)
+        if self.listener is not None:
+            self.listener.stop()
+        if self.publisher is not None:
+            self.publisher.stop()
         self.cache.stop()
         try:
             self._ship()  # best effort: what is not shipped now is shipped at the next start
@@ -150,7 +178,12 @@ class ControllerRuntime:
     # -- sync with the central database ----------------------------------------------------
     def _sync_loop(self) -> None:
         next_health, next_prune = 0.0, 0.0
-        while not self._stop.wait(self.SYNC_INTERVAL_S):
+        while not self._stop.is_set():
+            # A change notification ends the wait at once; without one, this is the poll.
+            self._wake.wait(self.SYNC_INTERVAL_S)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
             if time.monotonic() >= next_prune:
                 next_prune = time.monotonic() + self.PRUNE_INTERVAL_S
                 self._prune_journal()
@@ -257,6 +290,28 @@ class ControllerRuntime:
             "emergency": self.site.emergency_active,
             "journal_backlog": self.site.journal.backlog(),
             "gates": {g: gate.health() for g, gate in self.gates.items()},
+        }
+
+    def metrics_view(self) -> dict[str, Any]:
+        """What controller.metrics reports at scrape time (cheap: no database work)."""
+        journal = self.site.journal
+        oldest = journal.unshipped(1)
+        lag = (datetime.now(UTC) - datetime.fromisoformat(oldest[0].event["at"])).total_seconds() if oldest else 0.0
+        return {
+            "db_ok": self.db_ok,
+            "notify_up": self.listener is not None and self.listener.connected,
+            "snapshot_age_s": self.site.snapshot_age_s(),
+            "change_no": self.site.snapshot.change_no,
+            "emergency": self.site.emergency_active,
+            "journal_backlog": journal.backlog(),
+            "shipping_lag_s": max(0.0, lag),
+            "mqtt_backlog": self.publisher.backlog() if self.publisher is not None else None,
+            "mqtt_up": self.publisher is not None and self.publisher.connected,
+            "gates": [
+                # The module is connected lazily: only a faulted gate has found it unreachable.
+                (g.gate_id, g.zone.id, bool(g.reader.health().get("online")), g.worker.machine.state != TState.FAULTED)
+                for g in self.gates.values()
+            ],
         }
 
 

@@ -90,6 +90,7 @@ def create_app(
     from web import auth, security
     from web.api import bp as api_bp
     from web.errors import register_error_handlers
+    from web.metrics import bp as metrics_bp
 
     csrf.init_app(app)
     security.init_app(app, config.web.proxies)
@@ -98,6 +99,7 @@ def create_app(
     auth.init_app(app)
     csrf.exempt(api_bp)  # the JSON API authenticates by bearer token, not by cookie
     app.register_blueprint(api_bp)
+    app.register_blueprint(metrics_bp)  # GET /metrics for Prometheus, outside the API
     if pages:
         from web.handheld.views import bp as handheld_bp
         from web.panel.views import bp as panel_bp

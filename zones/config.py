@@ -59,6 +59,8 @@ class SiteSection(_Strict):
     # dispatch room educates and escorts at night (R6, R14). Department ids, as zones name them.
     safety_department: str = "safety"
     dispatch_department: str = "dispatch"
+    # PostgreSQL: controllers LISTEN for changes and refresh at once; off, they poll only
+    notify: bool = True
 
     @field_validator("closes")
     @classmethod
@@ -233,6 +235,43 @@ class WebSection(_Strict):
     proxies: int = Field(0, ge=0, le=10)
 
 
+_MQTT_URL = re.compile(r"^mqtts?://[^:/@]+(:\d+)?/?$")
+
+
+class MqttSection(_Strict):
+    """Events to plant systems (controller.mqtt_publisher): the broker and the topics."""
+
+    url: str  # mqtt://host:port or mqtts://host:port (TLS)
+    topic_prefix: str = "sitegate"
+    client_id: str | None = None  # default: sitegate-<controller id>
+    ca_file: str | None = None  # mqtts: the broker's CA (default: the system's)
+    username: str | None = None
+    password: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _mqtt_url(cls, v: str) -> str:
+        if not _MQTT_URL.match(v):
+            raise ValueError('expected "mqtt://HOST:PORT" or "mqtts://HOST:PORT"')
+        return v
+
+    @field_validator("topic_prefix")
+    @classmethod
+    def _topic_prefix(cls, v: str) -> str:
+        if not v or any(c in v for c in "+#\0") or v.startswith("/") or v.endswith("/"):
+            raise ValueError("expected a topic prefix without wildcards or leading/trailing '/'")
+        return v
+
+    @property
+    def tls(self) -> bool:
+        return self.url.startswith("mqtts://")
+
+    def address(self) -> tuple[str, int]:
+        """Host and port; the port defaults to 1883 (8883 with TLS)."""
+        host, _, port = self.url.split("://", 1)[1].rstrip("/").partition(":")
+        return host, int(port) if port else (8883 if self.tls else 1883)
+
+
 class SiteConfig(_Strict):
     site: SiteSection = SiteSection()
     rules: RulesSection = RulesSection()
@@ -241,6 +280,7 @@ class SiteConfig(_Strict):
     alarm: AlarmSection | None = None
     reception: ReceptionSection = ReceptionSection()
     web: WebSection = WebSection()
+    mqtt: MqttSection | None = None
 
     # -- views the rest of the system uses --
     def policy(self) -> Policy:

@@ -357,13 +357,25 @@ class Event(Base):
     controller: Mapped[str | None] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(10))
     card: Mapped[str | None] = mapped_column(String(64))
-    person_id: Mapped[int | None] = mapped_column(index=True)  # no FK: the journal is the truth
+    person_id: Mapped[int | None]  # no FK: the journal is the truth
     escort_id: Mapped[int | None]
     allowed: Mapped[bool | None]
     reasons: Mapped[list[Any]] = mapped_column(default=list)
     passed: Mapped[bool | None]
     direction: Mapped[str | None] = mapped_column(String(3))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # GET /events: each filter's index ends in id (keyset pages); R19 statistics: denials
+    # by month (migration 0005_event_indexes, README "Scale").
+    __table_args__ = (
+        *(Index(f"ix_events_{c}_id", c, "id") for c in ("gate", "zone", "card", "kind", "person_id")),
+        Index(
+            "ix_events_denials_at",
+            "at",
+            postgresql_include=["reasons"],
+            postgresql_where=text("kind = 'decision' AND allowed = false"),
+            sqlite_where=text("kind = 'decision' AND allowed = false"),
+        ),
+    )
 
 
 class Presence(Base):

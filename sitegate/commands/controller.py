@@ -16,6 +16,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gates", required=True, help="comma-separated gate ids from config.toml")
     parser.add_argument("--id", default=None, help="controller id (default: hostname-gates)")
     parser.add_argument("--journal", default=None, help="local journal file (default: var/journal-ID.db)")
+    parser.add_argument(
+        "--metrics-port", type=int, default=None, help="serve Prometheus /metrics on this port (0: any free port)"
+    )
+    parser.add_argument("--metrics-host", default="127.0.0.1", help="address for --metrics-port")
     parser.add_argument("--verbose", action="store_true")
 
 
@@ -40,6 +44,11 @@ def run(args: argparse.Namespace) -> int:
 
         engine = make_engine(config.site.database)
     with controllers(config, engine, gate_ids=gate_ids, controller_id=controller_id, journal_path=args.journal):
+        if args.metrics_port is not None:
+            from prometheus_client import start_http_server
+
+            server, _ = start_http_server(args.metrics_port, addr=args.metrics_host)
+            print(f"controller {controller_id}: metrics on http://{args.metrics_host}:{server.server_port}/metrics")
         print(f"controller {controller_id}: gates {', '.join(gate_ids)} running", flush=True)
         wait_for_signal()
     return 0

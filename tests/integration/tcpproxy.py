@@ -41,15 +41,19 @@ class TcpProxy:
                 client.close()
                 continue
             with self._lock:
+                if self._listener is not listener:  # stopped while connecting upstream
+                    client.close()
+                    upstream.close()
+                    return
                 self._conns += [client, upstream]
             t = threading.Thread(target=self._pump, args=(client, upstream), name="tcpproxy-pump", daemon=True)
             t.start()
 
     def _pump(self, a: socket.socket, b: socket.socket) -> None:
         sel = selectors.DefaultSelector()
-        sel.register(a, selectors.EVENT_READ, b)
-        sel.register(b, selectors.EVENT_READ, a)
         try:
+            sel.register(a, selectors.EVENT_READ, b)  # stop() may have closed them already
+            sel.register(b, selectors.EVENT_READ, a)
             while True:
                 for key, _ in sel.select(timeout=0.5):
                     data = key.fileobj.recv(65536)  # type: ignore[union-attr]

@@ -17,6 +17,8 @@ T = TypeVar("T")
 
 # pg_advisory_xact_lock key: change numbers are handed out in commit order (see record_change)
 _CHANGE_LOCK = 0x5347_4348
+CHANGES_CHANNEL = "sitegate_changes"  # LISTENed to by controller.notify
+_NOT_NOTIFIED = {"presence"}
 ZONE_ID = re.compile(r"^[a-z0-9-]+$")
 
 
@@ -36,11 +38,21 @@ def record_change(session: Session, person_id: int | None, what: str, at: dateti
     person named (or everyone when ``person_id`` is None) once it commits.
 
     On PostgreSQL a transaction-scoped advisory lock makes numbers follow commit order, so a
-    controller that has seen number N has seen every change below N too.
+    controller that has seen number N has seen every change below N too; and a NOTIFY on
+    ``sitegate_changes`` (delivered at commit, never before) wakes the controllers at once
+    (controller.notify). Presence moves are not notified: shipping writes one per passage,
+    at the pace of the gates, and the controllers' next poll takes them (they also hold
+    their own passages already). SQLite controllers find every change by polling.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHANGE_LOCK})
-    session.add(Change(person_id=person_id, what=what, at=at or utcnow()))
+    change = Change(person_id=person_id, what=what, at=at or utcnow())
+    if session.get_bind().dialect.name != "postgresql":
+        session.add(change)
+        return
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHANGE_LOCK})
+    session.add(change)
+    if what not in _NOT_NOTIFIED:
+        session.flush()
+        session.execute(text("SELECT pg_notify(:channel, :no)"), {"channel": CHANGES_CHANNEL, "no": str(change.no)})
 
 
 def get_or_404(session: Session, model: type[T], ident: object, what: str) -> T:

@@ -1,0 +1,428 @@
+"""Site load: N gates across P ``sitegate controller`` processes on one PostgreSQL, each
+gate presented one card a second, with real ptys (em4100 frames into the pty, pyserial in
+the controller) and a real pymodbus server (TurnstileSim, in this process: it timestamps
+every coil write with the same monotonic clock as the presentations).
+
+    .venv/bin/python -m bench.plant_load [--gates 40] [--controllers 4] [--seconds 60]
+        [--kills 0] [--cut-db 0] [--mqtt] [--propagation 10]
+
+Measures card-to-coil p50/p99/max (last frame byte in the pty to the coil write at the
+Modbus server) for granted entries, shipping lag (sampled from each controller's
+``sitegate_shipping_lag_seconds``), CPU per gate (utime+stime of the controller
+processes over the load), propagation (a write committed -> every controller's snapshot
+at that change number, read from their /metrics), and the count check: every journalled
+decision and passage in the central events table exactly once, and ``sitegate audit
+verify`` on every journal. Faults: ``--kills K`` SIGKILLs a controller and restarts it K
+times during the load; ``--cut-db S`` cuts every controller's PostgreSQL connection (a TCP
+proxy) for S seconds mid-load; ``--mqtt`` publishes to a Mosquitto started here on a free
+port, stopped and started mid-load, and checks that every message arrived.
+
+Cards: employees with access to their gate's zone (allowed, then R15 passback for a repeat
+entry), one card in ten unknown (R3); half the gates are exits (always released, R16).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import secrets
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import select, text
+
+from hardware.framing import encode_em4100
+from hardware.sim_reader import PtyReaderSim
+from hardware.sim_turnstile import TurnstileSim
+from zones.db import make_engine, session_factory, upgrade
+from zones.schema import Event
+
+ROOT = Path(__file__).resolve().parents[1]
+ZONES = 10
+EMPLOYEES_PER_GATE = 40
+
+
+def _admin(sql: str) -> None:
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", sql], check=True, capture_output=True)
+
+
+def _config(db_url: str, modbus_url: str, gates: int, ports: list[str], mqtt_url: str | None) -> str:
+    out = [
+        f'[site]\nname = "Load plant"\ntimezone = "Asia/Shanghai"\ndatabase = "{db_url}"\n',
+        "[rules]\nstale_read_s = 5\nrepeat_read_s = 0\n",
+    ]
+    for z in range(ZONES):
+        out.append(f'[[zones]]\nid = "z{z}"\nname = "Zone {z}"\ndepartment = "ops"\n')
+    for g in range(gates):
+        out.append(
+            f'[[gates]]\nid = "g{g:03d}"\nzone = "z{g % ZONES}"\ndirection = "{"out" if g % 2 else "in"}"\n'
+            f'reader = {{ protocol = "em4100", port = "{ports[g]}" }}\n'
+            f'turnstile = {{ modbus = "{modbus_url}", unit = 1, release_coil = {g}, passage_input = {g}, '
+            "pulse_ms = 100, pass_timeout_s = 2 }\n"
+        )
+    if mqtt_url:
+        out.append(f'[mqtt]\nurl = "{mqtt_url}"\ntopic_prefix = "load"\n')
+    return "\n".join(out)
+
+
+def _seed(db_url: str, gates: int, zones: dict[str, Any]) -> tuple[dict[int, list[str]], list[int]]:
+    """Employees through the services (``create_user``): cards by gate, and spare employee
+    ids for the propagation writes."""
+    from zones.services.people import create_user
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    cards: dict[int, list[str]] = defaultdict(list)
+    spare: list[int] = []
+    with session_factory(engine)() as s:
+        for g in range(gates):
+            for i in range(EMPLOYEES_PER_GATE):
+                card = f"E{g:03d}{i:06d}"
+                create_user(
+                    s,
+                    f"Worker {g}-{i}",
+                    "guard",
+                    department="ops",
+                    card=card,
+                    access_zones=[f"z{g % ZONES}"],
+                    zones=zones,
+                )
+                cards[g].append(card)
+            s.commit()
+        for i in range(50):
+            emp, _ = create_user(
+                s, f"Spare {i}", "guard", department="ops", card=f"S{i:09d}", access_zones=["z0"], zones=zones
+            )
+            spare.append(emp.id)
+        s.commit()
+    engine.dispose()
+    return cards, spare
+
+
+class Controller:
+    """One ``sitegate controller`` process, restartable."""
+
+    def __init__(self, cid: str, gates: list[str], config: Path, workdir: Path):
+        self.cid, self.gates, self.config = cid, gates, config
+        self.journal = workdir / f"journal-{cid}.db"
+        self.log = workdir / f"{cid}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.metrics_url = ""
+        self.cpu_s = 0.0  # of earlier incarnations
+
+    def start(self) -> None:
+        runs = self.log.read_text().count(" running") if self.log.exists() else 0
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "sitegate.cli",
+                    "--config",
+                    str(self.config),
+                    "controller",
+                    "--gates",
+                    ",".join(self.gates),
+                    "--id",
+                    self.cid,
+                    "--journal",
+                    str(self.journal),
+                    "--metrics-port",
+                    "0",
+                ],
+                cwd=ROOT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 180
+        while self.log.read_text().count(" running") <= runs:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"controller {self.cid} did not start: {self.log.read_text()[-2000:]}")
+            time.sleep(0.1)
+        ports = re.findall(r"metrics on (http://\S+/metrics)", self.log.read_text())
+        self.metrics_url = ports[-1]
+
+    def cpu(self) -> float:
+        """CPU seconds of this controller, all incarnations."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.cpu_s
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return self.cpu_s + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.cpu_s = self.cpu()
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.cpu_s = self.cpu()
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(60)
+
+    def metrics(self) -> dict[str, float]:
+        """name{first label value} -> value, for the gauges this bench reads."""
+        try:
+            with urllib.request.urlopen(self.metrics_url, timeout=2) as r:
+                body = r.read().decode()
+        except OSError:
+            return {}
+        return {
+            s.name: s.value
+            for f in text_string_to_metric_families(body)
+            for s in f.samples
+            if s.name in ("sitegate_shipping_lag_seconds", "sitegate_snapshot_change_number", "sitegate_mqtt_backlog")
+        }
+
+
+def _percentiles(values: list[float]) -> str:
+    if not values:
+        return "no samples"
+    values = sorted(values)
+    q = statistics.quantiles(values, n=100, method="inclusive") if len(values) > 1 else [values[0]] * 99
+    return f"p50 {q[49]:.1f}  p99 {q[98]:.1f}  max {values[-1]:.1f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--gates", type=int, default=40)
+    ap.add_argument("--controllers", type=int, default=4)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--kills", type=int, default=0, help="SIGKILL + restart a controller this many times")
+    ap.add_argument("--cut-db", type=float, default=0, help="cut the PostgreSQL connections for this many s")
+    ap.add_argument("--mqtt", action="store_true", help="publish to a Mosquitto started here; restart it mid-load")
+    ap.add_argument("--propagation", type=int, default=10, help="writes whose propagation is timed")
+    args = ap.parse_args(argv)
+
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
+    work = Path(tempfile.mkdtemp(prefix="sitegate-load-"))
+    name = f"sitegate_load_{secrets.token_hex(3)}"
+    _admin(f'CREATE DATABASE "{name}"')
+    direct_url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    proxy = None
+    db_url = direct_url
+    if args.cut_db:
+        sys.path.insert(0, str(ROOT))
+        from tests.integration.tcpproxy import TcpProxy
+
+        proxy = TcpProxy(("127.0.0.1", 5432))
+        proxy.start()
+        db_url = direct_url.replace(":5432/", f":{proxy.port}/")
+    broker = sub = None
+    if args.mqtt:
+        from tests.integration.mosquitto import Mosquitto
+        from tests.integration.test_plant_mqtt import Subscriber
+
+        broker = Mosquitto(work / "mosquitto")
+        broker.start()
+        sub = Subscriber(broker.port, "load")
+    sim = TurnstileSim(pass_delay_s=0.05)
+    for g in range(args.gates):
+        sim.add_turnstile(g, g)
+    sim.start()
+    ptys = [PtyReaderSim("em4100") for _ in range(args.gates)]
+    config_path = work / "config.toml"
+    config_path.write_text(
+        _config(db_url, sim.url, args.gates, [p.port for p in ptys], broker.url if broker else None), encoding="utf-8"
+    )
+    from zones.config import load_config
+
+    zones = load_config(config_path).zone_map()
+    t0 = time.monotonic()
+    cards, spare = _seed(direct_url, args.gates, zones)
+    print(f"seeded {args.gates * EMPLOYEES_PER_GATE} employees in {time.monotonic() - t0:.0f} s", flush=True)
+    gate_ids = [f"g{g:03d}" for g in range(args.gates)]
+    controllers = [
+        Controller(f"c{i}", gate_ids[i :: args.controllers], config_path, work) for i in range(args.controllers)
+    ]
+    for c in controllers:
+        c.start()
+    print(f"{len(controllers)} controllers running ({work})", flush=True)
+
+    presented: dict[int, list[float]] = defaultdict(list)  # gate -> monotonic times of frames written
+    stop = threading.Event()
+
+    def load() -> None:
+        rng = random.Random(1)
+        period = 1.0 / args.gates  # every gate once a second, spread evenly
+        next_at = time.monotonic()
+        n = 0
+        while not stop.is_set():
+            g = n % args.gates
+            card = f"0F{rng.getrandbits(32):08X}" if rng.random() < 0.1 else rng.choice(cards[g])
+            ptys[g].write_raw(encode_em4100(card))
+            presented[g].append(time.monotonic())
+            n += 1
+            next_at += period
+            time.sleep(max(0.0, next_at - time.monotonic()))
+
+    cpu0 = {c.cid: c.cpu() for c in controllers}
+    loader = threading.Thread(target=load, daemon=True)
+    started = time.monotonic()
+    loader.start()
+    lag_samples: list[float] = []
+    propagation: list[float] = []
+    kill_at = [started + args.seconds * (k + 1) / (args.kills + 1) for k in range(args.kills)]
+    cut_at = started + args.seconds / 3 if args.cut_db else None
+    mqtt_bounce_at = started + args.seconds / 2 if args.mqtt else None
+    prop_every = args.seconds / (args.propagation + 1) if args.propagation else None
+    next_prop = started + (prop_every or 0)
+    sessions = session_factory(make_engine(direct_url))
+    rng = random.Random(2)
+    from zones.services.people import update_employee
+
+    while time.monotonic() - started < args.seconds:
+        now = time.monotonic()
+        for c in controllers:
+            m = c.metrics()
+            if "sitegate_shipping_lag_seconds" in m:
+                lag_samples.append(m["sitegate_shipping_lag_seconds"])
+        if kill_at and now >= kill_at[0]:
+            kill_at.pop(0)
+            victim = rng.choice(controllers)
+            victim.kill()
+            print(f"  {time.monotonic() - started:5.1f} s: SIGKILL {victim.cid}", flush=True)
+            victim.start()
+            print(f"  {time.monotonic() - started:5.1f} s: {victim.cid} running again", flush=True)
+        if cut_at is not None and now >= cut_at and proxy is not None:
+            cut_at = None
+            proxy.stop()
+            print(f"  {time.monotonic() - started:5.1f} s: PostgreSQL cut for {args.cut_db:.0f} s", flush=True)
+            time.sleep(args.cut_db)
+            proxy.start()
+            print(f"  {time.monotonic() - started:5.1f} s: PostgreSQL back", flush=True)
+        if mqtt_bounce_at is not None and now >= mqtt_bounce_at and broker is not None:
+            mqtt_bounce_at = None
+            broker.stop()
+            time.sleep(5)
+            broker.start()
+            print(f"  {time.monotonic() - started:5.1f} s: Mosquitto stopped 5 s and started", flush=True)
+        if prop_every and now >= next_prop and (cut_at is None or not args.cut_db):
+            next_prop += prop_every
+            with sessions() as s:
+                update_employee(s, rng.choice(spare), on_duty=bool(rng.getrandbits(1)))  # commits
+                change_no = s.execute(text("SELECT max(no) FROM changes")).scalar_one()
+            committed = time.monotonic()
+            pending = set(range(len(controllers)))
+            while pending and time.monotonic() - committed < 10:
+                for i in list(pending):
+                    if controllers[i].metrics().get("sitegate_snapshot_change_number", -1) >= change_no:
+                        pending.discard(i)
+                time.sleep(0.005)
+            if not pending:
+                propagation.append((time.monotonic() - committed) * 1000)
+        time.sleep(0.5)
+    stop.set()
+    loader.join()
+    load_s = time.monotonic() - started
+    cpu = {c.cid: c.cpu() - cpu0[c.cid] for c in controllers}
+    time.sleep(3)  # the last passages finish
+    for c in controllers:
+        c.stop()
+
+    # card to coil: each coil write after a presentation at that gate (granted entries and exits)
+    c2c: list[float] = []
+    for g in range(args.gates):
+        times = presented[g]
+        j = 0
+        for t, value in sim.coil_history(g):
+            if not value:
+                continue
+            while j + 1 < len(times) and times[j + 1] <= t:
+                j += 1
+            if times and times[j] <= t:
+                c2c.append((t - times[j]) * 1000)
+
+    # count check: every journalled event in the central table exactly once
+    journalled: list[tuple[str, str]] = []
+    for c in controllers:
+        db = sqlite3.connect(c.journal)
+        journalled += [(k, json.loads(b)["kind"]) for k, b in db.execute("SELECT key, body FROM journal")]
+        db.close()
+    with sessions() as s:
+        central = Counter(k for (k,) in s.execute(select(Event.key)))
+    kinds = Counter(kind for _, kind in journalled)
+    missing = [k for k, _ in journalled if k not in central]
+    doubled = [k for k, n in central.items() if n > 1]
+    audits = []
+    for c in controllers:
+        r = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "sitegate.cli",
+                "--config",
+                str(config_path),
+                "audit",
+                "verify",
+                "--journal",
+                str(c.journal),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        audits.append(r.returncode == 0)
+
+    total_presented = sum(len(v) for v in presented.values())
+    print(
+        f"\nsite load: {args.gates} gates, {args.controllers} controller processes, {load_s:.0f} s, "
+        f"{total_presented} presentations; load average {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores)"
+    )
+    print(f"  card to coil (ms, {len(c2c)} releases): {_percentiles(c2c)}")
+    print(f"  shipping lag (s, {len(lag_samples)} samples of the gauge): {_percentiles(lag_samples)}")
+    print(
+        f"  propagation, commit -> every controller's snapshot (ms, {len(propagation)} writes): "
+        f"{_percentiles(propagation)}"
+    )
+    cpu_total = sum(cpu.values())
+    print(
+        f"  CPU: {cpu_total / load_s * 100:.0f} % of one core for {args.gates} gates = "
+        f"{cpu_total / load_s / args.gates * 100:.2f} % per gate"
+    )
+    print(f"  journalled: {dict(kinds)}; decisions {kinds['decision']} for {total_presented} presentations")
+    print(
+        f"  central table: {sum(central.values())} rows; missing {len(missing)}, doubled {len(doubled)}; "
+        f"audit verify: {'all green' if all(audits) else audits}"
+    )
+    if sub is not None and broker is not None:
+        published = {k for k, kind in journalled if kind in ("decision", "passage", "fault", "emergency")}
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not published <= {b["key"] for _, b in sub.received()}:
+            time.sleep(0.5)
+        got = {b["key"] for _, b in sub.received()}
+        print(
+            f"  MQTT: {len(published & got)} of {len(published)} published events received "
+            f"({len(sub.received())} messages with QoS 1 repeats)"
+        )
+        sub.close()
+        broker.stop()
+    for p in ptys:
+        p.close()
+    sim.stop()
+    if proxy is not None:
+        proxy.stop()
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return 0 if not missing and not doubled and all(audits) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
