@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from sitegate.options import config_option
@@ -45,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
         if name == chosen:
             importlib.import_module(f"sitegate.commands.{module}").add_arguments(p)
     args = parser.parse_args(argv)
+    # Any command may create the database, the secret key, journals or the snapshot cache
+    # (contract: created or migrated on first use): readable by this user only, 0600 / 0700.
+    os.umask(0o077)
     mod = importlib.import_module(f"sitegate.commands.{COMMANDS[args.command][0]}")
     return int(mod.run(args) or 0)
 

@@ -8,7 +8,6 @@ by the functions that need them, so a command that only reads config.toml stays 
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import sys
 import threading
@@ -39,12 +38,6 @@ def open_database(config: SiteConfig) -> Engine:
     engine = make_engine(config.site.database)
     upgrade(engine)
     return engine
-
-
-def private_files() -> None:
-    """Files this process creates (database, secret key, journals, snapshot cache) are
-    readable by its own user only: 0600, directories 0700 (umask 077)."""
-    os.umask(0o077)
 
 
 def setup_logging(verbose: bool = False) -> None:

@@ -7,7 +7,7 @@ import argparse
 import logging
 import socket
 
-from sitegate.wiring import controllers, load_or_exit, open_database, private_files, setup_logging, wait_for_signal
+from sitegate.wiring import controllers, load_or_exit, open_database, setup_logging, wait_for_signal
 
 log = logging.getLogger("sitegate.controller")
 
@@ -24,7 +24,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    private_files()  # journals and the snapshot cache: 0600
     setup_logging(args.verbose)
     config = load_or_exit(args.config)
     gate_ids = [g.strip() for g in args.gates.split(",") if g.strip()]

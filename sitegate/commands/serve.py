@@ -15,7 +15,7 @@ import signal
 from typing import NoReturn
 
 from sitegate.maintenance import Housekeeping
-from sitegate.wiring import controllers, load_or_exit, open_database, private_files, setup_logging
+from sitegate.wiring import controllers, load_or_exit, open_database, setup_logging
 
 log = logging.getLogger("sitegate.serve")
 
@@ -39,7 +39,6 @@ def run(args: argparse.Namespace) -> int:
 
     from web.app import create_app
 
-    private_files()
     setup_logging(args.verbose)
     config = load_or_exit(args.config)
     engine = open_database(config)

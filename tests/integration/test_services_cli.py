@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import stat
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -113,6 +114,8 @@ def test_user_create_as_a_process_with_password_on_stdin(config_path, db_url, tm
     lines = proc.stdout.splitlines()
     assert len(lines) == 1 and lines[0].startswith("token: ")
     assert _employee_for(db_url, lines[0].split()[1])[:2] == ("Ada", "admin")
+    if db_url.startswith("sqlite:///"):  # the database a command creates is private (R20)
+        assert stat.S_IMODE(Path(db_url.removeprefix("sqlite:///")).stat().st_mode) == 0o600
     assert "correct horse" not in proc.stdout + proc.stderr
 
 
