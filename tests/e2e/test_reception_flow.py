@@ -13,7 +13,7 @@ from tests.e2e.conftest import Site, shot, sign_in
 
 pytestmark = pytest.mark.browser
 
-HR_NAME, HR_PASSWORD = "He Rong", "hr-pass-1"
+HR_NAME, HR_PASSWORD = "He Rong", "hr-member-pass-1"  # [web] min_password_length is 12
 
 
 def add_hr_member(site: Site) -> None:
