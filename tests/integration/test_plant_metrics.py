@@ -41,9 +41,7 @@ def test_metrics_parse_and_move_when_a_card_is_presented(
     monkeypatch.delenv("SITEGATE_METRICS_TOKEN", raising=False)
     url, engine = migrated_sqlite(tmp_path / "central.db")
     sim = make_turnstile_sim(turnstiles=[(0, 0), (1, 1)], pass_delay_s=0.05)
-    text = plant_config_text(url, sim.url).replace(
-        'database = "', f'secret_key_file = "{tmp_path / "secret"}"\ndatabase = "', 1
-    )
+    text = plant_config_text(url, sim.url)  # its secret key beside the database
     config = parse_config(text, "test-plant.toml")
     People(engine, config).visitor(VISITOR)
     pty = PtyReaderSim("em4100")
@@ -110,9 +108,7 @@ def test_metrics_parse_and_move_when_a_card_is_presented(
 
 def test_metrics_token_when_set(tmp_path: Path, monkeypatch: Any) -> None:
     url, engine = migrated_sqlite(tmp_path / "central.db")
-    text = plant_config_text(url, "sim").replace(
-        'database = "', f'secret_key_file = "{tmp_path / "s"}"\ndatabase = "', 1
-    )
+    text = plant_config_text(url, "sim")
     client = create_app(parse_config(text), engine=engine, testing=True).test_client()
     monkeypatch.setenv("SITEGATE_METRICS_TOKEN", "s3cret")
     assert client.get("/metrics").status_code == 401

@@ -28,6 +28,7 @@ FIRST_DAY = date(1900, 1, 1)
 LAST_DAY = date(2200, 12, 31)
 NAME_MAX = 200
 TEXT_MAX = 2000
+LONG_TEXT_MAX = 20000
 CARD_MAX = 64
 LIST_MAX = 100
 BAN_DAYS_MAX = 36500  # a ban of at most 100 years (R17)
@@ -80,6 +81,8 @@ Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX), AfterValidator(_
 OptionalName = Annotated[str, Field(max_length=NAME_MAX), AfterValidator(_single_line)]
 Card = Annotated[str, Field(min_length=1, max_length=CARD_MAX), AfterValidator(_single_line)]
 Text = Annotated[str, Field(max_length=TEXT_MAX), AfterValidator(_multiline)]
+# a report or an answer to a complaint (R21, R22): a letter's length, not a note's
+LongText = Annotated[str, Field(min_length=1, max_length=LONG_TEXT_MAX), AfterValidator(_multiline)]
 RequiredText = Annotated[str, Field(min_length=1, max_length=TEXT_MAX), AfterValidator(_multiline)]
 Moment = Annotated[AwareDatetime, AfterValidator(_in_calendar)]
 Day = Annotated[date, AfterValidator(_day_in_calendar)]

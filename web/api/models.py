@@ -176,11 +176,11 @@ class ContactFormOut(Out):
 
 
 class RevokeIn(In):
-    reason: str = ""
+    reason: Text = ""
 
 
 class DepartmentHeadIn(In):
-    employee_id: int
+    employee_id: Id
 
 
 class DepartmentHeadOut(Out):

@@ -8,9 +8,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 from sqlalchemy.orm import Session
 
+from web.api.fields import SIGNATURE_MAX, Card, Day, Id, LongText, Moment, Name, OptionalName, RequiredText, Text
 from web.api.models import In, Out
 from web.api.present import sees_identity
 from web.api.registry import api_route
@@ -27,16 +28,16 @@ Category = Literal["A", "B", "C", "other"]
 
 
 class IncidentPersonIn(In):
-    name: str = Field(min_length=1, max_length=200)
-    organisation: str = Field("", max_length=200)
-    id_number: str | None = Field(None, max_length=64)
+    name: Name
+    organisation: OptionalName = ""
+    id_number: Card | None = None
 
 
 class IncidentIn(In):
     category: Category
     people: list[IncidentPersonIn] = Field(min_length=1, max_length=50)
-    summary: str = Field(min_length=1, max_length=4000)
-    arrived_at: AwareDatetime
+    summary: LongText
+    arrived_at: Moment
 
 
 class IncidentCreatedOut(Out):
@@ -46,9 +47,9 @@ class IncidentCreatedOut(Out):
 
 
 class ReportIn(In):
-    handled_by: int
-    outcome: str = Field(min_length=1, max_length=2000)
-    text: str = Field(min_length=1, max_length=20000)
+    handled_by: Id
+    outcome: RequiredText
+    text: LongText
 
 
 class IncidentPersonOut(Out):
@@ -82,13 +83,13 @@ class IncidentsQuery(In):
 
 
 class ComplaintIn(In):
-    name: str = Field(min_length=1, max_length=200)
-    contact: str = Field("", max_length=200)
+    name: Name
+    contact: OptionalName = ""
     channel: Literal["in-person", "phone", "letter"]
-    subject: str = Field(min_length=1, max_length=200)
-    department: str = Field(min_length=1, max_length=100)
-    text: str = Field("", max_length=20000)
-    related_to: int | None = None
+    subject: Name
+    department: Name
+    text: Text = ""
+    related_to: Id | None = None
 
 
 class ComplaintCreatedOut(Out):
@@ -97,8 +98,8 @@ class ComplaintCreatedOut(Out):
 
 
 class AnswerIn(In):
-    text: str = Field(min_length=1, max_length=20000)
-    promised_date: date | None = None
+    text: LongText
+    promised_date: Day | None = None
 
 
 class ClosedOut(Out):
@@ -107,9 +108,9 @@ class ClosedOut(Out):
 
 class FollowUpIn(In):
     method: Literal["phone", "in-person"]
-    satisfaction: int = Field(ge=1, le=5)
-    note: str = Field("", max_length=4000)
-    signature: str | None = Field(None, max_length=2_000_000)
+    satisfaction: int = Field(strict=True, ge=1, le=5)
+    note: Text = ""
+    signature: str | None = Field(None, max_length=SIGNATURE_MAX)
 
 
 class ComplaintOut(Out):
@@ -140,7 +141,7 @@ class ComplaintOut(Out):
 class ComplaintsQuery(In):
     state: Literal["open", "answered", "closed"] | None = None
     overdue: bool | None = None
-    department: str | None = Field(None, max_length=100)
+    department: Name | None = None
 
 
 def _actor_id() -> int:
