@@ -95,6 +95,14 @@ def _common() -> dict[str, Any]:
 # ---- incidents -------------------------------------------------------------------------
 
 
+def _back_to_list(errors: FormErrors, endpoint: str) -> Response:
+    """These forms sit in a register's list: field errors become flashes, then back to it."""
+    for field, message in errors.items():
+        if field != "_":
+            flash(f"{field}: {message}", "error")
+    return redirect(url_for(endpoint))
+
+
 @bp.route("/incidents", methods=["GET", "POST"])
 @require("reception.read")
 def incidents_page() -> Any:
@@ -179,10 +187,7 @@ def incident_report(incident_id: int) -> Response:
                 reported_by=actor().id,
             )
             flash(translate("Report filed; the incident is closed (R21)."), "success")
-    for field, message in errors.items():
-        if field != "_":
-            flash(f"{field}: {message}", "error")
-    return redirect(url_for("panel.incidents_page"))
+    return _back_to_list(errors, "panel.incidents_page")
 
 
 @bp.post("/incidents/<int:incident_id>/ban")
@@ -197,10 +202,7 @@ def incident_ban(incident_id: int) -> Response:
         with domain_errors(errors):
             incidents.ban_from_incident(db_session(), incident_id, person_id, days=days, seen_by=actor().id)
             flash(translate("Banned (R17)."), "success")
-    for field, message in errors.items():
-        if field != "_":
-            flash(f"{field}: {message}", "error")
-    return redirect(url_for("panel.incidents_page"))
+    return _back_to_list(errors, "panel.incidents_page")
 
 
 # ---- complaints ------------------------------------------------------------------------
@@ -290,10 +292,7 @@ def complaint_answer(complaint_id: int) -> Response:
                 timezone=sitegate().policy.timezone,
             )
             flash(translate("Answer recorded (R22)."), "success")
-    for field, message in errors.items():
-        if field != "_":
-            flash(f"{field}: {message}", "error")
-    return redirect(url_for("panel.complaints_page"))
+    return _back_to_list(errors, "panel.complaints_page")
 
 
 @bp.post("/complaints/<int:complaint_id>/close")
