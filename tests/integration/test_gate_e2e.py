@@ -49,8 +49,19 @@ class Plant:
         return self.decisions(card)[count - 1]
 
     def wait_passage(self, card: str, count: int = 1) -> dict[str, Any]:
+        """The ``count``-th passage of ``card``, once the gate's presence view has it too (the
+        worker journals a passage, then records where the person is)."""
         self.wait_until(lambda: len(self.passages(card)) >= count, timeout=8, what=f"passage #{count} for {card}")
-        return self.passages(card)[count - 1]
+        passage = self.passages(card)[count - 1]
+        person = passage["person_id"]
+        if passage["passed"] and person is not None:
+            inside = passage["direction"] == "in"
+            self.wait_until(
+                lambda: (self.runtime.site.presence.where(person) is not None) == inside,
+                timeout=8,
+                what=f"presence after passage #{count} for {card}",
+            )
+        return passage
 
     def pulses(self, coil: int = 0) -> int:
         """How many times the release coil went 0 -> 1 on the Modbus server."""

@@ -24,6 +24,9 @@ CONFIG = """
 [site]
 database = "sqlite:///{db}"
 
+[rules]
+repeat_read_s = 0   # the tests present one card twice in quick succession on purpose
+
 [[zones]]
 id = "smelting"
 name = "Smelting"
