@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, url_for
+from flask import redirect, render_template, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from web.auth import current_actor, require
 from web.context import db_session, sitegate
 from web.handheld.views import bp
-from web.i18n import translate
-from web.panel.common import FormErrors, actor, domain_errors
+from web.panel.common import actor
+from web.panel.forms import approve_and_tell
 from zones.schema import Department, Employee
 from zones.services import forms as svc
 from zones.services.queries.forms import FormRow, contact_forms
@@ -70,18 +70,5 @@ def pending_forms() -> Any:
 @bp.post("/forms/<int:form_id>/approve")
 @require("forms.approve")
 def approve_form(form_id: int) -> Response:
-    with domain_errors(FormErrors()):
-        form = svc.approve_contact_form(db_session(), form_id, actor().id, sitegate().zones)
-        if form.state == "approved":
-            flash(translate("Contact form {id} approved.", id=form_id), "success")
-        else:
-            waiting = ", ".join(svc.pending_departments(form, sitegate().zones))
-            flash(
-                translate(
-                    "Contact form {id}: your approval is recorded; waiting for {departments}.",
-                    id=form_id,
-                    departments=waiting,
-                ),
-                "success",
-            )
+    approve_and_tell(form_id)
     return redirect(url_for("handheld.pending_forms"))

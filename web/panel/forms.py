@@ -104,6 +104,13 @@ def form_new() -> Any:
 @bp.post("/forms/<int:form_id>/approve")
 @require("forms.approve")
 def form_approve(form_id: int) -> Response:
+    approve_and_tell(form_id)
+    return redirect(url_for("panel.forms"))
+
+
+def approve_and_tell(form_id: int) -> None:
+    """The caller approves the form for their departments (R5) and is told what it now
+    waits for; a refusal becomes a message. The panel and the handheld both use it."""
     with domain_errors(FormErrors()):
         form = svc.approve_contact_form(db_session(), form_id, actor().id, sitegate().zones)
         if form.state == "approved":
@@ -118,7 +125,6 @@ def form_approve(form_id: int) -> Response:
                 ),
                 "success",
             )
-    return redirect(url_for("panel.forms"))
 
 
 @bp.post("/forms/<int:form_id>/revoke")
