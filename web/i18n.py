@@ -34,6 +34,7 @@ from markupsafe import Markup, escape
 
 from zones.errors import N_, PROBLEMS, DomainError
 from zones.languages import normalise_language
+from zones.names import SiteNames
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 LANGUAGES: dict[str, str] = {"en": "English", "zh": "中文"}
@@ -132,9 +133,50 @@ def reason_text(reason: Any, lang: str | None = None) -> str:
             params=tuple(map(tuple, params)),
         )
     try:
-        return render(reason, lang)
+        return render(reason, lang, site_names())
     except (KeyError, IndexError, ValueError):  # params of an older message version
         return reason.message
+
+
+def site_names() -> SiteNames:
+    """The site's zone, department and site names per language (config.toml ``name_zh``)."""
+    state = current_app.extensions.get("sitegate")
+    config = getattr(state, "config", None)
+    return config.names() if config is not None else SiteNames()
+
+
+def zone_name(zone_id: str | None, lang: str | None = None) -> str:
+    """A zone's name in the page language (its id when the config does not know it)."""
+    return site_names().zone(zone_id or "", lang or current_language())
+
+
+def department_name(department_id: str | None, lang: str | None = None) -> str:
+    """A department's name in the page language (``[[departments]]``; else its id)."""
+    return site_names().department(department_id or "", lang or current_language()) if department_id else ""
+
+
+def site_title(lang: str | None = None) -> str:
+    """The site's name in the page language (``site.name_zh`` on Chinese pages)."""
+    return site_names().site.said_in(lang or current_language())
+
+
+def rule_label(rule: str | None, code: str | None = None) -> str:
+    """A rule id with its name in the page language: "R3 Badge", or with a reason's code
+    "R3 Badge reported lost"; the id alone when it has no name."""
+    from zones.messages import reason_title
+
+    if not rule:
+        return ""
+    title = reason_title(code or "", rule, current_language())
+    return f"{rule} {title}" if title else rule
+
+
+def reason_title(reason: Any) -> str:
+    """The title of a reason (a ``Reason`` or a stored mapping) in the page language."""
+    from zones.messages import reason_title as title
+
+    get = reason.get if isinstance(reason, Mapping) else lambda key, default="": getattr(reason, key, default)
+    return title(str(get("code", "") or ""), str(get("rule", "") or ""), current_language())
 
 
 # stored enumeration values -> the English label shown for them (then translated)
@@ -204,6 +246,13 @@ def init_app(app: Flask) -> None:
         LANGUAGES=LANGUAGES,
         label=label,
         tr=translate,
+        rule_label=rule_label,
+        reason_title=reason_title,
+        zone_name=zone_name,
+        department_name=department_name,
+        site_title=site_title,
     )
     app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["rule_label"] = rule_label
+    app.jinja_env.filters["department_name"] = department_name
     app.jinja_env.filters["tr_pair"] = lambda value: (value, label(value))

@@ -29,7 +29,8 @@ from web.api.fields import (
 )
 from web.auth import Actor, current_actor
 from web.context import db_session, sitegate
-from web.i18n import N_, error_text, translate
+from web.i18n import N_, error_text, site_title, translate
+from web.i18n import zone_name as i18n_zone_name
 from web.permissions import can_see_identity, own_visitors_only, permissions_of
 from zones.calendar import age_on
 from zones.errors import DomainError, ValidationFailed
@@ -279,7 +280,7 @@ def _context() -> dict[str, Any]:
         home = url_for("handheld.index" if who.role in ("escort", "guard") else "panel.index")
     muster_endpoint = "handheld.muster" if who is not None and who.role in ("escort", "guard") else "panel.muster"
     return {
-        "site_name": sitegate().config.site.name,
+        "site_name": site_title(),
         "home_url": home,
         "logout_url": url_for("auth.logout"),
         "role_label": lambda role: translate(ROLE_LABELS.get(role, role or "")),
@@ -296,8 +297,8 @@ def _context() -> dict[str, Any]:
 
 
 def zone_name(zone_id: str | None) -> str:
-    zone = sitegate().zones.get(zone_id or "")
-    return zone.name if zone else (zone_id or "")
+    """The zone's name in the page language (web.i18n.zone_name)."""
+    return i18n_zone_name(zone_id)
 
 
 def init_pages(app: Flask) -> None:
