@@ -160,6 +160,13 @@ def site_title(lang: str | None = None) -> str:
     return site_names().site.said_in(lang or current_language())
 
 
+def rule_name(rule: str | None) -> str:
+    """The rule's name in the page language ("R3" -> "Badge" / "访客证"); "" when unknown."""
+    from zones.messages import rule_name as name
+
+    return name(rule or "", current_language())
+
+
 def rule_label(rule: str | None, code: str | None = None) -> str:
     """A rule id with its name in the page language: "R3 Badge", or with a reason's code
     "R3 Badge reported lost"; the id alone when it has no name."""
@@ -247,6 +254,7 @@ def init_app(app: Flask) -> None:
         label=label,
         tr=translate,
         rule_label=rule_label,
+        rule_name=rule_name,
         reason_title=reason_title,
         zone_name=zone_name,
         department_name=department_name,
@@ -254,5 +262,6 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["rule_label"] = rule_label
+    app.jinja_env.filters["rule_option"] = lambda rule: (rule, rule_label(rule))
     app.jinja_env.filters["department_name"] = department_name
     app.jinja_env.filters["tr_pair"] = lambda value: (value, label(value))

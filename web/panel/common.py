@@ -46,7 +46,7 @@ PANEL_NAV: list[tuple[str, str, str | None, str | tuple[str, ...]]] = [
     ("panel.forms", N_("Contact forms"), "forms.write", "panel.form"),
     ("panel.education_new", N_("Education"), "education.write", "panel.education"),
     ("panel.expiring", N_("Expiring soon"), "visitors.read", "panel.expiring"),
-    ("panel.events", N_("Events"), "events.read", "panel.events"),
+    ("panel.events", N_("Gate events"), "events.read", "panel.events"),
     ("panel.breaches", N_("Breaches and bans"), "breaches.write", "panel.breach"),
     ("panel.stats", N_("Statistics"), "stats.read", "panel.stats"),
     ("panel.muster", N_("Muster"), "muster.read", "panel.muster"),
