@@ -98,12 +98,45 @@ def error_text(err: DomainError | str, lang: str | None = None) -> str:
     code = getattr(err, "code", "")
     if not code:
         return str(err)
-    params: dict[str, str] = getattr(err, "params", {})
-    template = _catalogue(lang or current_language()).gettext(PROBLEMS[code])
+    lang = lang or current_language()
+    params: dict[str, str] = _named_params(getattr(err, "params", {}), lang)
+    template = _catalogue(lang).gettext(PROBLEMS[code])
     try:
         return template % params
     except (KeyError, ValueError, TypeError):  # a catalogue entry with other parameters
         return PROBLEMS[code] % params
+
+
+def _named_params(params: Mapping[str, Any], lang: str) -> dict[str, str]:
+    """A service error's parameters with ids said as names in ``lang``: departments and zones
+    (one id, or several joined by ", " as services join them) and stored values (a form's
+    ``state``, the ``what`` of "no visitor with id 3"), so no id is spliced into Chinese."""
+    if not has_request_context() or not current_app.extensions.get("sitegate"):
+        return dict(params)
+    names = site_names()
+    say: dict[str, Any] = {
+        "department": lambda v: names.department(v, lang),
+        "departments": lambda v: names.department(v, lang),
+        "zone": lambda v: names.zone(v, lang),
+        "zones": lambda v: names.zone(v, lang),
+        "state": lambda v: label(v, lang),
+        "what": lambda v: label(v, lang),
+    }
+    out = dict(params)
+    for key, value in params.items():
+        if key in say and isinstance(value, str) and value:
+            out[key] = list_of([say[key](v) for v in value.split(", ")], lang)
+    return out
+
+
+def list_of(items: list[str], lang: str | None = None) -> str:
+    """Items as a sentence lists them: "a, b" in English, "a、b" in Chinese."""
+    return ("、" if (lang or current_language()) == "zh" else ", ").join(items)
+
+
+def department_names(ids: list[str], lang: str | None = None) -> str:
+    """Departments by name in the page language, listed ("装配部、炼钢部")."""
+    return list_of([department_name(d, lang) for d in ids], lang)
 
 
 def _escaped_gettext(text: str) -> Markup:
@@ -227,11 +260,11 @@ ENUM_LABELS: dict[str, str] = {
 }
 
 
-def label(value: str | None) -> str:
+def label(value: str | None, lang: str | None = None) -> str:
     """The translated label of a stored enumeration value (``on-site`` -> "On site" / "在厂")."""
     if value is None:
         return ""
-    return translate(ENUM_LABELS.get(value, value))
+    return translate(ENUM_LABELS.get(value, value), lang)
 
 
 def _locale() -> str:

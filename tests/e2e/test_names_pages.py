@@ -113,3 +113,19 @@ def test_chinese_pages_take_dates_year_first(app: Any) -> None:
     assert 'type="text" name="month"' in page and 'placeholder="2026-01"' in page
     assert 'pattern="[0-9]{4}-[0-9]{2}"' in page and "按年-月-日填写" in page
     assert officer.get("/panel/stats?month=2026-11").status_code == 200
+
+
+def test_a_service_error_names_departments_zones_and_states_in_chinese(app: Any) -> None:
+    from flask import session as browser_session
+
+    from web.i18n import error_text
+    from zones.errors import Conflict, NotAllowed, Problem
+
+    refused = NotAllowed(Problem("approver", departments="steelmaking, assembly", zones="smelting"))
+    not_pending = Conflict(Problem("form-not-pending", state="approved"), [])
+    with app.test_request_context("/panel/forms"):
+        browser_session["lang"] = "zh"
+        assert error_text(refused) == "R5：只有 炼钢部、装配部 的负责人或安全员可以批准进入 冶炼车间"
+        assert "已批准" in error_text(not_pending) and "approved" not in error_text(not_pending)
+    with app.test_request_context("/panel/forms"):
+        assert "Steelmaking, Assembly" in error_text(refused, "en")

@@ -55,7 +55,7 @@ def desk_steps(desk: Any, site: Site, who: str) -> None:
     expect(page.locator("dl.facts")).to_contain_text("1988-05-15")  # R2: read from the id number
 
     page.click("text=Book a visit")
-    page.select_option("select[name=host_id]", label=f"{STAFF['escort'].name} · steelmaking")
+    page.select_option("select[name=host_id]", label=f"{STAFF['escort'].name} · Steelmaking")
     page.fill("input[name=purpose]", "Calibrate the furnace thermocouples")
     page.click("form.stack button[type=submit]")
     expect(page.locator(".flash.success")).to_contain_text("Visit booked")
