@@ -297,5 +297,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["rule_label"] = rule_label
     app.jinja_env.filters["rule_option"] = lambda rule: (rule, rule_label(rule))
     app.jinja_env.filters["department_name"] = department_name
+    app.jinja_env.filters["listed"] = lambda items: list_of([str(i) for i in items])  # "a, b" / "a、b"
     app.jinja_env.filters["department_pair"] = lambda department: (department, department_name(department))
     app.jinja_env.filters["tr_pair"] = lambda value: (value, label(value))

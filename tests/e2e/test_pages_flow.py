@@ -174,7 +174,7 @@ def test_officer_prepares_a_visitor_and_escort_sees_allowed(site: Site, desk: An
     # visitor is, and the officer's pages show the granted event, in Chinese
     pass_the_gate(site, "smelting-east", BADGE, STAFF["escort"].card)
     page.goto(site.url + "/m/visitors")
-    reload_until(page, ".person [data-test=where]", "Smelting workshop")
+    reload_until(page, ".person [data-test=where]", "冶炼车间")  # the zone by its Chinese name
     shot(page, "handheld-my-visitors-inside-zh")
 
     officer = desk.new_page()
