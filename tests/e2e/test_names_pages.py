@@ -129,3 +129,16 @@ def test_a_service_error_names_departments_zones_and_states_in_chinese(app: Any)
         assert "已批准" in error_text(not_pending) and "approved" not in error_text(not_pending)
     with app.test_request_context("/panel/forms"):
         assert "Steelmaking, Assembly" in error_text(refused, "en")
+
+
+def test_the_server_reads_what_the_chinese_date_fields_ask_for(app: Any) -> None:
+    from web.panel.common import parse_date, parse_local_datetime
+
+    problems: list[tuple[str, str]] = []
+    with app.test_request_context("/panel/forms/new"):
+        at = parse_local_datetime("2026-01-31 08:30", "valid_from", problems)  # the zh placeholder's spelling
+        assert at is not None and (at.year, at.month, at.day, at.hour, at.minute) == (2026, 1, 31, 8, 30)
+        assert parse_local_datetime("2026-01-31T08:30", "valid_from", problems) == at  # the browser picker's
+        assert parse_date("2026-01-31", "birth_date", problems) is not None
+        assert not problems
+        assert parse_date("01/31/2026", "birth_date", problems) is None and problems  # month first: refused
