@@ -142,7 +142,9 @@ class GateController:
             return True
         return False
 
-    def _decide(self, read: CardRead, person: PersonFacts | None, escort: PersonFacts | None) -> Decision:
+    def _decide(
+        self, read: CardRead, person: PersonFacts | None, escort: PersonFacts | None, escort_waited: bool = False
+    ) -> Decision:
         presence = self.site.presence
         inside = (
             person is not None
@@ -158,6 +160,7 @@ class GateController:
             occupancy=presence.occupancy(self.zone.id),
             inside=inside,
             emergency=self.site.emergency_active,
+            escort_waited=escort_waited,
         )
         decision = decide(request, self.zone, self.site.policy)
         if decision.allowed and self.worker.machine.state is TState.FAULTED:
@@ -284,7 +287,7 @@ class GateController:
             expired = [w for w in self._waiting if w.deadline < now]
             self._waiting = [w for w in self._waiting if w.deadline >= now]
         for w in expired:  # the window closed without an escort: deny with every reason (R10)
-            self._act(w.read, w.person, None, self._decide(w.read, w.person, None))
+            self._act(w.read, w.person, None, self._decide(w.read, w.person, None, escort_waited=True))
 
     # -- health ------------------------------------------------------------------------------
     def health(self) -> dict[str, Any]:

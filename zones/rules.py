@@ -163,7 +163,11 @@ def _escort(
     the limit; R14 at night the escort comes from the dispatch room."""
     escort = request.escort
     if escort is None:
-        reasons.append(reason("no-escort", window=f"{policy.escort_window_s:g}", escorts=_escort_names(forms_now)))
+        if request.escort_waited:  # "within N s" only when the gate did wait that long
+            window = f"{policy.escort_window_s:g}"
+            reasons.append(reason("no-escort-waited", window=window, escorts=_escort_names(forms_now)))
+        else:
+            reasons.append(reason("no-escort", escorts=_escort_names(forms_now)))
         return
     if escort.kind != "employee":
         reasons.append(reason("escort-not-employee", escort=escort.name))
