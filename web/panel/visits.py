@@ -37,8 +37,13 @@ def _back(default: str = "panel.visits") -> Response:
 @bp.get("/visits")
 @require("visitors.read")
 def visits() -> Any:
+    return _visits_page(FormErrors())
+
+
+def _visits_page(errors: FormErrors, error_visit: int | None = None) -> str:
+    """The open visits; ``errors`` belong to the row of ``error_visit`` (its fields marked)."""
     rows = open_visits(db_session(), own_visitors_of=own_visitors_of())
-    return render_template("panel/visits.html", rows=rows, errors=FormErrors())
+    return render_template("panel/visits.html", rows=rows, errors=errors, error_visit=error_visit)
 
 
 @bp.route("/visits/new", methods=["GET", "POST"])
@@ -77,13 +82,14 @@ def visit_new() -> Any:
 
 @bp.post("/visits/<int:visit_id>/check-in")
 @require("visits.write")
-def visit_check_in(visit_id: int) -> Response:
+def visit_check_in(visit_id: int) -> Response | tuple[str, int]:
     errors = FormErrors()
     with domain_errors(errors):
         svc.check_in(db_session(), visit_id, request.form.get("id_number", ""))
         flash(translate("Checked in."), "success")
     if "id_number" in errors:
-        flash(translate("The identity number does not match the one registered (R2)."), "error")
+        # R2: one banner (domain_errors') and the number field of that row marked with why
+        return _visits_page(errors, error_visit=visit_id), 422
     return _back()
 
 
