@@ -133,9 +133,12 @@ def _present_and_watch(args: argparse.Namespace, path: Path, events: _EventView)
                 if "escorting" in (event.detail or {}):
                     _print_confirmed([e for e in escorted if e.escort_id == event.person_id], events)
                 _print_decision(event)
-                if (event.detail or {}).get("escorting") and event.allowed:
+                if (event.detail or {}).get("escorting"):
                     # the turnstile now releases for each in turn; the terminal is not held
-                    print("turnstile releases for each in turn, the visitors first")
+                    if event.allowed:
+                        print("turnstile releases for each in turn, the visitors first")
+                    else:
+                        print("turnstile releases for the visitors only")
                     return 0
             elif event.kind == "passage" and mine and decision is not None and passage is None:
                 passage = event

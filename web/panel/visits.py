@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from web.auth import require
@@ -22,7 +22,7 @@ from web.panel.common import (
     parse_local_datetime,
     safe_local_path,
 )
-from zones.errors import Conflict
+from zones.errors import Conflict, Problem
 from zones.services import items
 from zones.services import visits as svc
 from zones.services.queries.people import employees
@@ -34,15 +34,17 @@ def _back(default: str = "panel.visits") -> Response:
     return redirect(safe_local_path(request.form.get("next")) or url_for(default))
 
 
+# the visit whose check-in number did not match, marked on the list after the redirect
+_MISMATCH = "check_in_mismatch"
+
+
 @bp.get("/visits")
 @require("visitors.read")
 def visits() -> Any:
-    return _visits_page(FormErrors())
-
-
-def _visits_page(errors: FormErrors, error_visit: int | None = None) -> str:
-    """The open visits; ``errors`` belong to the row of ``error_visit`` (its fields marked)."""
     rows = open_visits(db_session(), own_visitors_of=own_visitors_of())
+    errors, error_visit = FormErrors(), session.pop(_MISMATCH, None)
+    if error_visit is not None:
+        errors.add([("id_number", Problem("id-mismatch"))])
     return render_template("panel/visits.html", rows=rows, errors=errors, error_visit=error_visit)
 
 
@@ -82,14 +84,15 @@ def visit_new() -> Any:
 
 @bp.post("/visits/<int:visit_id>/check-in")
 @require("visits.write")
-def visit_check_in(visit_id: int) -> Response | tuple[str, int]:
+def visit_check_in(visit_id: int) -> Response:
     errors = FormErrors()
     with domain_errors(errors):
         svc.check_in(db_session(), visit_id, request.form.get("id_number", ""))
         flash(translate("Checked in."), "success")
     if "id_number" in errors:
-        # R2: one banner (domain_errors') and the number field of that row marked with why
-        return _visits_page(errors, error_visit=visit_id), 422
+        # R2: one banner (domain_errors') and, on the list, that row's number field marked
+        # with why; after a redirect, so a reload or the language switch sends nothing again
+        session[_MISMATCH] = visit_id
     return _back()
 
 
