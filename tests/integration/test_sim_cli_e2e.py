@@ -184,3 +184,21 @@ def test_R10_denial_says_within_the_window_only_when_the_gate_waited(
         assert [r["message"] for r in denied[0]["reasons"]] == [
             "no escort card presented within 0.5 s; the escort of record (Wang Wei) must present their card"
         ]
+
+
+def test_an_escort_refused_for_themselves_still_confirms_their_visitor(
+    tmp_path: Path, wait_until: Callable[..., Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The escort is recorded inside already (R15 anti-passback): their visitor is confirmed
+    and released, the escort is not, and the terminal says so (not "stays locked")."""
+    with plant(tmp_path, wait_until, window=3, visitors=1) as config:
+        assert sim(config, "present", "--gate", "smelting-east", "--card", ESCORT_CARD) == 0
+        assert capsys.readouterr().out.splitlines()[-1] == "turnstile released (coil 2) ... person passed"
+        time.sleep(3.2)  # the escort's own entry no longer counts as present for the window (R10)
+        assert sim(config, "present", "--gate", "smelting-east", "--card", VISITORS[0]) == 0
+        assert capsys.readouterr().out.splitlines()[-1] == "waiting for the escort (R10, 3 s)"
+        assert sim(config, "present", "--gate", "smelting-east", "--card", ESCORT_CARD) == 0
+        out = capsys.readouterr().out.splitlines()
+        assert out[1:3] == [f"confirmed {VISITORS[0]} Visitor {VISITORS[0]} -> ALLOWED", "DENIED"]
+        assert out[3].startswith("  R15: ")
+        assert out[-1] == "turnstile releases for the visitors only"
