@@ -185,7 +185,7 @@ def dry_run(page: Any, site: Site, token: str, section: Any) -> dict[str, Any]:
         site.url + f"/api/v1/zones/{zone}/check", params=params, headers={"Authorization": f"Bearer {token}"}
     )
     assert resp.status == 200, resp.text()
-    return resp.json()  # type: ignore[no-any-return]
+    return resp.json()
 
 
 def assert_same_as_dry_run(page: Any, site: Site, token: str) -> dict[str, set[tuple[str, str]]]:
