@@ -102,10 +102,21 @@ def visitor_readiness(
     person = facts_by_person(session, today, {visitor_id}).get(visitor_id)
     if person is None or person.kind != "visitor":
         return None
+    zones = list(zones)
+    candidates = _escort_cards(session, person, zones, at)
+    # one dry run per escort card, over the zones it is a candidate for (a plant has many
+    # zones and few escorts per visitor)
+    runs: dict[tuple[str | None, str], ZoneCheck] = {}
+    for escort_card in dict.fromkeys(c for cards in candidates.values() for c in cards):
+        group = [z for z in zones if escort_card in candidates[z.id]]
+        for check in _dry_run(session, group, person, escort_card, policy, at):
+            runs[escort_card, check.zone.id] = check
     out = []
     for zone in zones:
-        tries = [_dry_run(session, zone, person, card, policy, at) for card in _escort_cards(session, person, zone, at)]
-        check, escort_card = min(tries, key=lambda t: len(t[0].decision.reasons))  # min keeps the first on a tie
+        # the escort who can take the visitor in with the fewest failing rules; min keeps
+        # the first on a tie
+        escort_card = min(candidates[zone.id], key=lambda c: len(runs[c, zone.id].decision.reasons))
+        check = runs[escort_card, zone.id]
         out.append(
             ZoneReadiness(
                 zone=zone,
@@ -121,29 +132,33 @@ def visitor_readiness(
 
 
 def _dry_run(
-    session: Session, zone: Zone, person: PersonFacts, escort_card: str | None, policy: Policy, at: datetime
-) -> tuple[ZoneCheck, str | None]:
+    session: Session, zones: list[Zone], person: PersonFacts, escort_card: str | None, policy: Policy, at: datetime
+) -> list[ZoneCheck]:
     """The gate's dry run for the visitor's card (GET /zones/{zone}/check); for a visitor
     with no card yet, the same engine on the same facts with no card."""
     if person.card:
-        return check_card(session, [zone], person.card, escort_card, policy, at)[0], escort_card
+        return check_card(session, zones, person.card, escort_card, policy, at)
     today = local(at, policy.timezone).date()
     escort = facts_for_card(session, escort_card, today) if escort_card else None
-    return check_facts(session, [zone], "", person, escort, policy, at)[0], escort_card
+    return check_facts(session, zones, "", person, escort, policy, at)
 
 
-def _escort_cards(session: Session, person: PersonFacts, zone: Zone, at: datetime) -> list[str | None]:
-    """The cards of the escorts of record of the visitor's forms valid at ``at`` for the zone
-    (R10), in the forms' order; [None] when there is none to try."""
-    ids: list[int] = []
+def _escort_cards(
+    session: Session, person: PersonFacts, zones: list[Zone], at: datetime
+) -> dict[str, list[str | None]]:
+    """zone id -> the cards of the escorts of record of the visitor's forms valid at ``at``
+    for the zone (R10), in the forms' order; [None] when there is none to try."""
+    ids: dict[str, list[int]] = {z.id: [] for z in zones}
     for f in person.forms:
-        if zone.id in f.zones and f.valid_from <= at <= f.valid_until:
-            ids += [e.person_id for e in f.escorts if e.person_id not in ids]
+        if f.valid_from <= at <= f.valid_until:
+            for zone_id in f.zones & ids.keys():
+                ids[zone_id] += [e.person_id for e in f.escorts if e.person_id not in ids[zone_id]]
+    everyone = {i for named in ids.values() for i in named}
     query = select(Employee.id, Employee.card).where(
-        Employee.id.in_(ids), Employee.active.is_(True), Employee.card.is_not(None)
+        Employee.id.in_(everyone), Employee.active.is_(True), Employee.card.is_not(None)
     )
     cards = {employee_id: card for employee_id, card in session.execute(query)}
-    return [cards[i] for i in ids if i in cards] or [None]
+    return {zone_id: [cards[i] for i in named if i in cards] or [None] for zone_id, named in ids.items()}
 
 
 def _checklist(zone: Zone, decision: Decision) -> tuple[RuleCheck, ...]:
