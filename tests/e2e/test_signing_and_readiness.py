@@ -294,6 +294,16 @@ def test_readiness_checklist_matches_the_gates_dry_run_before_and_after_fixing(
     expect(page.locator("section.readiness[data-zone=smelting] li[data-rule=R3]")).to_have_class("bad")
     after_loss = assert_same_as_dry_run(page, site, token)
     assert ("R3", f"card {BADGE} was reported lost; keep the card and call security") in after_loss["smelting"]
+    shot(page, "panel-visitor-readiness-lost-en-desktop")
+
+    # the other language on each screen: Chinese on the desk, English on the phone
+    page.click(".lang-switch button[lang=zh]")
+    expect(page.locator("section.readiness[data-zone=smelting] li[data-rule=R3] ul.reasons")).to_contain_text("已挂失")
+    shot(page, "panel-visitor-readiness-lost-zh-desktop")
+    mobile.goto(record)
+    mobile.click(".lang-switch button[lang=en]")
+    expect(zh.locator(".badge")).to_have_text("not ready")
+    shot(mobile, "panel-visitor-readiness-lost-en-phone")
 
 
 def test_readiness_of_a_visitor_the_gates_do_not_know_and_of_one_without_a_badge(site: Site, desk: Any) -> None:
