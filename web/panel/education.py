@@ -29,12 +29,15 @@ from web.panel.common import (
     parse_int,
     parse_local_datetime,
 )
+from zones.errors import Problem, ValidationFailed
 from zones.facts import Zone
 from zones.services.breaches import PROHIBITIONS
 from zones.services.education import EDUCATION_TOPICS, record_education
 from zones.services.forms import granted_permissions
 from zones.services.queries.education import education_with_card
 from zones.services.queries.visitors import search_visitors
+from zones.services.queries.visits import open_visit_id
+from zones.services.reception_incidents import admit_inspector
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,11 @@ def notification_text(zones: Iterable[Zone], lang: str) -> NotificationText:
 @require("education.write")
 def education_new() -> Any:
     errors = FormErrors()
+    # from a category C incident (R21): the inspector's walk-in with this briefing
+    bad: list[tuple[str, str]] = []
+    incident_id = parse_int(request.values.get("incident_id"), "incident_id", bad, required=False)
+    if bad:
+        abort(404)
     if request.method == "POST":
         f = request.form
         problems: list[tuple[str, str]] = []
@@ -93,7 +101,11 @@ def education_new() -> Any:
         delivered = parse_local_datetime(f.get("delivered_at"), "delivered_at", problems) or local_now()
         signature = f.get("signature", "").strip() or None
         errors.add(problems)
-        if not problems:
+        if not problems and incident_id is not None:
+            assert visitor_id is not None
+            if (done := _admit_inspector(incident_id, visitor_id, signature, errors)) is not None:
+                return done
+        elif not problems:
             assert visitor_id is not None
             site = sitegate()
             with domain_errors(errors):
@@ -133,9 +145,35 @@ def education_new() -> Any:
         card_texts=[notification_text(zones, lang) for lang in languages],
         topics=list(EDUCATION_TOPICS.items()),
         preselect=request.args.get("visitor_id", ""),
+        incident_id=incident_id,
         default_department=actor().department or "",
         now=local_now().strftime("%Y-%m-%dT%H:%M"),
     )
+
+
+def _admit_inspector(incident_id: int, visitor_id: int, signature: str | None, errors: FormErrors) -> Any:
+    """R21 C: the safety department's verbal briefing given here, with the walk-in exception
+    (R1) for the inspector's open visit; both or neither. None: the form comes back."""
+    f, site = request.form, sitegate()
+    with domain_errors(errors):
+        visit_id = open_visit_id(db_session(), visitor_id)
+        if visit_id is None:
+            raise ValidationFailed([("visitor_id", Problem("no-open-visit"))])
+        edu = admit_inspector(
+            db_session(),
+            incident_id,
+            visit_id=visit_id,
+            officer_id=actor().id,
+            reason=f.get("reason", ""),
+            topics=f.getlist("topics"),
+            signature=signature or "",
+            zones=f.getlist("zones"),
+            known_zones=site.zones,
+            policy=site.policy,
+        )
+        flash(translate("Inspector admitted: walk-in exception and briefing recorded (R1, R6, R21)."), "success")
+        return redirect(url_for("panel.education_card", education_id=edu.id))
+    return None
 
 
 @bp.get("/education/<int:education_id>/card")
