@@ -1,9 +1,9 @@
-"""Queries about where people are: occupancy per zone and who is inside each zone (R15,
-R16), from the presence table the controllers' passages keep."""
+"""Queries about where people are: who is inside each zone (R15, R16), from the presence
+table the controllers' passages keep."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,15 +14,9 @@ from zones.schema import ContactForm, ContactFormZone, Person, Presence
 from zones.services.queries.people import people_by_id
 
 
-def occupancy(session: Session) -> Counter[str]:
-    """People recorded inside each zone now."""
-    rows = session.execute(select(Presence.zone, func.count()).group_by(Presence.zone)).all()
-    return Counter({zone: int(n) for zone, n in rows})
-
-
 @dataclass(frozen=True)
 class Inside:
-    """One person inside a zone, as the dashboard lists them."""
+    """One person inside a zone, as the dashboard and GET /zones/{zone}/occupants list them."""
 
     person: Person
     escort: Person | None
