@@ -228,7 +228,7 @@ class ControllerRuntime:
         """Shipped journal rows older than ``site.journal_retention_days`` go (the central
         events table keeps them, R18); the hash chain stays verifiable."""
         keep = timedelta(days=self.config.site.journal_retention_days)
-        removed = self.site.journal.prune(datetime.now(UTC) - keep)
+        removed = self.site.journal.prune(datetime.now(UTC) - keep, keep_unpublished=self.publisher is not None)
         if removed:
             log.info("journal: %d shipped rows older than %s removed", removed, keep)
 

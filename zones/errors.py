@@ -48,6 +48,7 @@ PROBLEMS: dict[str, str] = {
     "same-escort": N_("%(escort)s is the escort who left; another escort takes the visitors over (R10)"),
     "escort-off-duty": N_("%(escort)s is not on duty (R10)"),
     "escort-banned": N_("%(escort)s is banned until %(date)s and may not escort (R17)"),
+    "night-escort": N_("night visit (%(night)s): %(escort)s is not from the dispatch room and may not escort (R14)"),
     "escort-full": N_("%(escort)s already has %(count)s visitors in charge; the limit is %(limit)s (R10)"),
     "hand-over": N_(
         "only the escort in charge, a safety officer of %(department)s or an admin may hand the visitors to another escort (R10)"
