@@ -22,6 +22,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any
 
 from controller import metrics
@@ -57,6 +58,8 @@ class GateController:
         self._waiting: list[_Waiting] = []
         self._escorts_seen: list[tuple[PersonFacts, float]] = []
         self._last_read: tuple[str, float] = ("", 0.0)  # card, monotonic time
+        # the latest escort confirmation here (R10), for the panel's gate card (health())
+        self._confirmed: dict[str, Any] | None = None
         self.counters = {
             "decisions": 0,
             "granted": 0,
@@ -196,6 +199,10 @@ class GateController:
             kept = tuple(r for r in own.reasons if r.code != "employee-not-authorised")
             own = replace(own, allowed=not kept, reasons=kept)
         self._act(read, escort, None, own, escorting=escorted)
+        if escorted:
+            confirmed = {"at": utcnow().isoformat(), "escort_id": escort.person_id, "visitors": escorted}
+            with self._lock:
+                self._confirmed = confirmed
 
     def _recent_escort_for(self, person: PersonFacts | None) -> PersonFacts | None:
         """The latest escort presented within the window who may escort ``person`` (R10:
@@ -291,8 +298,17 @@ class GateController:
 
     # -- health ------------------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
+        """The gate's state for the panel (published by the runtime as its gate health):
+        ``waiting`` lists the visitors waiting here for their escort with the end of their
+        window, ``confirmed`` the latest escort confirmation (R10) with its visitors."""
+        now, at = time.monotonic(), utcnow()
         with self._lock:
-            waiting = len(self._waiting)
+            waiting = [
+                {"person_id": w.person.person_id, "until": (at + timedelta(seconds=w.deadline - now)).isoformat()}
+                for w in self._waiting
+                if w.deadline >= now
+            ]
+            confirmed = self._confirmed
         return {
             "gate": self.gate_id,
             "zone": self.zone.id,
@@ -300,7 +316,18 @@ class GateController:
             "state": self.worker.machine.state.value,
             "io_connected": self.worker.io.connected,
             "last_fault": self.worker.last_fault,
-            "waiting_for_escort": waiting,
+            "waiting_for_escort": len(waiting),
+            "waiting": waiting,
+            "confirmed": confirmed,
             "reader": self.reader.health(),
             "counters": dict(self.counters),
         }
+
+    def shown(self) -> tuple[Any, ...]:
+        """What the panel shows of this gate that changes with its traffic and its state:
+        the runtime publishes the gate's health as soon as this changes, not only at its
+        next heartbeat (an emergency's end, a visitor waiting, an escort confirming)."""
+        with self._lock:
+            waiting = tuple(w.read.card for w in self._waiting)
+            confirmed = self._confirmed
+        return (self.worker.machine.state, self.worker.io.connected, self.worker.last_fault, waiting, confirmed)

@@ -186,8 +186,14 @@ def _escort(
         reasons.append(
             reason("escort-at-limit", escort=escort.name, count=request.escort_charge, limit=policy.escort_max_visitors)
         )
-    if night and not (escort.dispatch_room or escort.department == policy.dispatch_department):
+    if night and not may_escort_at_night(escort.dispatch_room, escort.department, policy):
         reasons.append(reason("night-escort", night=policy.night))
+
+
+def may_escort_at_night(dispatch_room: bool, department: str | None, policy: Policy) -> bool:
+    """R14: night visits need a dispatch-room escort (dispatch-room staff, or anyone of the
+    dispatch department)."""
+    return dispatch_room or department == policy.dispatch_department
 
 
 def is_escort_of_record(person: PersonFacts, escort_id: int, zone: Zone, now: datetime) -> bool:

@@ -43,6 +43,7 @@ class OccupantOut(Out):
     entered_at: datetime
     escort: PersonRef | None
     accounted: bool
+    form_valid_until: datetime | None = None  # extension: a visitor's contact form for the zone ends (R5)
 
 
 class PassbackResetIn(In):

@@ -16,7 +16,7 @@ from web.auth import require, require_login
 from web.context import db_session, sitegate
 from web.errors import register_page_errors
 from web.i18n import translate
-from web.panel.common import FormErrors, actor, domain_errors, init_pages, local_now, own_visitors_of
+from web.panel.common import FormErrors, actor, domain_errors, init_pages, own_visitors_of
 from web.permissions import lookup_limit
 from zones.services._common import employee
 from zones.services.card_check import check_card
@@ -128,8 +128,7 @@ def alert_take_over(alert_id: int) -> Response:
             alert_id,
             by=actor().id,
             escort_card=request.form.get("escort_card", "").strip() or None,
-            today=local_now().date(),
-            max_visitors=site.policy.escort_max_visitors,
+            policy=site.policy,
         )
         escort = employee(db_session(), int(alert.detail["taken_over_by"]))
         flash(translate("Taken over: the visitor is now in the charge of {escort}.", escort=escort.name), "success")

@@ -3,7 +3,7 @@ emergency and muster (R16), events with a cursor (R18), monthly stats (R19), gat
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from tests.integration.api.conftest import AT, Api
@@ -86,6 +86,8 @@ def test_occupants_passback_and_reset(api: Api) -> None:
     assert [(o["person"]["id"], o["kind"], o["escort"]["id"]) for o in resp.json] == [
         (seeded.visitor_id, "visitor", api.staff.escort.id)
     ]
+    # the end of the visitor's form for the zone (R5), here one that ran out while inside
+    assert datetime.fromisoformat(resp.json[0]["form_valid_until"]) == AT + timedelta(hours=8)
     assert api.call("GET", "/zones/assembly/occupants", role="guard").json == []
     assert api.call("GET", "/zones/nowhere/occupants", role="guard").status_code == 404
 
