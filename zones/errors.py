@@ -93,6 +93,7 @@ PROBLEMS: dict[str, str] = {
     "month": N_("expected YYYY-MM"),
     "emergency-by": N_("name who or what raised the emergency"),
     "emergency-reason": N_("say why (fire, gas alarm, drill, ...)"),
+    "emergency-end-reason": N_("%(missing)s still missing: say why the emergency ends anyway"),
     "incident-closed": N_("the incident is already closed"),
     "not-routed": N_("only %(department)s or a safety officer handles this (R21-R23)"),
     "complaint-state": N_("the complaint is %(state)s"),

@@ -2,7 +2,8 @@
 (typed, or from a scanner that types and presses Enter) and see per zone "allowed" or every
 reason not; "my visitors" with where each one is now; the muster list with one tap per
 person (R16); the open unescorted-visitor alerts with one tap to take the visitor over
-(R10). Phone numbers are masked here except for safety officers (R20)."""
+(R10). Phone numbers are masked here except for safety officers (R20), and for a visitor's
+escort of record while an emergency is active (R16: they may need to call them)."""
 
 from __future__ import annotations
 
@@ -81,7 +82,13 @@ def _muster_context() -> dict[str, Any]:
     if me is not None:
         mine = escorts_own(db_session(), rows, me)
         rows.sort(key=lambda r: r.person.id not in mine)  # stable: missing first within each group
-    return {"rows": rows, "missing": len(m.missing), "state": m.emergency, "mine": mine}
+    return {
+        "rows": rows,
+        "missing": len(m.missing),
+        "state": m.emergency,
+        "mine": mine,
+        "phones_clear": m.phones_in_clear(actor().id),  # the escort of record, in an emergency (R16)
+    }
 
 
 @bp.get("/muster")
@@ -101,7 +108,8 @@ def muster_live() -> Any:
 @require("muster.mark")
 def muster_mark(person_id: int) -> Response:
     with domain_errors(FormErrors()):
-        mark_accounted(db_session(), person_id, request.form.get("accounted", "1") == "1", escort_id=own_visitors_of())
+        accounted = request.form.get("accounted", "1") == "1"
+        mark_accounted(db_session(), person_id, accounted, by=actor().id, escort_id=own_visitors_of())
     return redirect(url_for("handheld.muster") + f"#person-{person_id}")
 
 

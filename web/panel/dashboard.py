@@ -27,7 +27,7 @@ from zones.services.queries.gates import gate_health
 from zones.services.queries.people import people_by_id
 from zones.services.queries.presence import inside_by_zone
 from zones.services.queries.visits import count_open_visits
-from zones.services.site import mark_accounted, read_emergency, set_emergency
+from zones.services.site import count_missing, mark_accounted, read_emergency, set_emergency
 from zones.services.site import muster as muster_list
 
 
@@ -123,7 +123,10 @@ def _dashboard_context() -> dict[str, Any]:
 @bp.route("/emergency", methods=["GET", "POST"])
 @require("emergency.write")
 def emergency() -> Any:
-    """GET: the confirmation page. POST: start (active=1, with a reason) or end it (R16)."""
+    """GET: the confirmation page: declaring asks for a reason; ending says how many are
+    still missing ("1 person still missing: end anyway?") and then needs a reason too.
+    POST: start (active=1) or end it (R16); refused with the reason field marked when the
+    service wants one (zones.services.site.set_emergency), nothing changed."""
     state = read_emergency(db_session())
     errors = FormErrors()
     if request.method == "POST":
@@ -135,12 +138,20 @@ def emergency() -> Any:
                 return redirect(url_for("panel.muster"))
             flash(translate("Emergency ended."), "success")
             return redirect(url_for("panel.index"))
-    return render_template("panel/emergency.html", state=state, errors=errors)
+        state = read_emergency(db_session())
+    missing = count_missing(db_session()) if state.emergency_active else 0
+    return render_template("panel/emergency.html", state=state, errors=errors, missing=missing)
 
 
 def _muster_context() -> dict[str, Any]:
     m = muster_list(db_session())
-    return {"by_zone": m.by_zone(), "missing": len(m.missing), "total": len(m.rows), "state": m.emergency}
+    return {
+        "by_zone": m.by_zone(),
+        "missing": len(m.missing),
+        "total": len(m.rows),
+        "state": m.emergency,
+        "phones_clear": m.phones_in_clear(actor().id),  # the escort of record, in an emergency (R16)
+    }
 
 
 @bp.get("/muster")
@@ -161,5 +172,6 @@ def muster_live() -> Any:
 def muster_mark(person_id: int) -> Response:
     errors = FormErrors()
     with domain_errors(errors):
-        mark_accounted(db_session(), person_id, request.form.get("accounted", "1") == "1", escort_id=own_visitors_of())
+        accounted = request.form.get("accounted", "1") == "1"
+        mark_accounted(db_session(), person_id, accounted, by=actor().id, escort_id=own_visitors_of())
     return redirect(url_for("panel.muster"))
