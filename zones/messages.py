@@ -97,6 +97,12 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     ),
     "no-escort": (
         "R10",
+        "no escort card presented; the escort of record ({escorts}) must present their card",
+        "没有陪同人刷卡；联系单上的陪同人（{escorts}）必须刷自己的卡",
+    ),
+    # the same after the gate held the visitor's card for the whole window (R10)
+    "no-escort-waited": (
+        "R10",
         "no escort card presented within {window} s; the escort of record ({escorts}) must present their card",
         "{window} 秒内没有陪同人刷卡；联系单上的陪同人（{escorts}）必须刷自己的卡",
     ),
@@ -176,6 +182,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "no-notification-card": ("Notification card not signed", "安全告知卡未签署"),
     "notification-card-zone": ("Card does not name the zone", "告知卡未写明该区域"),
     "no-escort": ("No escort", "没有陪同人"),
+    "no-escort-waited": ("No escort in time", "陪同人未按时刷卡"),
     "escort-not-of-record": ("Escort not on the form", "陪同人不在联系单上"),
     "escort-banned": ("Escort banned", "陪同人被禁止入厂"),
     "escort-not-employee": ("Escort not an employee", "陪同人不是员工"),

@@ -160,8 +160,11 @@ class Visit(Base):
     arrived_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     flagged: Mapped[str | None] = mapped_column(Text)  # why the visit needs attention (R4, R12)
-    # R16: seen at the assembly point while on site but not inside a gated zone
+    # R16: seen at the assembly point while on site but not inside a gated zone, by whom and
+    # when (the employee's id; meaningful only while ``accounted``)
     accounted: Mapped[bool] = mapped_column(default=False)
+    accounted_by: Mapped[int | None]
+    accounted_at: Mapped[datetime | None]
 
 
 class Badge(Base):
@@ -388,6 +391,8 @@ class Presence(Base):
     entered_at: Mapped[datetime]
     escort_id: Mapped[int | None]
     accounted: Mapped[bool] = mapped_column(default=False)  # R16: seen at the assembly point
+    accounted_by: Mapped[int | None]  # the employee who marked it (only meaningful while accounted)
+    accounted_at: Mapped[datetime | None]
 
 
 class GateHealth(Base):
