@@ -77,6 +77,9 @@ class Employee(Person):
     __tablename__ = "employees"
     id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(20))
+    # the sign-in name ("zhao"), when it is not the person's name ("Zhao Lei"), which the
+    # pages show; without one the employee signs in with their name
+    login: Mapped[str | None] = mapped_column(String(100), unique=True)
     department: Mapped[str | None] = mapped_column(String(100))
     card: Mapped[str | None] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(200))
