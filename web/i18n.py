@@ -121,11 +121,15 @@ def _named_params(params: Mapping[str, Any], lang: str) -> dict[str, str]:
         "zones": lambda v: names.zone(v, lang),
         "state": lambda v: label(v, lang),
         "what": lambda v: label(v, lang),
+        "role": lambda v: label(v, lang),
+        "roles": lambda v: label(v, lang),
     }
     out = dict(params)
     for key, value in params.items():
         if key in say and isinstance(value, str) and value:
             out[key] = list_of([say[key](v) for v in value.split(", ")], lang)
+    if isinstance(out.get("action"), str):  # what a role is needed for: a catalogue phrase
+        out["action"] = translate(out["action"], lang)
     return out
 
 
@@ -221,6 +225,12 @@ def reason_title(reason: Any) -> str:
 
 # stored enumeration values -> the English label shown for them (then translated)
 ENUM_LABELS: dict[str, str] = {
+    # employees' roles
+    "admin": N_("Administrator"),
+    "safety_officer": N_("Safety officer"),
+    "reception": N_("Reception"),
+    "escort": N_("Escort"),
+    "guard": N_("Guard"),
     "resident_id": N_("Resident identity card"),
     "passport": N_("Passport"),
     "other": N_("Other document"),

@@ -29,7 +29,7 @@ from web.api.fields import (
 )
 from web.auth import Actor, current_actor
 from web.context import db_session, sitegate
-from web.i18n import N_, error_text, site_title, translate
+from web.i18n import N_, error_text, label, site_title, translate
 from web.i18n import zone_name as i18n_zone_name
 from web.permissions import can_see_identity, own_visitors_only, permissions_of
 from zones.calendar import age_on
@@ -55,14 +55,6 @@ PANEL_NAV: list[tuple[str, str, str | None, str | tuple[str, ...]]] = [
     ("panel.users", N_("Users"), "users.write", "panel.user"),
     ("panel.account_password", N_("My password"), None, "panel.account"),
 ]
-
-ROLE_LABELS = {
-    "admin": N_("Administrator"),
-    "safety_officer": N_("Safety officer"),
-    "reception": N_("Reception"),
-    "escort": N_("Escort"),
-    "guard": N_("Guard"),
-}
 
 
 def actor() -> Actor:
@@ -284,7 +276,7 @@ def _context() -> dict[str, Any]:
         "site_name": site_title(),
         "home_url": home,
         "logout_url": url_for("auth.logout"),
-        "role_label": lambda role: translate(ROLE_LABELS.get(role, role or "")),
+        "role_label": label,
         "perms": permissions_of(who.role) if who else frozenset(),
         "panel_nav": PANEL_NAV,
         "emergency_active": emergency,

@@ -71,7 +71,7 @@ def employee(session: Session, employee_id: int, what: str = "employee") -> Empl
 
 def require_role(emp: Employee, roles: tuple[str, ...], action: str) -> None:
     if emp.role not in roles:
-        raise NotAllowed(Problem("needs-role", action=action, roles=" or ".join(roles), name=emp.name, role=emp.role))
+        raise NotAllowed(Problem("needs-role", action=action, roles=", ".join(roles), name=emp.name, role=emp.role))
 
 
 def normalise_card(card: str, field: str = "card") -> str:

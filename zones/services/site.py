@@ -17,7 +17,7 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import Select, Table, func, select, update
 from sqlalchemy.orm import Session
 
-from zones.errors import NotAllowed, NotFound, Problem, ValidationFailed
+from zones.errors import N_, NotAllowed, NotFound, Problem, ValidationFailed
 from zones.schema import ContactForm, Event, Person, Presence, SiteState, Visit, Visitor
 from zones.services._common import employee, record_change, require_role, utcnow
 from zones.services.queries.visitors import own_visitor
@@ -53,7 +53,7 @@ def set_emergency(
     zhao: fire" once, beside the per-gate rows the controllers ship when they follow."""
     by_id: int | None = None
     if isinstance(by, int):
-        require_role(employee(session, by), ("safety_officer", "admin"), "the emergency button (R16)")
+        require_role(employee(session, by), ("safety_officer", "admin"), N_("the emergency button (R16)"))
         by_id, source = by, f"employee:{by}"
     else:
         if not by.strip():
@@ -89,7 +89,7 @@ def set_emergency(
 def reset_passback(session: Session, person_id: int, zone: str, by: int) -> bool:
     """R15: a safety officer clears a person's "inside" record for ``zone`` so they may
     enter again. Returns whether there was a record to clear."""
-    require_role(employee(session, by), ("safety_officer", "admin"), "an anti-passback reset (R15)")
+    require_role(employee(session, by), ("safety_officer", "admin"), N_("an anti-passback reset (R15)"))
     if session.get(Person, person_id) is None:
         raise NotFound(Problem("no-such", what="person", id=person_id))
     row = session.scalar(select(Presence).where(Presence.person_id == person_id, Presence.zone == zone))

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from zones.errors import Conflict, Problem, ValidationFailed
+from zones.errors import N_, Conflict, Problem, ValidationFailed
 from zones.schema import Badge, Ban, Helmet, Visit, Visitor
 from zones.services._common import aware, employee, get_or_404, record_change, require_role, utcnow
 from zones.services.people import normalise_id_number
@@ -61,7 +61,7 @@ def grant_walk_in(session: Session, visit_id: int, approver_id: int, reason: str
     records it together with something else)."""
     visit = get_or_404(session, Visit, visit_id, "visit")
     approver = employee(session, approver_id, "approver")
-    require_role(approver, ("safety_officer",), "a walk-in exception (R1)")
+    require_role(approver, ("safety_officer",), N_("a walk-in exception (R1)"))
     if not reason.strip():
         raise ValidationFailed([("reason", Problem("walk-in-reason"))])
     if visit.state == "closed":
