@@ -72,27 +72,38 @@ def test_a_B_person_is_banned_in_one_step(session: Session, demo_staff: SimpleNa
         ban_from_incident(session, a.id, v.id, days=30, seen_by=demo_staff.officer_steel.id)
 
 
+def _inspector_admission(session: Session, demo_staff: SimpleNamespace, id_number: str, topics: list[str]) -> Any:
+    """A C incident's inspector with a booked visit, admitted by a safety-department officer
+    who covered ``topics``; returns (visitor, visit, officer, admit())."""
+    v = register_visitor(session, name="Ivy Inspector", id_type="passport", id_number=id_number)
+    visit = book_visit(session, visitor_id=v.id, host_id=demo_staff.reception.id, purpose="tax inspection")
+    c = _incident(session, demo_staff, "C", datetime.now(UTC), people=[PersonIn("Ivy Inspector", "Tax", id_number)])
+    officer, _ = create_user(session, "Sid Safety", "safety_officer", department="safety")
+
+    def admit() -> Education:
+        return admit_inspector(
+            session,
+            c.id,
+            visit_id=visit.id,
+            officer_id=officer.id,
+            reason="unannounced tax inspection (R21 C)",
+            topics=topics,
+            signature=SIGNATURE,
+            zones=["smelting"],
+            known_zones=make_zones(),
+            policy=Policy(timezone=TZ),
+        )
+
+    return v, visit, officer, admit
+
+
 def test_a_C_inspector_gets_the_walk_in_exception_with_the_verbal_briefing(
     session: Session, demo_staff: SimpleNamespace
 ) -> None:
-    v = register_visitor(session, name="Ivy Inspector", id_type="passport", id_number="INSP0001")
-    visit = book_visit(session, visitor_id=v.id, host_id=demo_staff.reception.id, purpose="tax inspection")
-    c = _incident(session, demo_staff, "C", datetime.now(UTC), people=[PersonIn("Ivy Inspector", "Tax", "INSP0001")])
-    safety_officer, _ = create_user(session, "Sid Safety", "safety_officer", department="safety")
-    admit_inspector(
-        session,
-        c.id,
-        visit_id=visit.id,
-        officer_id=safety_officer.id,
-        reason="unannounced tax inspection (R21 C)",
-        topics=ALL_TOPICS,
-        signature=SIGNATURE,
-        zones=["smelting"],
-        known_zones=make_zones(),
-        policy=Policy(timezone=TZ),
-    )
+    v, visit, officer, admit = _inspector_admission(session, demo_staff, "INSP0001", ALL_TOPICS)
+    admit()
     session.expire_all()
-    assert session.get(Visit, visit.id).walk_in_approved_by == safety_officer.id  # type: ignore[union-attr]
+    assert session.get(Visit, visit.id).walk_in_approved_by == officer.id  # type: ignore[union-attr]
     edu = session.scalars(select(Education).where(Education.visitor_id == v.id)).one()
     assert (edu.department, edu.method) == ("safety", "verbal")
 
@@ -100,23 +111,9 @@ def test_a_C_inspector_gets_the_walk_in_exception_with_the_verbal_briefing(
 def test_R1_R6_a_C_inspector_whose_briefing_is_refused_gets_no_walk_in_either(
     session: Session, demo_staff: SimpleNamespace
 ) -> None:
-    v = register_visitor(session, name="Ivy Inspector", id_type="passport", id_number="INSP0002")
-    visit = book_visit(session, visitor_id=v.id, host_id=demo_staff.reception.id, purpose="tax inspection")
-    c = _incident(session, demo_staff, "C", datetime.now(UTC), people=[PersonIn("Ivy Inspector", "Tax", "INSP0002")])
-    safety_officer, _ = create_user(session, "Sid Safety", "safety_officer", department="safety")
+    _v, visit, _officer, admit = _inspector_admission(session, demo_staff, "INSP0002", ALL_TOPICS[:-1])
     with pytest.raises(ValidationFailed) as refused:
-        admit_inspector(
-            session,
-            c.id,
-            visit_id=visit.id,
-            officer_id=safety_officer.id,
-            reason="unannounced tax inspection (R21 C)",
-            topics=ALL_TOPICS[:-1],  # one R6 topic not covered
-            signature=SIGNATURE,
-            zones=["smelting"],
-            known_zones=make_zones(),
-            policy=Policy(timezone=TZ),
-        )
+        admit()  # one R6 topic not covered
     assert [f for f, _ in refused.value.fields] == ["topics"]
     session.rollback()
     assert session.get(Visit, visit.id).walk_in_approved_by is None  # type: ignore[union-attr]
