@@ -13,10 +13,12 @@ from web.api import models as m
 from web.api import site_models
 from web.auth import current_actor
 from web.context import sitegate
+from web.i18n import site_names
 from web.permissions import can_see_identity
 from zones.calendar import age_on
 from zones.facts import PersonFacts, PersonKind
 from zones.idcard import mask
+from zones.messages import render
 from zones.schema import Person
 from zones.services.forms import pending_departments
 
@@ -98,6 +100,8 @@ def form_out(f: Any) -> m.ContactFormOut:
 
 
 def reason_out(r: Any) -> site_models.ReasonOut:
-    """A zones.facts.Reason (engine) as the API's reason: rule + English message, plus the
-    code and params the pages use to say it in another language."""
-    return site_models.ReasonOut(rule=r.rule, message=r.message, code=r.code, params=dict(r.params))
+    """A zones.facts.Reason (engine) as the API's reason: rule + English message, with zones
+    and departments by their names as the pages say them, plus the code and params the
+    pages use to say it in another language."""
+    message = render(r, "en", site_names())
+    return site_models.ReasonOut(rule=r.rule, message=message, code=r.code, params=dict(r.params))
