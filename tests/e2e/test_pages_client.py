@@ -6,7 +6,7 @@ monthly chart (R19) and the language chosen per user or by the site (part 5)."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -458,3 +458,41 @@ def test_dashboard_shows_reader_health_and_io_fault(app: Any, session: Any) -> N
         "Modbus tcp://10.0.0.5:502 unreachable",
     ):
         assert text in page, text
+
+
+def test_events_page_pages_by_time_through_older_events_r18(app: Any, session: Any) -> None:
+    """The events page's "Older events" link walks 104 events, six of them of one instant
+    across the page boundary, each once; a cursor this page never handed out is a field
+    error on the page (the newest events shown), not an error page."""
+    from html import unescape
+
+    from zones.central import ship_events
+
+    base = datetime.now(UTC) - timedelta(hours=1)
+    at = [base + timedelta(seconds=max(i, 5)) for i in range(104)]  # K005-K000: one instant, across pages
+    ship_events(
+        session,
+        [
+            {
+                "key": f"p{i}",
+                "at": at[i],
+                "kind": "read",
+                "gate": "smelting-east",
+                "zone": "smelting",
+                "card": f"K{i:03d}",
+            }
+            for i in range(104)
+        ],
+    )
+    client, _ = as_user(app, "officer")
+    cards = re.compile(r"<td>(K\d{3})</td>")
+    older = re.compile(r'href="([^"]*cursor=[^"]*)"')
+    first = client.get("/panel/events?kind=read").text
+    link = older.search(first)
+    assert link is not None
+    second = client.get(unescape(link.group(1))).text
+    assert cards.findall(first) == [f"K{i:03d}" for i in range(103, 3, -1)]
+    assert cards.findall(second) == ["K003", "K002", "K001", "K000"] and older.search(second) is None
+    assert "kind=read" in unescape(link.group(1))  # the filter is kept on the next page
+    bad = client.get("/panel/events?kind=read&cursor=12")
+    assert bad.status_code == 200 and "cursor: " in bad.text and len(cards.findall(bad.text)) == 100
