@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, literal, select, tuple_
+from sqlalchemy import false, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from zones.errors import Problem, ValidationFailed
@@ -171,8 +171,10 @@ def monthly_stats(
     denials: Counter[str] = Counter()
     denied_total = 0
     for reasons in session.scalars(
+        # "allowed = false", not "IS false": the partial index's own predicate, which
+        # PostgreSQL must match to read the month's denials from ix_events_denials_at alone
         select(Event.reasons).where(
-            Event.kind == "decision", Event.allowed.is_(False), Event.at >= start, Event.at < end
+            Event.kind == "decision", Event.allowed == false(), Event.at >= start, Event.at < end
         )
     ):
         denied_total += 1
