@@ -63,6 +63,12 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     ),
     "no-escort": (
         "R10",
+        "no escort card presented; the escort of record ({escorts}) must present their card",
+        "没有陪同人刷卡；联系单上的陪同人（{escorts}）必须刷自己的卡",
+    ),
+    # the same after the gate held the visitor's card for the whole window (R10)
+    "no-escort-waited": (
+        "R10",
         "no escort card presented within {window} s; the escort of record ({escorts}) must present their card",
         "{window} 秒内没有陪同人刷卡；联系单上的陪同人（{escorts}）必须刷自己的卡",
     ),

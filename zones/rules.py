@@ -163,7 +163,11 @@ def _escort(
     the limit; R14 at night the escort comes from the dispatch room."""
     escort = request.escort
     if escort is None:
-        reasons.append(reason("no-escort", window=f"{policy.escort_window_s:g}", escorts=_escort_names(forms_now)))
+        if request.escort_waited:  # "within N s" only when the gate did wait that long
+            window = f"{policy.escort_window_s:g}"
+            reasons.append(reason("no-escort-waited", window=window, escorts=_escort_names(forms_now)))
+        else:
+            reasons.append(reason("no-escort", escorts=_escort_names(forms_now)))
         return
     if escort.kind != "employee":
         reasons.append(reason("escort-not-employee", escort=escort.name))
@@ -182,8 +186,14 @@ def _escort(
         reasons.append(
             reason("escort-at-limit", escort=escort.name, count=request.escort_charge, limit=policy.escort_max_visitors)
         )
-    if night and not (escort.dispatch_room or escort.department == policy.dispatch_department):
+    if night and not may_escort_at_night(escort.dispatch_room, escort.department, policy):
         reasons.append(reason("night-escort", night=policy.night))
+
+
+def may_escort_at_night(dispatch_room: bool, department: str | None, policy: Policy) -> bool:
+    """R14: night visits need a dispatch-room escort (dispatch-room staff, or anyone of the
+    dispatch department)."""
+    return dispatch_room or department == policy.dispatch_department
 
 
 def is_escort_of_record(person: PersonFacts, escort_id: int, zone: Zone, now: datetime) -> bool:

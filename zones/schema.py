@@ -160,8 +160,11 @@ class Visit(Base):
     arrived_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     flagged: Mapped[str | None] = mapped_column(Text)  # why the visit needs attention (R4, R12)
-    # R16: seen at the assembly point while on site but not inside a gated zone
+    # R16: seen at the assembly point while on site but not inside a gated zone, by whom and
+    # when (the employee's id; meaningful only while ``accounted``)
     accounted: Mapped[bool] = mapped_column(default=False)
+    accounted_by: Mapped[int | None]
+    accounted_at: Mapped[datetime | None]
 
 
 class Badge(Base):
@@ -366,7 +369,7 @@ class Event(Base):
     direction: Mapped[str | None] = mapped_column(String(3))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # GET /events pages newest first by (at, id): each filter's index ends in (at, id), so a
-    # filter and a time window are one index range (migration 0006_event_time_indexes);
+    # filter and a time window are one index range (migration 0007_event_time_indexes);
     # R19 statistics: denials by month (0005_event_indexes). README "Scale".
     __table_args__ = (
         Index("ix_events_at_id", "at", "id"),
@@ -391,6 +394,8 @@ class Presence(Base):
     entered_at: Mapped[datetime]
     escort_id: Mapped[int | None]
     accounted: Mapped[bool] = mapped_column(default=False)  # R16: seen at the assembly point
+    accounted_by: Mapped[int | None]  # the employee who marked it (only meaningful while accounted)
+    accounted_at: Mapped[datetime | None]
 
 
 class GateHealth(Base):

@@ -273,7 +273,8 @@ def form_data() -> MultiDict[str, str]:
 
 def _context() -> dict[str, Any]:
     who = current_actor() if request else None
-    emergency = who is not None and bool(read_emergency(db_session()).emergency_active)
+    state = read_emergency(db_session()) if who is not None else None
+    emergency = state is not None and bool(state.emergency_active)
     home = url_for("auth.login")
     if who is not None:
         home = url_for("handheld.index" if who.role in ("escort", "guard") else "panel.index")
@@ -286,6 +287,7 @@ def _context() -> dict[str, Any]:
         "perms": permissions_of(who.role) if who else frozenset(),
         "panel_nav": PANEL_NAV,
         "emergency_active": emergency,
+        "emergency_reason": state.emergency_reason if state is not None and emergency else None,
         "muster_url": url_for(muster_endpoint) if who is not None else None,
         "local_time": local_time,
         "personal": personal,

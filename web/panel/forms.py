@@ -1,8 +1,10 @@
 """Visitor entry contact forms (R5): create one with its escorts of record (R10) and the
 permissions it grants (R13), the approval queue per department, approve for one's own
 departments or revoke. Each department of a form's zones approves for itself (its head or
-a safety officer); the service refuses everyone else and the page says why. The admin
-names department heads here too."""
+a safety officer); the service refuses everyone else and the page says why. R5 does not
+forbid approving a form one created (the issuer is the department's officer), so the page
+marks such a row "you created this form" and asks before approving. The admin names
+department heads here too."""
 
 from __future__ import annotations
 
@@ -46,7 +48,7 @@ def forms() -> Any:
     # the approver's own departments first: that is the queue they can act on (R5)
     ordered = sorted(queue.items(), key=lambda kv: (kv[0] not in mine, kv[0]))
     pending = {row.form.id: svc.pending_departments(row.form, zones) for rows in queue.values() for row in rows}
-    return render_template("panel/forms.html", queue=ordered, state=state, mine=mine, pending=pending)
+    return render_template("panel/forms.html", queue=ordered, state=state, mine=mine, pending=pending, me=me.id)
 
 
 @bp.route("/forms/new", methods=["GET", "POST"])

@@ -57,6 +57,46 @@ def expiring() -> Any:
     )
 
 
+# how long after the panel's emergency action the gates' own emergency rows still count as
+# following it (a controller picks the change up within its poll interval, R16)
+FOLLOW_WINDOW = timedelta(minutes=2)
+
+
+def journal_items(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events page's rows, newest first, with the emergency made readable (R16, R18).
+
+    Declaring or ending the emergency on the panel is one event without a gate, carrying
+    who, why and how many were missing (zones.services.site.set_emergency): an "action"
+    item. Each controller then records its gates entering or leaving emergency mode, one
+    row per gate: those rows are folded into one "gates" item, and into the action they
+    followed when it is on the page, older and within ``FOLLOW_WINDOW``. Other events are
+    "event" items."""
+    items: list[dict[str, Any]] = []
+    following: dict[bool, dict[str, Any]] = {}  # active -> the newest gates item not yet attached
+    for e in rows:
+        if e["kind"] != "emergency":
+            items.append({"type": "event", "event": e})
+            continue
+        active = bool((e["detail"] or {}).get("active"))
+        if e["gate"] is not None:
+            group = following.get(active)
+            if group is None or e["gate"] in group["gates"]:  # a gate twice: an earlier switch
+                group = {"type": "gates", "active": active, "at": e["at"], "gates": []}
+                items.append(group)
+                following[active] = group
+            group["gates"].append(e["gate"])
+            group["oldest"] = e["at"]
+            continue
+        action = {"type": "action", "event": e, "active": active, "gates": []}
+        group = following.pop(active, None)
+        if group is not None and group["oldest"] - e["at"] <= FOLLOW_WINDOW:
+            items.remove(group)
+            action["gates"] = group["gates"]
+        following.pop(not active, None)  # gates switched before this action followed another one
+        items.append(action)
+    return items
+
+
 @bp.get("/events")
 @require("events.read")
 def events() -> Any:
@@ -85,10 +125,11 @@ def events() -> Any:
         limit=100,
         cursor=cursor,
     )
-    people = names(db_session(), {e["person_id"] for e in rows} | {e["escort_id"] for e in rows})
+    actors = {(e["detail"] or {}).get("by") for e in rows if e["kind"] == "emergency"}
+    people = names(db_session(), {e["person_id"] for e in rows} | {e["escort_id"] for e in rows} | actors)
     return render_template(
         "panel/events.html",
-        rows=rows,
+        items=journal_items(rows),
         next_cursor=encode_cursor(next_cursor) if next_cursor else None,
         people=people,
         errors=errors,

@@ -1,5 +1,5 @@
-"""Would this card be let into a zone now? The one-off check behind the handheld lookup and
-GET /zones/{zone}/check.
+"""Would this card be let into a zone now? The one-off check behind the handheld lookup,
+GET /zones/{zone}/check and the visitor page's readiness checklist.
 
 It builds the cardholder's facts with the snapshot's own code (zones.snapshot) and runs the
 rules engine the controllers run (zones.rules.decide), with occupancy, anti-passback and the
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import bindparam, func, select, union_all
 from sqlalchemy.orm import Session
@@ -78,20 +78,34 @@ def check_card(
     ``may_know``: whether the asker may learn whose card it is; a card of anyone else is
     checked as an unknown card, so the answer names nobody and none of their reasons.
 
-    Four queries at most, whatever the number of zones: the cards' holders, their facts
-    (one ``facts_for_persons`` for both cards), the moment (emergency, presence, escort's
-    charge), and the occupancy of the zones that have a limit."""
-    zones = list(zones)
+    Three statements besides the facts, whatever the number of zones: the cards' holders,
+    the moment (emergency, presence, escort's charge) and the occupancy of the zones that
+    have a limit; the facts of both cards are read by one ``facts_for_persons``."""
     card = card.strip().upper()
     escort_card = escort_card.strip().upper() if escort_card else None
-    cards = [c for c in (card, escort_card) if c]
-    ids = set(session.scalars(_HOLDERS, {"cards": cards}))
-    facts = facts_for_persons(session, local(at, policy.timezone).date(), ids) if ids else {}
+    facts = _facts_for_cards(session, [c for c in (card, escort_card) if c], local(at, policy.timezone).date())
     person = facts.get(card)
     escort = facts.get(escort_card) if escort_card else None
     if may_know is not None:
         person = person if person is not None and may_know(person) else None
         escort = escort if escort is not None and may_know(escort) else None
+    return check_facts(session, zones, card, person, escort, policy, at)
+
+
+def check_facts(
+    session: Session,
+    zones: Iterable[Zone],
+    card: str,
+    person: PersonFacts | None,
+    escort: PersonFacts | None,
+    policy: Policy,
+    at: datetime,
+) -> list[ZoneCheck]:
+    """``check_card`` once the cardholders' facts are known: the moment's occupancy,
+    anti-passback, escort charge and emergency from the database, then the engine. The
+    readiness checklist (zones.services.readiness) calls it directly for a visitor with no
+    badge yet (``card`` "", the engine's R3 fails), to show what else the gate will check."""
+    zones = list(zones)
     emergency, inside_zone, entered_at, charge = session.execute(
         _MOMENT,
         {"person": person.person_id if person else None, "escort": escort.person_id if escort else None},
@@ -113,3 +127,17 @@ def check_card(
         )
         out.append(ZoneCheck(zone, decide(request, zone, policy), person, escort, entered_at if inside else None))
     return out
+
+
+def facts_for_card(session: Session, card: str, today: date) -> PersonFacts | None:
+    """The PersonFacts a controller's snapshot would hold for ``card``. A lost badge comes
+    back with badge="lost" (R3); an unknown card gives None."""
+    card = card.strip().upper()
+    return _facts_for_cards(session, [card], today).get(card)
+
+
+def _facts_for_cards(session: Session, cards: list[str], today: date) -> dict[str, PersonFacts]:
+    """card -> PersonFacts for a few cards (upper case): their holders in one query, their
+    facts in one ``facts_for_persons``."""
+    ids = set(session.scalars(_HOLDERS, {"cards": cards})) if cards else set()
+    return facts_for_persons(session, today, ids) if ids else {}
