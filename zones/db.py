@@ -161,7 +161,7 @@ def upgrade(engine: Engine) -> None:
             return
         log.info("migrating %s to %s", engine.url.render_as_string(hide_password=True), head)
         # Not engine.begin(): alembic owns the transaction, so that a migration may step
-        # out of it (0007 builds its PostgreSQL indexes CONCURRENTLY in an autocommit block).
+        # out of it (0008 builds its PostgreSQL indexes CONCURRENTLY in an autocommit block).
         with engine.connect() as conn:
             cfg = alembic_config()
             cfg.attributes["connection"] = conn

@@ -58,6 +58,7 @@ PROBLEMS: dict[str, str] = {
     "form-revoked": N_("the form is already revoked"),
     "approver": N_("R5: only the head or a safety officer of %(departments)s may approve entry to %(zones)s"),
     "visit-closed": N_("the visit is closed"),
+    "login-taken": N_("%(login)s is already someone's sign-in name"),
     "no-open-visit": N_("the visitor has no open visit; book one first (R1)"),
     "visit-already-closed": N_("the visit is already closed"),
     "visit-not-booked": N_("the visit is %(state)s, not booked"),

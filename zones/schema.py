@@ -77,6 +77,9 @@ class Employee(Person):
     __tablename__ = "employees"
     id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(20))
+    # the sign-in name ("zhao"), when it is not the person's name ("Zhao Lei"), which the
+    # pages show; without one the employee signs in with their name
+    login: Mapped[str | None] = mapped_column(String(100), unique=True)
     department: Mapped[str | None] = mapped_column(String(100))
     card: Mapped[str | None] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(200))
@@ -369,7 +372,7 @@ class Event(Base):
     direction: Mapped[str | None] = mapped_column(String(3))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # GET /events pages newest first by (at, id): each filter's index ends in (at, id), so a
-    # filter and a time window are one index range (migration 0007_event_time_indexes);
+    # filter and a time window are one index range (migration 0008_event_time_indexes);
     # R19 statistics: denials by month (0005_event_indexes). README "Scale".
     __table_args__ = (
         Index("ix_events_at_id", "at", "id"),

@@ -56,7 +56,7 @@ def desk_steps(desk: Any, site: Site, who: str) -> None:
     expect(page.locator("dl.facts")).to_contain_text("1988-05-15")  # R2: read from the id number
 
     page.click("text=Book a visit")
-    page.select_option("select[name=host_id]", label=f"{STAFF['escort'].name} · steelmaking")
+    page.select_option("select[name=host_id]", label=f"{STAFF['escort'].name} · Steelmaking")
     page.fill("input[name=purpose]", "Calibrate the furnace thermocouples")
     page.click("form.stack button[type=submit]")
     expect(page.locator(".flash.success")).to_contain_text("Visit booked")
@@ -179,7 +179,7 @@ def test_officer_prepares_a_visitor_and_escort_sees_allowed(site: Site, desk: An
     # visitor is, and the officer's pages show the granted event, in Chinese
     pass_the_gate(site, "smelting-east", BADGE, STAFF["escort"].card)
     page.goto(site.url + "/m/visitors")
-    reload_until(page, ".person [data-test=where]", "Smelting workshop")
+    reload_until(page, ".person [data-test=where]", "冶炼车间")  # the zone by its Chinese name
     shot(page, "handheld-my-visitors-inside-zh")
 
     officer = desk.new_page()

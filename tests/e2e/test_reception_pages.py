@@ -65,7 +65,7 @@ def test_reception_records_a_b_incident_and_hr_files_the_report(app: Any, staff:
         },
         follow_redirects=True,
     )
-    assert "routed to human-resources; report due 2026-11-24" in resp.text
+    assert "routed to Human resources; report due 2026-11-24" in resp.text
     assert 'data-test="report-form"' not in resp.text  # reception records, does not handle
     hr, hr_token = signed_in(app, "He Rong")
     page = hr.get("/panel/incidents").text

@@ -103,7 +103,7 @@ def test_storage_migrations_match_the_models(engine):
 
 def _migrate(engine, command_fn, revision: str) -> None:
     """alembic upgrade/downgrade on ``engine`` as zones.db.upgrade runs it (alembic owns
-    the transaction, so 0007 may build its PostgreSQL indexes CONCURRENTLY)."""
+    the transaction, so 0008 may build its PostgreSQL indexes CONCURRENTLY)."""
     from zones.db import alembic_config
 
     with engine.connect() as conn:
@@ -117,8 +117,8 @@ def _event_indexes(engine) -> dict[str, list[str]]:
     return {ix["name"]: ix["column_names"] for ix in inspect(engine).get_indexes("events")}
 
 
-def test_storage_0007_event_time_indexes_upgrade_and_downgrade(engine):
-    """GET /events pages by (at, id): 0007 swaps the (x, id) indexes of 0005 for (x, at, id)
+def test_storage_0008_event_time_indexes_upgrade_and_downgrade(engine):
+    """GET /events pages by (at, id): 0008 swaps the (x, id) indexes of 0005 for (x, at, id)
     and (at) for (at, id), and back on downgrade, keeping the rows."""
     from alembic import command
 
@@ -131,8 +131,8 @@ def test_storage_0007_event_time_indexes_upgrade_and_downgrade(engine):
     assert _event_indexes(engine).items() >= new.items()
     assert not set(old) & set(_event_indexes(engine))
 
-    _migrate(engine, command.downgrade, "0006_emergency_actor")
-    assert current_revision(engine) == "0006_emergency_actor"
+    _migrate(engine, command.downgrade, "0007_employee_login")
+    assert current_revision(engine) == "0007_employee_login"
     assert _event_indexes(engine).items() >= old.items()
     assert not set(new) & set(_event_indexes(engine))
 
@@ -145,7 +145,7 @@ def test_storage_0007_event_time_indexes_upgrade_and_downgrade(engine):
 
 
 @pytest.mark.postgres
-def test_storage_0007_rebuilds_an_index_an_interrupted_build_left_invalid(pg_empty_url):
+def test_storage_0008_rebuilds_an_index_an_interrupted_build_left_invalid(pg_empty_url):
     """CREATE INDEX CONCURRENTLY that fails leaves an invalid index behind; running the
     migration again drops it and builds it, instead of skipping it as existing."""
     from alembic import command
@@ -153,7 +153,7 @@ def test_storage_0007_rebuilds_an_index_an_interrupted_build_left_invalid(pg_emp
     engine = make_engine(pg_empty_url)
     try:
         upgrade(engine)
-        _migrate(engine, command.downgrade, "0006_emergency_actor")
+        _migrate(engine, command.downgrade, "0007_employee_login")
         with engine.begin() as conn:  # an index marked invalid, as a failed concurrent build leaves it
             conn.execute(text("CREATE INDEX ix_events_gate_at_id ON events (gate, at, id)"))
             conn.execute(

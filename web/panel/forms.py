@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from web.auth import require
 from web.context import db_session, sitegate
-from web.i18n import translate
+from web.i18n import department_name, department_names, translate
 from web.panel.blueprint import bp
 from web.panel.common import FormErrors, actor, domain_errors, form_data, local_now, parse_int, parse_local_datetime
 from web.permissions import allowed
@@ -118,7 +118,7 @@ def approve_and_tell(form_id: int) -> None:
         if form.state == "approved":
             flash(translate("Contact form {id} approved.", id=form_id), "success")
         else:
-            waiting = ", ".join(svc.pending_departments(form, sitegate().zones))
+            waiting = department_names(svc.pending_departments(form, sitegate().zones))
             flash(
                 translate(
                     "Contact form {id}: your approval is recorded; waiting for {departments}.",
@@ -153,7 +153,7 @@ def departments() -> Any:
                 raise NotFound(Problem("unknown-department", department=department))
             head = request.form.get("employee_id", "")
             set_department_head(session, department, int(head) if head.isdigit() else None)
-            flash(translate("Head of {department} saved.", department=department), "success")
+            flash(translate("Head of {department} saved.", department=department_name(department)), "success")
         return redirect(url_for("panel.departments"))
     return render_template(
         "panel/departments.html",

@@ -12,7 +12,7 @@ from flask import flash, redirect, render_template, request, url_for
 from web.api.fields import BAN_DAYS_MAX
 from web.auth import require
 from web.context import db_session, sitegate
-from web.i18n import translate
+from web.i18n import rule_label, translate
 from web.panel.blueprint import bp
 from web.panel.chart import bar_chart
 from web.panel.common import (
@@ -205,7 +205,10 @@ def stats() -> Any:
         )
     denials = list(data["denials"]["by_rule"].items())
     denials.sort(key=lambda kv: int(kv[0][1:]) if kv[0][1:].isdigit() else 99)
-    chart = bar_chart(denials, title=translate("Denials by rule"))
+    # each bar says its rule's name ("R8 Education card"), not the bare id
+    chart = bar_chart(
+        [(rule_label(rule), n) for rule, n in denials], title=translate("Denials by rule"), label_width=200
+    )
     overview = bar_chart(
         [
             (translate("Visits booked"), data["visits"]["booked"]),

@@ -45,7 +45,7 @@ _EVENT_COLUMNS = (
 class EventCursor(NamedTuple):
     """Where the next (older) page of GET /events starts: below this event in the order
     ``(at, id)`` newest first. Time first, so a filter with an old time window is one index
-    range (``(gate, at, id)`` and the like, migration 0007_event_time_indexes); the id
+    range (``(gate, at, id)`` and the like, migration 0008_event_time_indexes); the id
     breaks ties between events of the same instant, so no event is skipped or repeated."""
 
     at: datetime
@@ -61,7 +61,7 @@ def encode_cursor(cursor: EventCursor) -> str:
 
 def decode_cursor(text: str) -> EventCursor | int:
     """A cursor handed out by :func:`encode_cursor`, or an event id for a cursor of the
-    old form ``e<id>`` (pages ordered by id alone, before 0007_event_time_indexes), which
+    old form ``e<id>`` (pages ordered by id alone, before 0008_event_time_indexes), which
     ``query_events`` continues below that event. Anything else: ValidationFailed on
     ``cursor`` (422)."""
     try:

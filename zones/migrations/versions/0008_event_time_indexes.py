@@ -9,8 +9,8 @@ On PostgreSQL the indexes are built and dropped CONCURRENTLY, outside the migrat
 transaction, so controllers go on shipping events into the table meanwhile (minutes at
 10,000,000 events); an index a failed build left invalid is dropped and built again.
 
-Revision ID: 0007_event_time_indexes
-Revises: 0006_emergency_actor
+Revision ID: 0008_event_time_indexes
+Revises: 0007_employee_login
 Create Date: 2026-12-03 17:00:00
 """
 
@@ -19,8 +19,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_event_time_indexes"
-down_revision = "0006_emergency_actor"
+revision = "0008_event_time_indexes"
+down_revision = "0007_employee_login"
 branch_labels = None
 depends_on = None
 
