@@ -13,7 +13,10 @@ The events are generated in SQL (bench/events_scale.sql: generate_series, ~8 min
 them on site by shipping one passage each (``zones.central.ship_events``, as controllers
 do), then times: GET /events's query for each filter and for a page further down by the
 keyset cursor (p50/p95 over repeats), ``monthly_stats`` for a month, the muster, and
-``check_card`` (the handheld lookup) from 50 threads at once, each with its own session.
+``check_card`` (the handheld lookup) from 50 threads at once, each with its own session:
+back to back (every client asking again the moment it has its answer: the throughput
+bound), with and without an escort card (the page always sends the escort's own), and
+paced (each client asks every ``--pause`` seconds, an escort reading the answer between).
 """
 
 from __future__ import annotations
@@ -101,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=20)
     ap.add_argument("--month", default="2026-06")
     ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--pause", type=float, default=2.0, help="seconds between one client's lookups (paced run)")
     args = ap.parse_args(argv)
     engine = make_engine(args.url, pool_size=args.clients, max_overflow=5)
     sessions = session_factory(engine)
@@ -119,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
             _, cursor = events(s, limit=100, cursor=cursor)
         deep = cursor
         month_start = datetime(2026, 6, 1, tzinfo=UTC)
+        june: dict[str, Any] = {"since": month_start, "until": month_start + timedelta(days=30), "limit": 100}
+        june_gate = {"gate": "gate-11", **june}
         cases: list[tuple[str, Callable[[], Any]]] = [
             ("newest page, no filter", lambda: events(s, limit=100)),
             ("page 51 by the keyset cursor", lambda: events(s, limit=100, cursor=deep)),
@@ -141,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
                 "one gate in June",
                 lambda: events(s, gate="gate-3", since=month_start, until=month_start + timedelta(days=30), limit=100),
             ),
+            ("one gate in June, page 2", lambda: events(s, **june_gate, cursor=events(s, **june_gate)[1])),
+            ("one person in June", lambda: events(s, person_id=rng.randrange(1, 2_000_000), **june)),
         ]
         all_ms: list[float] = []
         print(f"GET /events query (limit 100, {args.repeat} repeats each):")
@@ -156,28 +164,42 @@ def main(argv: list[str] | None = None) -> int:
 
     policy = config.policy()
     zone = zones["zone-0"]
-    lookups: list[float] = []
-    lock = threading.Lock()
 
-    def client(seed: int) -> None:
-        r = random.Random(seed)
-        with sessions() as s:
-            for _ in range(args.repeat):
-                card = r.choice(cards)
-                t = time.perf_counter()
-                check_card(s, [zone], card, None, policy, datetime.now(UTC))
-                s.rollback()
-                with lock:
-                    lookups.append((time.perf_counter() - t) * 1000)
+    def lookups(escort: bool, pause_s: float) -> tuple[list[float], float]:
+        """``clients`` threads, each with its own session, looking cards up ``repeat`` times
+        (after ``pause_s`` each: an escort reading the answer), with an escort card as the
+        handheld page sends one (the signed-in escort's own), or without."""
+        out: list[float] = []
+        lock = threading.Lock()
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - t0
-    print(f"handheld lookup, {args.clients} concurrent clients: {_q(lookups)}  ({len(lookups) / wall:.0f} lookups/s)")
+        def client(seed: int) -> None:
+            r = random.Random(seed)
+            with sessions() as s:
+                for _ in range(args.repeat):
+                    card = r.choice(cards)
+                    t = time.perf_counter()
+                    check_card(s, [zone], card, r.choice(cards) if escort else None, policy, datetime.now(UTC))
+                    s.rollback()
+                    with lock:
+                        out.append((time.perf_counter() - t) * 1000)
+                    time.sleep(pause_s * r.uniform(0.5, 1.5))
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return out, len(out) / (time.perf_counter() - t0)
+
+    print(f"handheld lookup, {args.clients} concurrent clients (load average {os.getloadavg()[0]:.2f}):")
+    for label, escort, pause in (
+        ("back to back, no escort card", False, 0.0),
+        ("back to back, with an escort card", True, 0.0),
+        (f"one a client every ~{args.pause:g} s, escort card", True, args.pause),
+    ):
+        ms, rate = lookups(escort, pause)
+        print(f"  {label:38s} {_q(ms)}  ({rate:.0f} lookups/s)")
     engine.dispose()
     return 0
 

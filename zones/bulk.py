@@ -100,12 +100,19 @@ def zone_agg(session: Session, owner: Any, zone: Any, only: ColumnElement[bool] 
 AnySelect = Select[*tuple[Any, ...]]
 
 
-def rows(session: Session, stmt: AnySelect) -> Iterator[tuple[Any, ...]]:
+def rows(session: Session, stmt: AnySelect, *, stream: bool = True) -> Iterator[tuple[Any, ...]]:
     """Raw driver tuples in batches, skipping SQLAlchemy's per-row work (a full build reads
     millions of rows). The statement is rendered with literal values (only fixed strings,
     dates and integer ids); dates and times come back as the driver gives them and are
     converted by ``Interner.day`` / ``Interner.moment``. PostgreSQL streams through a
-    server-side cursor."""
+    server-side cursor.
+
+    ``stream=False`` for the few rows of a few persons (a refresh, the handheld lookup):
+    an ordinary execution, whose compiled form SQLAlchemy caches, in one round trip; a
+    server-side cursor and a statement rendered afresh cost more than the rows then."""
+    if not stream:
+        yield from session.execute(stmt)
+        return
     conn = session.connection()
     sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True, "render_postcompile": True}))
     raw = conn.connection.driver_connection

@@ -160,7 +160,10 @@ def upgrade(engine: Engine) -> None:
         if current_revision(engine) == head:
             return
         log.info("migrating %s to %s", engine.url.render_as_string(hide_password=True), head)
-        with engine.begin() as conn:
+        # Not engine.begin(): alembic owns the transaction, so that a migration may step
+        # out of it (0008 builds its PostgreSQL indexes CONCURRENTLY in an autocommit block).
+        with engine.connect() as conn:
             cfg = alembic_config()
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
+            conn.commit()  # SQLite: alembic opens no transaction of its own (no transactional DDL)

@@ -91,6 +91,7 @@ PROBLEMS: dict[str, str] = {
     "id-date-impossible": N_("the birth date in the resident id is impossible (%(date)s)"),
     "id-check": N_("wrong check character: expected %(expected)s, got %(got)s"),
     "limit-range": N_("expected 1-%(max)s"),
+    "cursor": N_("not a cursor this API handed out"),
     "month": N_("expected YYYY-MM"),
     "emergency-by": N_("name who or what raised the emergency"),
     "emergency-reason": N_("say why (fire, gas alarm, drill, ...)"),

@@ -351,13 +351,14 @@ class Ban(Base):
 
 
 class Event(Base):
-    """A gate record shipped from a controller's journal (R18). ``id`` is the cursor of
-    GET /events; ``key`` makes shipping idempotent. Never updated or deleted (trigger)."""
+    """A gate record shipped from a controller's journal (R18). ``(at, id)`` is the order
+    and the cursor of GET /events; ``key`` makes shipping idempotent. Never updated or
+    deleted (trigger)."""
 
     __tablename__ = "events"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(100), unique=True)
-    at: Mapped[datetime] = mapped_column(index=True)
+    at: Mapped[datetime]
     gate: Mapped[str | None] = mapped_column(String(64))
     zone: Mapped[str | None] = mapped_column(String(64))
     controller: Mapped[str | None] = mapped_column(String(64))
@@ -370,10 +371,12 @@ class Event(Base):
     passed: Mapped[bool | None]
     direction: Mapped[str | None] = mapped_column(String(3))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    # GET /events: each filter's index ends in id (keyset pages); R19 statistics: denials
-    # by month (migration 0005_event_indexes, README "Scale").
+    # GET /events pages newest first by (at, id): each filter's index ends in (at, id), so a
+    # filter and a time window are one index range (migration 0008_event_time_indexes);
+    # R19 statistics: denials by month (0005_event_indexes). README "Scale".
     __table_args__ = (
-        *(Index(f"ix_events_{c}_id", c, "id") for c in ("gate", "zone", "card", "kind", "person_id")),
+        Index("ix_events_at_id", "at", "id"),
+        *(Index(f"ix_events_{c}_at_id", c, "at", "id") for c in ("gate", "zone", "card", "kind", "person_id")),
         Index(
             "ix_events_denials_at",
             "at",

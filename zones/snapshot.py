@@ -16,7 +16,7 @@ swapped in whole.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
@@ -91,22 +91,24 @@ def _persons(
     cutoff = datetime.combine(today - timedelta(days=1), time(0), UTC)  # site tz margin
     facts: dict[int, PersonFacts] = {}
 
+    def read(stmt: Any) -> Iterator[tuple[Any, ...]]:  # a few persons: no server-side cursor
+        return rows(session, stmt, stream=ids is None)
+
     # small side facts (a few per person on site at most): dictionaries
     bans: dict[int, list[BanFact]] = {}
-    for pid, until, reason in rows(
-        session, where(select(Ban.person_id, Ban.until, Ban.reason).where(Ban.until >= today), only(ids, Ban.person_id))
+    for pid, until, reason in read(
+        where(select(Ban.person_id, Ban.until, Ban.reason).where(Ban.until >= today), only(ids, Ban.person_id))
     ):
         bans.setdefault(pid, []).append(intern.fact(BanFact, (intern.day(until), reason)))
     helmets = {
         pid
-        for (pid,) in rows(
-            session, where(select(Helmet.visitor_id).where(Helmet.returned_at.is_(None)), only(ids, Helmet.visitor_id))
+        for (pid,) in read(
+            where(select(Helmet.visitor_id).where(Helmet.returned_at.is_(None)), only(ids, Helmet.visitor_id))
         )
     }
     held = {
         pid
-        for (pid,) in rows(
-            session,
+        for (pid,) in read(
             where(  # R21: people of open A/B incidents
                 select(IncidentPerson.person_id)
                 .join(Incident, Incident.id == IncidentPerson.incident_id)
@@ -118,8 +120,7 @@ def _persons(
         )
     }
     lost: dict[int, list[str]] = {}
-    for pid, card in rows(
-        session,
+    for pid, card in read(
         where(
             select(Badge.visitor_id, Badge.card).where(Badge.state == "lost").order_by(Badge.id),
             only(ids, Badge.visitor_id),
@@ -149,9 +150,7 @@ def _persons(
         .outerjoin(acc, acc.c.owner == Employee.id)
         .where(Employee.active.is_(True))
     )
-    for pid, name, card, dept, on_duty, dispatch, escort_z, access_z in rows(
-        session, where(stmt, only(ids, Employee.id))
-    ):
+    for pid, name, card, dept, on_duty, dispatch, escort_z, access_z in read(where(stmt, only(ids, Employee.id))):
         facts[pid] = PersonFacts(
             person_id=pid,
             kind="employee",
@@ -197,8 +196,7 @@ def _persons(
         else ContactFormEscort.form_id.in_(select(ContactForm.id).where(ContactForm.visitor_id.in_(ids))),
     )
     forms = Merge(
-        rows(
-            session,
+        read(
             where(
                 select(
                     ContactForm.visitor_id,
@@ -218,8 +216,7 @@ def _persons(
         )
     )
     education = Merge(
-        rows(
-            session,
+        read(
             where(
                 select(
                     Education.visitor_id,
@@ -273,8 +270,8 @@ def _persons(
     form_facts: tuple[FormFact, ...] = ()
     edu_facts: tuple[EducationFact, ...] = ()
     try:
-        for pid, name, birth, card, visit_id, state, ahead, walk_in_by, _host in rows(
-            session, where(stmt, only(ids, Visitor.id))
+        for pid, name, birth, card, visit_id, state, ahead, walk_in_by, _host in read(
+            where(stmt, only(ids, Visitor.id))
         ):
             if pid != last_pid:  # a second open visit (should not happen) reuses the same facts
                 last_pid = pid

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 from web.api import models
 from web.api import site_models as m
-from web.api.fields import EVENT_ID_MAX
 from web.api.present import person_ref
 from web.api.registry import api_route
 from web.auth import current_actor
 from web.context import db_session, sitegate
 from zones import services
-from zones.errors import ValidationFailed
 from zones.services.queries.people import people_by_id
+from zones.services.reports import decode_cursor, encode_cursor
 
 
 @api_route(
@@ -49,28 +45,13 @@ def record_breach(body: models.BreachIn) -> models.BreachOut:
     return out
 
 
-def encode_cursor(event_id: int) -> str:
-    """Opaque to clients: they pass back what they were given."""
-    return base64.urlsafe_b64encode(f"e{event_id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-        event_id = int(text[1:]) if text.startswith("e") else -1
-        if not 0 <= event_id <= EVENT_ID_MAX:  # only ids a BIGINT can hold
-            raise ValueError(text)
-        return event_id
-    except (ValueError, binascii.Error, UnicodeDecodeError) as err:
-        raise ValidationFailed([("cursor", "not a cursor this API handed out")]) from err
-
-
 @api_route("GET", "/events", permission="events.read", query=m.EventsQuery, response=m.EventsOut)
 def events(query: m.EventsQuery) -> m.EventsOut:
     """Gate records newest first (R18); ``since`` inclusive, ``until`` exclusive; pass
-    ``next_cursor`` back as ``cursor`` for the next (older) page."""
+    ``next_cursor`` back as ``cursor`` for the next (older) page. A cursor of the old form
+    (before events were paged by time) still continues below its event."""
     session = db_session()
-    rows, next_id = services.query_events(
+    rows, next_cursor = services.query_events(
         session,
         since=query.since,
         until=query.until,
@@ -98,7 +79,7 @@ def events(query: m.EventsQuery) -> m.EventsOut:
             )
             for r in rows
         ],
-        next_cursor=encode_cursor(next_id) if next_id is not None else None,
+        next_cursor=encode_cursor(next_cursor) if next_cursor is not None else None,
     )
 
 

@@ -19,6 +19,7 @@ from web.errors import register_page_errors
 from web.i18n import translate
 from web.panel.common import FormErrors, actor, domain_errors, init_pages, own_visitors_of
 from web.permissions import lookup_limit
+from zones.facts import Decision, Reason
 from zones.services._common import employee
 from zones.services.card_check import check_card
 from zones.services.custody import UNESCORTED, alerts_concerning, take_over, with_people
@@ -60,11 +61,18 @@ def lookup() -> Any:
     return render_template(
         "handheld/lookup.html",
         card=card,
-        results=[(c.zone, c.decision) for c in checks],
+        results=[(c.zone, c.decision, c.inside_since, _not_passback(c.decision)) for c in checks],
         person=checks[0].person if checks else None,
         escort_card=escort_card,
         own_card=actor().card,
     )
+
+
+def _not_passback(decision: Decision) -> list[Reason]:
+    """The reasons other than R15 anti-passback: for a person recorded inside a zone, the
+    page says "inside since" instead (the gate refuses a second entry; for the escort
+    looking them up, being inside is fine); what else would stop them stays visible."""
+    return [r for r in decision.reasons if r.code != "passback"]
 
 
 @bp.get("/visitors")

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 
-from web.api.fields import BAN_DAYS_MAX, EVENT_ID_MAX
+from web.api.fields import BAN_DAYS_MAX
 from web.auth import require
 from web.context import db_session, sitegate
 from web.i18n import rule_label, translate
@@ -25,13 +25,14 @@ from web.panel.common import (
     parse_date,
     parse_int,
 )
+from zones.errors import ValidationFailed
 from zones.schema import SEVERITIES
 from zones.services.breaches import PROHIBITIONS, record_breach
 from zones.services.queries.breaches import active_bans
 from zones.services.queries.breaches import breaches as breach_rows
 from zones.services.queries.education import expiring_education
 from zones.services.queries.people import names, people_on_site
-from zones.services.reports import monthly_stats, query_events
+from zones.services.reports import decode_cursor, encode_cursor, monthly_stats, query_events
 
 EXPIRING_DAYS = 14
 RULE_IDS = [f"R{i}" for i in range(1, 21)]
@@ -103,7 +104,12 @@ def events() -> Any:
     problems: list[tuple[str, str]] = []
     since = parse_date(a.get("since"), "since", problems)
     until = parse_date(a.get("until"), "until", problems)
-    cursor = parse_int(a.get("cursor"), "cursor", problems, required=False, maximum=EVENT_ID_MAX)
+    cursor = None
+    if a.get("cursor"):
+        try:
+            cursor = decode_cursor(a["cursor"])
+        except ValidationFailed as err:
+            problems += err.fields
     allowed = {"yes": True, "no": False}.get(a.get("allowed", ""))
     errors = FormErrors()
     errors.add(problems)
@@ -124,7 +130,7 @@ def events() -> Any:
     return render_template(
         "panel/events.html",
         items=journal_items(rows),
-        next_cursor=next_cursor,
+        next_cursor=encode_cursor(next_cursor) if next_cursor else None,
         people=people,
         errors=errors,
         args=a,

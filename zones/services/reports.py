@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections import Counter
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from zones.errors import Problem, ValidationFailed
@@ -18,26 +20,69 @@ from zones.services.reception_stats import reception_stats
 from zones.workdays import WorkCalendar
 
 MAX_LIMIT = 1000
+EVENT_ID_MAX = 2**63 - 1  # events.id is a BIGINT
+
+# GET /events reads these columns (no ORM objects: a page is a hundred plain rows).
+_EVENT_COLUMNS = (
+    Event.id,
+    Event.key,
+    Event.at,
+    Event.gate,
+    Event.zone,
+    Event.controller,
+    Event.kind,
+    Event.card,
+    Event.person_id,
+    Event.escort_id,
+    Event.allowed,
+    Event.reasons,
+    Event.passed,
+    Event.direction,
+    Event.detail,
+)
 
 
-def event_dict(e: Event) -> dict[str, Any]:
-    return {
-        "id": e.id,
-        "key": e.key,
-        "at": e.at,
-        "gate": e.gate,
-        "zone": e.zone,
-        "controller": e.controller,
-        "kind": e.kind,
-        "card": e.card,
-        "person_id": e.person_id,
-        "escort_id": e.escort_id,
-        "allowed": e.allowed,
-        "reasons": e.reasons,
-        "passed": e.passed,
-        "direction": e.direction,
-        "detail": e.detail,
-    }
+class EventCursor(NamedTuple):
+    """Where the next (older) page of GET /events starts: below this event in the order
+    ``(at, id)`` newest first. Time first, so a filter with an old time window is one index
+    range (``(gate, at, id)`` and the like, migration 0008_event_time_indexes); the id
+    breaks ties between events of the same instant, so no event is skipped or repeated."""
+
+    at: datetime
+    id: int
+
+
+def encode_cursor(cursor: EventCursor) -> str:
+    """Opaque to clients: they pass back what they were given. ``t<microseconds since the
+    epoch, UTC>.<id>`` in URL-safe base64."""
+    micros = (cursor.at - _EPOCH) // timedelta(microseconds=1)
+    return base64.urlsafe_b64encode(f"t{micros}.{cursor.id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(text: str) -> EventCursor | int:
+    """A cursor handed out by :func:`encode_cursor`, or an event id for a cursor of the
+    old form ``e<id>`` (pages ordered by id alone, before 0008_event_time_indexes), which
+    ``query_events`` continues below that event. Anything else: ValidationFailed on
+    ``cursor`` (422)."""
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode("ascii")
+        if raw.startswith("e") and _DIGITS.fullmatch(raw[1:]):
+            event_id = int(raw[1:])
+            if event_id <= EVENT_ID_MAX:
+                return event_id
+        elif raw.startswith("t") and (m := _NEW.fullmatch(raw[1:])):
+            at = _EPOCH + timedelta(microseconds=int(m.group(1)))  # OverflowError out of range
+            event_id = int(m.group(2))
+            if event_id <= EVENT_ID_MAX:
+                return EventCursor(at, event_id)
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
+        pass
+    raise ValidationFailed([("cursor", Problem("cursor"))])
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_DIGITS = re.compile(r"[0-9]{1,19}")
+_NEW = re.compile(r"(-?[0-9]{1,18})\.([0-9]{1,19})")
 
 
 def query_events(
@@ -52,14 +97,17 @@ def query_events(
     person_id: int | None = None,
     card: str | None = None,
     limit: int = 100,
-    cursor: int | None = None,
-) -> tuple[list[dict[str, Any]], int | None]:
-    """Events newest first, filtered; ``since`` inclusive, ``until`` exclusive. Returns
-    ``(events, next_cursor)``: pass next_cursor back as ``cursor`` for the next (older) page;
-    it is None on the last page."""
+    cursor: EventCursor | int | None = None,
+) -> tuple[list[dict[str, Any]], EventCursor | None]:
+    """Events newest first (by time, then id), filtered; ``since`` inclusive, ``until``
+    exclusive. Returns ``(events, next_cursor)``: pass next_cursor back as ``cursor`` for
+    the next (older) page; it is None on the last page. An int cursor is an event id (an
+    old-style cursor, see :func:`decode_cursor`)."""
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed([("limit", Problem("limit-range", max=MAX_LIMIT))])
-    q = select(Event)
+    if isinstance(cursor, int):
+        cursor = _cursor_of_event(session, cursor)
+    q = select(*_EVENT_COLUMNS)
     if since is not None:
         q = q.where(Event.at >= aware(since, "since"))
     if until is not None:
@@ -75,11 +123,22 @@ def query_events(
         if value is not None:
             q = q.where(column == value)
     if cursor is not None:
-        q = q.where(Event.id < cursor)
-    rows = list(session.scalars(q.order_by(Event.id.desc()).limit(limit + 1)))
+        # a row comparison: PostgreSQL bounds the (x, at, id) index scan with it directly
+        q = q.where(
+            tuple_(Event.at, Event.id) < tuple_(literal(cursor.at, Event.at.type), literal(cursor.id, Event.id.type))
+        )
+    rows = session.execute(q.order_by(Event.at.desc(), Event.id.desc()).limit(limit + 1)).mappings().all()
     more = len(rows) > limit
-    rows = rows[:limit]
-    return [event_dict(e) for e in rows], (rows[-1].id if more else None)
+    page = [dict(r) for r in rows[:limit]]
+    return page, (EventCursor(page[-1]["at"], page[-1]["id"]) if more else None)
+
+
+def _cursor_of_event(session: Session, event_id: int) -> EventCursor:
+    """An old-style cursor (an event id) as the (at, id) of that event."""
+    at = session.scalar(select(Event.at).where(Event.id == event_id)) if 0 < event_id <= EVENT_ID_MAX else None
+    if at is None:
+        raise ValidationFailed([("cursor", Problem("cursor"))])
+    return EventCursor(at, event_id)
 
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -112,8 +171,10 @@ def monthly_stats(
     denials: Counter[str] = Counter()
     denied_total = 0
     for reasons in session.scalars(
+        # "allowed = false", not "IS false": the partial index's own predicate, which
+        # PostgreSQL must match to read the month's denials from ix_events_denials_at alone
         select(Event.reasons).where(
-            Event.kind == "decision", Event.allowed.is_(False), Event.at >= start, Event.at < end
+            Event.kind == "decision", Event.allowed == false(), Event.at >= start, Event.at < end
         )
     ):
         denied_total += 1
