@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from web.api import models
 from web.api import site_models as m
 from web.api.present import person_ref
@@ -61,7 +63,8 @@ def events(query: m.EventsQuery) -> m.EventsOut:
         limit=query.limit,
         cursor=decode_cursor(query.cursor) if query.cursor else None,
     )
-    people = people_by_id(session, (r["person_id"] for r in rows))
+    actions = {r["id"]: r["detail"] for r in rows if r["kind"] == "emergency" and r["gate"] is None and r["detail"]}
+    people = people_by_id(session, [r["person_id"] for r in rows] + [d.get("by") for d in actions.values()])
     return m.EventsOut(
         events=[
             m.EventOut(
@@ -76,6 +79,7 @@ def events(query: m.EventsQuery) -> m.EventsOut:
                 reasons=list(r["reasons"] or []),
                 passed=r["passed"],
                 direction=r["direction"],
+                emergency=_emergency_action(actions[r["id"]], people) if r["id"] in actions else None,
             )
             for r in rows
         ],
@@ -90,3 +94,13 @@ def monthly(query: m.StatsQuery) -> m.StatsOut:
     site = sitegate()
     stats = services.monthly_stats(db_session(), query.month, site.policy.timezone, site.config.reception.calendar())
     return m.StatsOut.model_validate(stats)
+
+
+def _emergency_action(detail: dict[str, Any], people: dict[int, Any]) -> m.EmergencyActionOut:
+    return m.EmergencyActionOut(
+        active=bool(detail.get("active")),
+        by=person_ref(people.get(detail["by"])) if detail.get("by") else None,
+        source=detail.get("source"),
+        reason=detail.get("reason") or None,
+        missing=detail.get("missing"),
+    )

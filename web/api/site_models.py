@@ -116,6 +116,17 @@ class EventsQuery(In):
     cursor: str | None = Field(None, max_length=200, description="next_cursor of the previous page")
 
 
+class EmergencyActionOut(Out):
+    """Who declared or ended an emergency, and why (R16): the panel's or the API's action,
+    not a gate's own record of it."""
+
+    active: bool = Field(description="true: declared; false: ended")
+    by: PersonRef | None = Field(description="the employee who pressed the button (null: an alarm input)")
+    source: str | None
+    reason: str | None
+    missing: int | None = Field(None, description="people not yet accounted for at that moment")
+
+
 class EventOut(Out):
     id: int
     at: datetime
@@ -128,6 +139,9 @@ class EventOut(Out):
     reasons: list[dict[str, Any]]
     passed: bool | None
     direction: str | None
+    emergency: EmergencyActionOut | None = Field(
+        None, description="an emergency declared or ended (kind emergency, no gate)"
+    )
 
 
 class EventsOut(Out):

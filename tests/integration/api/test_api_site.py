@@ -151,6 +151,14 @@ def test_emergency_and_muster(api: Api) -> None:
     assert resp.status_code == 422 and resp.json["fields"][0]["field"] == "reason"
     resp = api.call("POST", "/emergency", role="safety_officer", json={"active": False, "reason": "drill over"})
     assert resp.status_code == 200 and resp.json["active"] is False and resp.json["since"] is None
+    # R18: the events say who declared and who ended it, and why
+    events = api.call("GET", "/events", role="guard").json["events"]
+    actions = [e["emergency"] for e in events if e["kind"] == "emergency" and e["gate"] is None]
+    officer = api.staff.officer_steel.id
+    assert [(a["active"], a["by"]["id"], a["reason"], a["missing"]) for a in actions] == [
+        (False, officer, "drill over", 1),
+        (True, officer, "fire drill", 2),
+    ]
 
 
 def _decision(
