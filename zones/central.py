@@ -181,7 +181,10 @@ def _move(session: Session, r: dict[str, Any]) -> None:
                     "zone": ins.excluded.zone,
                     "entered_at": ins.excluded.entered_at,
                     "escort_id": ins.excluded.escort_id,
+                    # a person who moved is counted again at the muster (R16), marker and all
                     "accounted": False,
+                    "accounted_by": None,
+                    "accounted_at": None,
                 },
                 where=table.c.entered_at <= ins.excluded.entered_at,
             )

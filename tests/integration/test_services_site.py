@@ -322,6 +322,21 @@ def test_R16_each_mark_says_who_made_it_and_when(session, visitor, on_site, demo
     assert [(r.accounted, r.marked_by) for r in muster(session).rows] == [(False, None)]
 
 
+def test_R16_a_person_who_moves_zone_is_missing_again_with_no_marker(session, visitor, on_site, demo_staff):
+    ship_events(session, [_passage("p1", visitor.id, "smelting", NOW)])
+    set_emergency(session, True, "fire", demo_staff.officer_steel.id, now=NOW)
+    mark_accounted(session, visitor.id, by=demo_staff.guard.id, now=NOW)
+    ship_events(session, [_passage("p2", visitor.id, "assembly", NOW + timedelta(minutes=1))])
+    session.expire_all()
+    presence = session.get(Presence, visitor.id)
+    assert (presence.zone, presence.accounted, presence.accounted_by, presence.accounted_at) == (
+        "assembly",
+        False,
+        None,
+        None,
+    )
+
+
 def test_R16_R20_the_escort_of_record_sees_the_visitors_phone_only_during_an_emergency(
     session, visitor, on_site, demo_staff, demo_zones
 ):
