@@ -1,6 +1,8 @@
 """Bulk reading for zones.snapshot: raw driver rows in batches, a merge join over streams
 ordered by person id, one shared object per distinct value, and keeping the garbage
-collector out of the way of millions of new objects. No knowledge of the facts here."""
+collector out of the way of millions of new objects; for a refresh, SQL rendered once and
+run with the changed ids as one parameter (``InIds``, ``fetch``). No knowledge of the
+facts here."""
 
 from __future__ import annotations
 
@@ -12,9 +14,11 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import Boolean, func, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from zones.facts import EMPTY
 
@@ -88,12 +92,10 @@ class Interner:
         return got
 
 
-def zone_agg(session: Session, owner: Any, zone: Any, only: ColumnElement[bool] | None = None) -> Any:
+def zone_agg(dialect: str, owner: Any, zone: Any, only: ColumnElement[bool] | None = None) -> Any:
     """``owner -> "z1,z2"`` as a subquery (filtered by ``only`` for a partial rebuild, so the
     database does not aggregate every row to refresh one person)."""
-    agg = (
-        func.string_agg(zone, ",") if session.get_bind().dialect.name == "postgresql" else func.group_concat(zone, ",")
-    )
+    agg = func.string_agg(zone, ",") if dialect == "postgresql" else func.group_concat(zone, ",")
     return where(select(owner.label("owner"), agg.label("zones")), only).group_by(owner).subquery()
 
 
@@ -107,7 +109,7 @@ def rows(session: Session, stmt: AnySelect) -> Iterator[tuple[Any, ...]]:
     converted by ``Interner.day`` / ``Interner.moment``. PostgreSQL streams through a
     server-side cursor."""
     conn = session.connection()
-    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True, "render_postcompile": True}))
+    sql = render(session, stmt)
     raw = conn.connection.driver_connection
     assert raw is not None
     if conn.dialect.name == "postgresql":
@@ -127,8 +129,67 @@ def rows(session: Session, stmt: AnySelect) -> Iterator[tuple[Any, ...]]:
 rows.counter = 0  # type: ignore[attr-defined]
 
 
-def only(ids: set[int] | None, column: Any) -> ColumnElement[bool] | None:
-    return None if ids is None else column.in_(ids)
+def only(partial: bool, column: Any) -> ColumnElement[bool] | None:
+    """The filter of a partial read (``column`` among the ids bound at execution), or none."""
+    return InIds(column) if partial else None
+
+
+def param(dialect: str, name: str) -> str:
+    """A named parameter in the raw driver's style (sqlite3: ``:name``, psycopg: ``%(name)s``)."""
+    return f"%({name})s" if dialect == "postgresql" else f":{name}"
+
+
+class InIds(ColumnElement[bool]):
+    """``column`` is one of the ids bound at execution as the single parameter ``ids``
+    (``ids_value``): the SQL text is the same for any number of persons, so a refresh
+    renders its statements once and never builds or compiles SQL again (that was most of
+    its time), and the driver may keep them prepared."""
+
+    type = Boolean()
+    inherit_cache = False  # rendered with literal values once per day, never cached per call
+
+    def __init__(self, column: Any):
+        self.column = column.__clause_element__() if hasattr(column, "__clause_element__") else column
+
+    @property
+    def _from_objects(self) -> list[Any]:
+        return list(self.column._from_objects)
+
+
+@compiles(InIds, "postgresql")
+def _in_ids_postgresql(element: InIds, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{compiler.process(element.column, **kw)} = ANY(CAST({param('postgresql', 'ids')} AS BIGINT[]))"
+
+
+@compiles(InIds)
+def _in_ids_sqlite(element: InIds, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{compiler.process(element.column, **kw)} IN (SELECT value FROM json_each({param('sqlite', 'ids')}))"
+
+
+def ids_value(dialect: str, ids: set[int]) -> Any:
+    """The ``ids`` parameter: an array for PostgreSQL, JSON text for SQLite's json_each."""
+    return sorted(ids) if dialect == "postgresql" else json.dumps(sorted(ids))
+
+
+def render(session: Session, stmt: AnySelect) -> str:
+    """``stmt`` as SQL text with its values inlined (only fixed strings, dates and integer
+    ids), for ``rows`` and ``fetch``."""
+    dialect = session.get_bind().dialect
+    sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True, "render_postcompile": True}))
+    return sql
+
+
+def fetch(session: Session, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """All rows of a small query, raw driver tuples (as ``rows``), in one round trip:
+    a client-side cursor, no SQLAlchemy work per call."""
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    cur = raw.cursor()
+    try:
+        cur.execute(sql, params)
+        return list(cur.fetchall())
+    finally:
+        cur.close()
 
 
 def where(stmt: AnySelect, cond: ColumnElement[bool] | None) -> AnySelect:
@@ -154,7 +215,9 @@ class Merge:
         return out
 
     def close(self) -> None:
-        self._rows.close()  # type: ignore[attr-defined]
+        close = getattr(self._rows, "close", None)  # a generator of ``rows``; a list iterator has none
+        if close is not None:
+            close()
 
 
 @contextlib.contextmanager
