@@ -1,7 +1,7 @@
 """Bulk reading for zones.snapshot: raw driver rows in batches, a merge join over streams
 ordered by person id, one shared object per distinct value, and keeping the garbage
 collector out of the way of millions of new objects; for a refresh, SQL rendered once and
-run with the changed ids as one parameter (``InIds``, ``fetch``). No knowledge of the
+run with the changed ids filled in (``only``, ``bind_ids``, ``fetch``). No knowledge of the
 facts here."""
 
 from __future__ import annotations
@@ -14,11 +14,9 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Boolean, func, select
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
-from sqlalchemy.sql.compiler import SQLCompiler
 
 from zones.facts import EMPTY
 
@@ -129,46 +127,32 @@ def rows(session: Session, stmt: AnySelect) -> Iterator[tuple[Any, ...]]:
 rows.counter = 0  # type: ignore[attr-defined]
 
 
-def only(partial: bool, column: Any) -> ColumnElement[bool] | None:
-    """The filter of a partial read (``column`` among the ids bound at execution), or none."""
-    return InIds(column) if partial else None
-
-
 def param(dialect: str, name: str) -> str:
     """A named parameter in the raw driver's style (sqlite3: ``:name``, psycopg: ``%(name)s``)."""
     return f"%({name})s" if dialect == "postgresql" else f":{name}"
 
 
-class InIds(ColumnElement[bool]):
-    """``column`` is one of the ids bound at execution as the single parameter ``ids``
-    (``ids_value``): the SQL text is the same for any number of persons, so a refresh
-    renders its statements once and never builds or compiles SQL again (that was most of
-    its time), and the driver may keep them prepared."""
-
-    type = Boolean()
-    inherit_cache = False  # rendered with literal values once per day, never cached per call
-
-    def __init__(self, column: Any):
-        self.column = column.__clause_element__() if hasattr(column, "__clause_element__") else column
-
-    @property
-    def _from_objects(self) -> list[Any]:
-        return list(self.column._from_objects)
+_IDS_MARK = -7_305_105_551  # no id is negative: the rendered ``IN (<mark>)`` is where the ids go
 
 
-@compiles(InIds, "postgresql")
-def _in_ids_postgresql(element: InIds, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"{compiler.process(element.column, **kw)} = ANY(CAST({param('postgresql', 'ids')} AS BIGINT[]))"
+def only(partial: bool, column: Any) -> ColumnElement[bool] | None:
+    """The filter of a partial read (``column`` among the ids given at execution, see
+    ``bind_ids``), or none."""
+    return column.in_([_IDS_MARK]) if partial else None
 
 
-@compiles(InIds)
-def _in_ids_sqlite(element: InIds, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"{compiler.process(element.column, **kw)} IN (SELECT value FROM json_each({param('sqlite', 'ids')}))"
-
-
-def ids_value(dialect: str, ids: set[int]) -> Any:
-    """The ``ids`` parameter: an array for PostgreSQL, JSON text for SQLite's json_each."""
-    return sorted(ids) if dialect == "postgresql" else json.dumps(sorted(ids))
+def bind_ids(dialect: str, sql: str, ids: set[int]) -> tuple[str, dict[str, Any]]:
+    """SQL text rendered with ``only`` filters, and its parameters, for ``fetch``. The SQL
+    text stays the same for any number of persons, so a refresh renders its statements once
+    and never builds or compiles SQL again (that was most of its time). PostgreSQL binds the
+    ids as one array parameter (the driver may keep the statement prepared); SQLite gets
+    them inlined as a literal list: its planner does not know how few rows a table-valued
+    parameter (json_each) holds, and scanned the big tables instead of their indexes."""
+    mark = f"IN ({_IDS_MARK})"
+    assert mark in sql, "rendered without an only() filter"
+    if dialect == "postgresql":
+        return sql.replace(mark, "= ANY(%(ids)s::bigint[])"), {"ids": sorted(ids)}
+    return sql.replace(mark, "IN (" + ",".join(str(int(i)) for i in sorted(ids)) + ")"), {}
 
 
 def render(session: Session, stmt: AnySelect) -> str:

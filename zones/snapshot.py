@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session, aliased
 from zones.bulk import (
     Interner,
     Merge,
+    bind_ids,
     fetch,
-    ids_value,
     no_gc,
     only,
     param,
@@ -98,7 +98,7 @@ class Snapshot:
 
 def _queries(dialect: str, today: date, partial: bool) -> dict[str, Any]:
     """The statements a snapshot is read with: for everyone, or (``partial``) for the
-    persons whose ids are bound at execution (``zones.bulk.InIds``). One definition for both,
+    persons whose ids are bound at execution (``zones.bulk.only``, ``bind_ids``). One definition for both,
     so a refresh and a full build cannot disagree."""
     cutoff = datetime.combine(today - timedelta(days=1), time(0), UTC)  # site tz margin
     q: dict[str, Any] = {}
@@ -259,10 +259,10 @@ def _persons(
         def read(name: str) -> Iterator[tuple[Any, ...]]:
             return rows(session, stmts[name])
     else:
-        sql, bound = _rendered_partial(session, today), {"ids": ids_value(dialect, ids)}
+        sql = _rendered_partial(session, today)
 
         def read(name: str) -> Iterator[tuple[Any, ...]]:
-            return iter(fetch(session, sql[name], bound))
+            return iter(fetch(session, *bind_ids(dialect, sql[name], ids)))
 
     facts: dict[int, PersonFacts] = {}
     # small side facts (a few per person on site at most): dictionaries
@@ -476,7 +476,7 @@ def refresh_snapshot(session: Session, snap: Snapshot, today: date) -> Snapshot:
         presence = _presence(session)
     elif moved:
         presence = {p: f for p, f in snap.presence.items() if p not in moved}
-        found = fetch(session, _rendered_partial(session, today)["presence"], {"ids": ids_value(dialect, moved)})
+        found = fetch(session, *bind_ids(dialect, _rendered_partial(session, today)["presence"], moved))
         presence.update(_presence_facts(found, intern))
     else:
         presence = snap.presence
