@@ -193,9 +193,15 @@ class ControllerRuntime:
             self._sync_once(report_health=report)
 
     def _sync_once(self, full: bool = False, report_health: bool = False) -> None:
+        # The snapshot first: a change that must reach the gates at once (a lost badge, R3;
+        # a ban, R17; an emergency, R16; a revoked form, R5) does not wait behind shipping
+        # or health reports. Passages shipped before it are in the presence it reads; the
+        # later ones stay in the controller's own overlay until the next refresh.
+        journal = self.site.journal
         try:
-            self._ship()
-            shipped_seq = self.site.journal.last_seq - self.site.journal.backlog()
+            if full or self._full_build_needed:
+                self._ship()  # a start: what the last run journalled goes into the presence read
+            shipped_seq = journal.last_seq - journal.backlog()
             today = today_at_site(self.site.policy)
             with self._sessions() as session:
                 snap = self.site.snapshot
@@ -204,13 +210,9 @@ class ControllerRuntime:
                     snap = build_snapshot(session, today)
                 else:
                     snap = refresh_snapshot(session, snap, today)
-                if report_health:
-                    self._report_health(session)
                 session.commit()
         except Exception as err:  # noqa: BLE001 - any database failure: keep deciding
-            if self.db_ok or self.last_db_error is None:
-                log.warning("central database unreachable, deciding from the snapshot: %s", err)
-            self.db_ok, self.last_db_error = False, str(err).splitlines()[0][:300]
+            self._database_lost(err)
             return
         if not self.db_ok:
             log.info("central database reachable (change %s)", snap.change_no)
@@ -221,6 +223,19 @@ class ControllerRuntime:
             self.site.snapshot = snap
         self.site.snapshot_ok_at = time.monotonic()
         self._set_command_emergency(bool(snap.emergency))
+        try:
+            self._ship()
+            if report_health:
+                with self._sessions() as session:
+                    self._report_health(session)
+                    session.commit()
+        except Exception as err:  # noqa: BLE001 - the journal keeps what was not shipped
+            self._database_lost(err)
+
+    def _database_lost(self, err: Exception) -> None:
+        if self.db_ok or self.last_db_error is None:
+            log.warning("central database unreachable, deciding from the snapshot: %s", err)
+        self.db_ok, self.last_db_error = False, str(err).splitlines()[0][:300]
 
     def _prune_journal(self) -> None:
         """Shipped journal rows older than ``site.journal_retention_days`` go (the central
