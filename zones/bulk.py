@@ -127,6 +127,10 @@ def rows(session: Session, stmt: AnySelect) -> Iterator[tuple[Any, ...]]:
 rows.counter = 0  # type: ignore[attr-defined]
 
 
+def where(stmt: AnySelect, cond: ColumnElement[bool] | None) -> AnySelect:
+    return stmt if cond is None else stmt.where(cond)
+
+
 def param(dialect: str, name: str) -> str:
     """A named parameter in the raw driver's style (sqlite3: ``:name``, psycopg: ``%(name)s``)."""
     return f"%({name})s" if dialect == "postgresql" else f":{name}"
@@ -164,20 +168,31 @@ def render(session: Session, stmt: AnySelect) -> str:
 
 
 def fetch(session: Session, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-    """All rows of a small query, raw driver tuples (as ``rows``), in one round trip:
-    a client-side cursor, no SQLAlchemy work per call."""
+    """All rows of a small query, raw driver tuples (as ``rows``): a client-side cursor,
+    no SQLAlchemy work per call."""
+    return fetch_many(session, [(sql, params)])[0]
+
+
+def fetch_many(session: Session, queries: list[tuple[str, dict[str, Any]]]) -> list[list[tuple[Any, ...]]]:
+    """The rows of each query, in one round trip to PostgreSQL (pipeline mode: the queries
+    go out together and the server answers them in order). On a busy machine each round
+    trip waits for the server process to be scheduled, so ten sequential queries cost ten
+    of those waits; SQLite runs in-process and simply runs them one after the other."""
     raw = session.connection().connection.driver_connection
     assert raw is not None
-    cur = raw.cursor()
+    cursors = [raw.cursor() for _ in queries]
     try:
-        cur.execute(sql, params)
-        return list(cur.fetchall())
+        if session.get_bind().dialect.name != "postgresql":
+            return [
+                list(cur.execute(sql, params).fetchall()) for cur, (sql, params) in zip(cursors, queries, strict=True)
+            ]
+        with raw.pipeline():
+            for cur, (sql, params) in zip(cursors, queries, strict=True):
+                cur.execute(sql, params)
+        return [list(cur.fetchall()) for cur in cursors]
     finally:
-        cur.close()
-
-
-def where(stmt: AnySelect, cond: ColumnElement[bool] | None) -> AnySelect:
-    return stmt if cond is None else stmt.where(cond)
+        for cur in cursors:
+            cur.close()
 
 
 class Merge:

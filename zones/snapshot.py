@@ -30,6 +30,7 @@ from zones.bulk import (
     Merge,
     bind_ids,
     fetch,
+    fetch_many,
     no_gc,
     only,
     param,
@@ -246,23 +247,43 @@ def _rendered_partial(session: Session, today: date) -> dict[str, str]:
     return got
 
 
-def _persons(
-    session: Session, today: date, ids: set[int] | None, intern: Interner
-) -> tuple[dict[int, PersonFacts], dict[int, tuple[str, ...]]]:
-    """PersonFacts by id for everyone (ids None: streamed in batches) or for ``ids`` (one
-    round trip per table, SQL rendered once); and lost cards by person."""
+_PERSON_QUERIES = ("bans", "helmets", "held", "lost", "employees", "escort_names", "forms", "education", "visitors")
+
+
+def _fetch_partial(
+    session: Session, today: date, wanted: dict[str, set[int]], more: dict[str, tuple[str, dict[str, Any]]]
+) -> dict[str, list[tuple[Any, ...]]]:
+    """The rows of the partial queries named in ``wanted`` (each for its ids) and of
+    ``more``, in one round trip (``fetch_many``)."""
     dialect = session.get_bind().dialect.name
+    sql = _rendered_partial(session, today)
+    queries = {name: bind_ids(dialect, sql[name], ids) for name, ids in wanted.items()} | more
+    return dict(zip(queries, fetch_many(session, list(queries.values())), strict=True))
+
+
+def _persons(
+    session: Session,
+    today: date,
+    ids: set[int] | None,
+    intern: Interner,
+    fetched: dict[str, list[tuple[Any, ...]]] | None = None,
+) -> tuple[dict[int, PersonFacts], dict[int, tuple[str, ...]]]:
+    """PersonFacts by id for everyone (ids None: streamed in batches) or for ``ids`` (all
+    tables in one round trip, SQL rendered once; ``fetched``: already read by the caller's
+    round trip); and lost cards by person."""
     read: Callable[[str], Iterator[tuple[Any, ...]]]
     if ids is None:
-        stmts = _queries(dialect, today, False)
+        stmts = _queries(session.get_bind().dialect.name, today, False)
 
         def read(name: str) -> Iterator[tuple[Any, ...]]:
             return rows(session, stmts[name])
     else:
-        sql = _rendered_partial(session, today)
+        got = (
+            fetched if fetched is not None else _fetch_partial(session, today, dict.fromkeys(_PERSON_QUERIES, ids), {})
+        )
 
         def read(name: str) -> Iterator[tuple[Any, ...]]:
-            return iter(fetch(session, *bind_ids(dialect, sql[name], ids)))
+            return iter(got[name])
 
     facts: dict[int, PersonFacts] = {}
     # small side facts (a few per person on site at most): dictionaries
@@ -434,8 +455,9 @@ def refresh_snapshot(session: Session, snap: Snapshot, today: date) -> Snapshot:
     Unchanged PersonFacts are shared with ``snap``.
 
     Its cost follows the changes, not the site: one query for the changes, then one round
-    trip per table for the changed ids (SQL rendered once a day, ``_rendered_partial``),
-    raw driver rows, and persistent maps that touch only the changed persons' paths."""
+    trip for every table's rows of the changed ids (SQL rendered once a day,
+    ``_rendered_partial``; raw driver rows), and persistent maps that touch only the
+    changed persons' paths."""
     if snap.change_no < 0:
         return build_snapshot(session, today)
     dialect = session.get_bind().dialect.name
@@ -449,10 +471,19 @@ def refresh_snapshot(session: Session, snap: Snapshot, today: date) -> Snapshot:
     if len(ids) > _MAX_PARTIAL:
         return build_snapshot(session, today)
     intern = Interner()  # a few persons: no GC tricks
+    # Every write that moves a person's presence records a change naming them (shipping,
+    # custody, muster); an emergency (a change naming nobody) re-reads everyone's.
+    moved = {pid for _, pid, _ in changed if pid is not None}
+    everyone_moved = any(pid is None for _, pid, _ in changed)
+    # one round trip: the changed persons' rows, the moved persons' presence, the site state
+    wanted = dict.fromkeys(_PERSON_QUERIES, ids) if ids else {}
+    if moved and not everyone_moved:
+        wanted["presence"] = moved
+    got = _fetch_partial(session, today, wanted, {"site_state": (_SITE_STATE, {})})
     # A snapshot loaded from the disk cache holds dicts: made persistent once.
     by_card, by_id, lost_cards = _persistent(snap.by_card), _persistent(snap.by_id), _persistent(snap.lost_cards)
     if ids:
-        facts, new_lost = _persons(session, today, ids, intern)
+        facts, new_lost = _persons(session, today, ids, intern, got)
         kept = {f.card for f in facts.values() if f.card} | {c for cards in new_lost.values() for c in cards}
         with by_card.mutate() as card_map, by_id.mutate() as persons, lost_cards.mutate() as lost:
             for pid in ids:
@@ -469,18 +500,14 @@ def refresh_snapshot(session: Session, snap: Snapshot, today: date) -> Snapshot:
             lost.update(new_lost)
             _index_cards(card_map, facts, new_lost)
             by_card, by_id, lost_cards = card_map.finish(), persons.finish(), lost.finish()
-    # Every write that moves a person's presence records a change naming them (shipping,
-    # custody, muster); an emergency (a change naming nobody) re-reads everyone's.
-    moved = {pid for _, pid, _ in changed if pid is not None}
-    if any(pid is None for _, pid, _ in changed):
+    if everyone_moved:
         presence = _presence(session)
     elif moved:
         presence = {p: f for p, f in snap.presence.items() if p not in moved}
-        found = fetch(session, *bind_ids(dialect, _rendered_partial(session, today)["presence"], moved))
-        presence.update(_presence_facts(found, intern))
+        presence.update(_presence_facts(got["presence"], intern))
     else:
         presence = snap.presence
-    state = fetch(session, _SITE_STATE, {})
+    state = got["site_state"]
     emergency, since = (bool(state[0][0]), intern.moment(state[0][1])) if state else (False, None)
     return Snapshot(
         change_no=change_no,
