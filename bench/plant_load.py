@@ -93,7 +93,9 @@ def _config(db_url: str, modbus_url: str, gates: int, ports: list[str], mqtt_url
     return "\n".join(out)
 
 
-def _seed(db_url: str, gates: int, zones: dict[str, Any], visitors: int) -> tuple[dict[int, list[str]], str, list[str]]:
+def _seed(
+    db_url: str, gates: int, per_gate: int, zones: dict[str, Any], visitors: int
+) -> tuple[dict[int, list[str]], str, list[str]]:
     """Employees through the services (``create_user``): cards by gate; a reception desk's
     API token; and badges of checked-in visitors for the propagation writes (``visitors``
     registered here, or, with --cardholders, taken from the generated population)."""
@@ -119,7 +121,7 @@ def _seed(db_url: str, gates: int, zones: dict[str, Any], visitors: int) -> tupl
             badges.append(issue_badge(s, visit.id, f"0B{i:08X}").card)
         s.commit()
         for g in range(gates):
-            for i in range(EMPLOYEES_PER_GATE):
+            for i in range(per_gate):
                 card = f"C{g:03d}{i:06d}"  # the generated population has E... cards
                 create_user(
                     s,
@@ -313,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mqtt", action="store_true", help="publish to a Mosquitto started here; restart it mid-load")
     ap.add_argument("--propagation", type=int, default=10, help="badges reported lost whose propagation is timed")
     ap.add_argument("--cardholders", type=int, default=0, help="visitors in the central database (bench._dataset)")
+    ap.add_argument("--employees-per-gate", type=int, default=EMPLOYEES_PER_GATE, help="cards of the load")
     ap.add_argument("--dir", type=Path, default=Path("var/bench"), help="where the generated population is kept")
     args = ap.parse_args(argv)
 
@@ -363,8 +366,8 @@ def main(argv: list[str] | None = None) -> int:
 
     zones = load_config(config_path).zone_map()
     t0 = time.monotonic()
-    cards, token, lost_badges = _seed(direct_url, args.gates, zones, args.propagation)
-    print(f"seeded {args.gates * EMPLOYEES_PER_GATE} employees in {time.monotonic() - t0:.0f} s", flush=True)
+    cards, token, lost_badges = _seed(direct_url, args.gates, args.employees_per_gate, zones, args.propagation)
+    print(f"seeded {args.gates * args.employees_per_gate} employees in {time.monotonic() - t0:.0f} s", flush=True)
     api = ApiServer(config_path, work)
     gate_ids = [f"g{g:03d}" for g in range(args.gates)]
     controllers = [
