@@ -67,6 +67,7 @@ from zones.schema import Event
 ROOT = Path(__file__).resolve().parents[1]
 ZONES = 10
 EMPLOYEES_PER_GATE = 40
+SLOW_SYNC_S = 0.5  # controller.runtime.ControllerRuntime.SLOW_SYNC_S
 PRESENT_EVERY_S = 0.02  # the propagation card at its gate: the figure's resolution
 
 
@@ -554,6 +555,20 @@ def main(argv: list[str] | None = None) -> int:
         f"{f', {unseen} not denied within 10 s' if unseen else ''}): {_percentiles(propagation)}"
     )
     print(f"  of which the API call itself (ms): {_percentiles(api_ms)}")
+    slow = [
+        tuple(map(float, m))
+        for c in controllers
+        for m in re.findall(
+            r"slow sync pass: snapshot (\d+) ms \(change \d+\), shipping (\d+) ms \(\d+ events\), health (\d+) ms",
+            c.log.read_text(),
+        )
+    ]
+    if slow:
+        parts = ("snapshot", "shipping", "health")
+        print(
+            f"  sync passes over {SLOW_SYNC_S} s (a notified change waits for the rest of one): {len(slow)}; "
+            + "; ".join(f"{name} {_percentiles([x[i] for x in slow])} ms" for i, name in enumerate(parts))
+        )
     cpu_total = sum(cpu.values())
     print(
         f"  CPU: {cpu_total / load_s * 100:.0f} % of one core for {args.gates} gates = "

@@ -53,6 +53,7 @@ def default_journal_path(config: SiteConfig, controller_id: str) -> Path:
 
 class ControllerRuntime:
     SYNC_INTERVAL_S = 0.2  # polling, and shipping: snapshot freshness goal < 1 s (design.md)
+    SLOW_SYNC_S = 0.5  # a sync pass longer than this is logged with its parts
     HEALTH_INTERVAL_S = 1.0
     PRUNE_INTERVAL_S = 3600.0
     ALARM_INTERVAL_S = 0.1
@@ -198,6 +199,7 @@ class ControllerRuntime:
         # or health reports. Passages shipped before it are in the presence it reads; the
         # later ones stay in the controller's own overlay until the next refresh.
         journal = self.site.journal
+        began = time.monotonic()
         try:
             if full or self._full_build_needed:
                 self._ship()  # a start: what the last run journalled goes into the presence read
@@ -221,16 +223,29 @@ class ControllerRuntime:
         if snap is not self.site.snapshot or full:
             self.site.presence.load_base(snap.presence, shipped_seq)
             self.site.snapshot = snap
-        self.site.snapshot_ok_at = time.monotonic()
+        self.site.snapshot_ok_at = refreshed = time.monotonic()
         self._set_command_emergency(bool(snap.emergency))
         try:
+            shipped_before = self.shipped_total
             self._ship()
+            shipped = time.monotonic()
             if report_health:
                 with self._sessions() as session:
                     self._report_health(session)
                     session.commit()
         except Exception as err:  # noqa: BLE001 - the journal keeps what was not shipped
             self._database_lost(err)
+            return
+        if not full and time.monotonic() - began > self.SLOW_SYNC_S:
+            # A change notified meanwhile waited for the rest of this pass: say where it went.
+            log.info(
+                "slow sync pass: snapshot %.0f ms (change %s), shipping %.0f ms (%d events), health %.0f ms",
+                (refreshed - began) * 1000,
+                snap.change_no,
+                (shipped - refreshed) * 1000,
+                self.shipped_total - shipped_before,
+                (time.monotonic() - shipped) * 1000,
+            )
 
     def _database_lost(self, err: Exception) -> None:
         if self.db_ok or self.last_db_error is None:
