@@ -2,9 +2,9 @@
 
 One ``ControllerRuntime`` serves the gates of one process (``sitegate serve`` runs all
 configured gates; ``sitegate controller --gates a,b`` a subset). Its sync thread keeps the
-access snapshot fresh by change number, ships the journal to the central events table and
-reports gate health; on PostgreSQL a listener thread wakes it the moment a change commits
-(controller.notify), otherwise it polls. Its alarm thread watches the fire-alarm input
+access snapshot fresh by change number: on PostgreSQL a listener thread wakes it the moment
+a change commits (controller.notify), otherwise it polls. Its ship thread ships the journal
+to the central events table and reports gate health. Its alarm thread watches the fire-alarm input
 (R16); with an ``[mqtt]`` section a publisher thread sends the journal to the plant's
 broker (controller.mqtt_publisher). When the database is unreachable the gates go on
 deciding from the last snapshot, the journal grows, and everything is shipped, once, when
@@ -52,8 +52,9 @@ def default_journal_path(config: SiteConfig, controller_id: str) -> Path:
 
 
 class ControllerRuntime:
-    SYNC_INTERVAL_S = 0.2  # polling, and shipping: snapshot freshness goal < 1 s (design.md)
-    SLOW_SYNC_S = 0.5  # a sync pass longer than this is logged with its parts
+    SYNC_INTERVAL_S = 0.2  # polling: snapshot freshness goal < 1 s (design.md)
+    SHIP_INTERVAL_S = 0.2
+    SLOW_SYNC_S = 0.5  # a refresh or shipping pass longer than this is logged
     HEALTH_INTERVAL_S = 1.0
     PRUNE_INTERVAL_S = 3600.0
     ALARM_INTERVAL_S = 0.1
@@ -121,12 +122,14 @@ class ControllerRuntime:
 
     def start(self) -> None:
         sys.setswitchinterval(min(sys.getswitchinterval(), self.GIL_SWITCH_INTERVAL_S))
-        self._sync_once(full=True)
+        self._ship_once()  # what the last run journalled goes into the presence the build reads
+        self._refresh(full=True)
         if not self.db_ok:
             self._start_from_cache()
         for gate in self.gates.values():
             gate.start()
         self._spawn(self._sync_loop, "sync")
+        self._spawn(self._ship_loop, "ship")
         if self.listener is not None:
             self.listener.start()
         if self.alarm_io is not None and self.config.alarm is not None:
@@ -177,32 +180,38 @@ class ControllerRuntime:
         self._threads.append(t)
 
     # -- sync with the central database ----------------------------------------------------
+    # Two threads: "sync" keeps the snapshot fresh, "ship" ships the journal and reports
+    # gate health. A change that must reach the gates at once (a lost badge, R3; a ban,
+    # R17; an emergency, R16; a revoked form, R5) so never waits behind shipping, which
+    # under load took up to a second a pass (presence moves, alerts, and the change-number
+    # lock every shipping controller takes).
     def _sync_loop(self) -> None:
-        next_health, next_prune = 0.0, 0.0
         while not self._stop.is_set():
             # A change notification ends the wait at once; without one, this is the poll.
             self._wake.wait(self.SYNC_INTERVAL_S)
             self._wake.clear()
             if self._stop.is_set():
                 return
+            self._refresh()
+
+    def _ship_loop(self) -> None:
+        next_health, next_prune = 0.0, 0.0
+        while not self._stop.wait(self.SHIP_INTERVAL_S):
             if time.monotonic() >= next_prune:
                 next_prune = time.monotonic() + self.PRUNE_INTERVAL_S
                 self._prune_journal()
             report = time.monotonic() >= next_health
             if report:
                 next_health = time.monotonic() + self.HEALTH_INTERVAL_S
-            self._sync_once(report_health=report)
+            self._ship_once(report_health=report)
 
-    def _sync_once(self, full: bool = False, report_health: bool = False) -> None:
-        # The snapshot first: a change that must reach the gates at once (a lost badge, R3;
-        # a ban, R17; an emergency, R16; a revoked form, R5) does not wait behind shipping
-        # or health reports. Passages shipped before it are in the presence it reads; the
-        # later ones stay in the controller's own overlay until the next refresh.
-        journal = self.site.journal
+    def _refresh(self, full: bool = False) -> None:
+        """Bring the snapshot up to the change sequence (``full``: build it anew). Passages
+        shipped before it starts are in the presence it reads; later ones stay in the
+        controller's own overlay until the next refresh."""
         began = time.monotonic()
+        journal = self.site.journal
         try:
-            if full or self._full_build_needed:
-                self._ship()  # a start: what the last run journalled goes into the presence read
             shipped_seq = journal.last_seq - journal.backlog()
             today = today_at_site(self.site.policy)
             with self._sessions() as session:
@@ -216,17 +225,21 @@ class ControllerRuntime:
         except Exception as err:  # noqa: BLE001 - any database failure: keep deciding
             self._database_lost(err)
             return
-        if not self.db_ok:
-            log.info("central database reachable (change %s)", snap.change_no)
-        self.db_ok, self.last_db_error = True, None
+        self._database_reached(snap.change_no)
         self._full_build_needed = False
         if snap is not self.site.snapshot or full:
             self.site.presence.load_base(snap.presence, shipped_seq)
             self.site.snapshot = snap
-        self.site.snapshot_ok_at = refreshed = time.monotonic()
+        self.site.snapshot_ok_at = time.monotonic()
         self._set_command_emergency(bool(snap.emergency))
+        took = time.monotonic() - began
+        if not full and took > self.SLOW_SYNC_S:
+            log.info("slow snapshot refresh: %.0f ms (change %s)", took * 1000, snap.change_no)
+
+    def _ship_once(self, report_health: bool = False) -> None:
+        began = time.monotonic()
+        shipped_before = self.shipped_total
         try:
-            shipped_before = self.shipped_total
             self._ship()
             shipped = time.monotonic()
             if report_health:
@@ -236,16 +249,19 @@ class ControllerRuntime:
         except Exception as err:  # noqa: BLE001 - the journal keeps what was not shipped
             self._database_lost(err)
             return
-        if not full and time.monotonic() - began > self.SLOW_SYNC_S:
-            # A change notified meanwhile waited for the rest of this pass: say where it went.
+        self._database_reached(None)
+        if time.monotonic() - began > self.SLOW_SYNC_S:
             log.info(
-                "slow sync pass: snapshot %.0f ms (change %s), shipping %.0f ms (%d events), health %.0f ms",
-                (refreshed - began) * 1000,
-                snap.change_no,
-                (shipped - refreshed) * 1000,
+                "slow shipping pass: shipping %.0f ms (%d events), health %.0f ms",
+                (shipped - began) * 1000,
                 self.shipped_total - shipped_before,
                 (time.monotonic() - shipped) * 1000,
             )
+
+    def _database_reached(self, change_no: int | None) -> None:
+        if not self.db_ok:
+            log.info("central database reachable" + ("" if change_no is None else f" (change {change_no})"))
+        self.db_ok, self.last_db_error = True, None
 
     def _database_lost(self, err: Exception) -> None:
         if self.db_ok or self.last_db_error is None:
