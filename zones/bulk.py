@@ -188,7 +188,7 @@ def fetch_many(session: Session, queries: list[tuple[str, dict[str, Any]]]) -> l
             ]
         with raw.pipeline():
             for cur, (sql, params) in zip(cursors, queries, strict=True):
-                cur.execute(sql, params)
+                cur.execute(sql, params, prepare=True)  # parsed and planned once per connection
         return [list(cur.fetchall()) for cur in cursors]
     finally:
         for cur in cursors:
