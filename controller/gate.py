@@ -22,6 +22,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any
 
 from controller import metrics
@@ -57,6 +58,8 @@ class GateController:
         self._waiting: list[_Waiting] = []
         self._escorts_seen: list[tuple[PersonFacts, float]] = []
         self._last_read: tuple[str, float] = ("", 0.0)  # card, monotonic time
+        # the latest escort confirmation here (R10), for the panel's gate card (health())
+        self._confirmed: dict[str, Any] | None = None
         self.counters = {
             "decisions": 0,
             "granted": 0,
@@ -142,7 +145,9 @@ class GateController:
             return True
         return False
 
-    def _decide(self, read: CardRead, person: PersonFacts | None, escort: PersonFacts | None) -> Decision:
+    def _decide(
+        self, read: CardRead, person: PersonFacts | None, escort: PersonFacts | None, escort_waited: bool = False
+    ) -> Decision:
         presence = self.site.presence
         inside = (
             person is not None
@@ -158,6 +163,7 @@ class GateController:
             occupancy=presence.occupancy(self.zone.id),
             inside=inside,
             emergency=self.site.emergency_active,
+            escort_waited=escort_waited,
         )
         decision = decide(request, self.zone, self.site.policy)
         if decision.allowed and self.worker.machine.state is TState.FAULTED:
@@ -193,6 +199,10 @@ class GateController:
             kept = tuple(r for r in own.reasons if r.code != "employee-not-authorised")
             own = replace(own, allowed=not kept, reasons=kept)
         self._act(read, escort, None, own, escorting=escorted)
+        if escorted:
+            confirmed = {"at": utcnow().isoformat(), "escort_id": escort.person_id, "visitors": escorted}
+            with self._lock:
+                self._confirmed = confirmed
 
     def _recent_escort_for(self, person: PersonFacts | None) -> PersonFacts | None:
         """The latest escort presented within the window who may escort ``person`` (R10:
@@ -284,12 +294,21 @@ class GateController:
             expired = [w for w in self._waiting if w.deadline < now]
             self._waiting = [w for w in self._waiting if w.deadline >= now]
         for w in expired:  # the window closed without an escort: deny with every reason (R10)
-            self._act(w.read, w.person, None, self._decide(w.read, w.person, None))
+            self._act(w.read, w.person, None, self._decide(w.read, w.person, None, escort_waited=True))
 
     # -- health ------------------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
+        """The gate's state for the panel (published by the runtime as its gate health):
+        ``waiting`` lists the visitors waiting here for their escort with the end of their
+        window, ``confirmed`` the latest escort confirmation (R10) with its visitors."""
+        now, at = time.monotonic(), utcnow()
         with self._lock:
-            waiting = len(self._waiting)
+            waiting = [
+                {"person_id": w.person.person_id, "until": (at + timedelta(seconds=w.deadline - now)).isoformat()}
+                for w in self._waiting
+                if w.deadline >= now
+            ]
+            confirmed = self._confirmed
         return {
             "gate": self.gate_id,
             "zone": self.zone.id,
@@ -297,7 +316,18 @@ class GateController:
             "state": self.worker.machine.state.value,
             "io_connected": self.worker.io.connected,
             "last_fault": self.worker.last_fault,
-            "waiting_for_escort": waiting,
+            "waiting_for_escort": len(waiting),
+            "waiting": waiting,
+            "confirmed": confirmed,
             "reader": self.reader.health(),
             "counters": dict(self.counters),
         }
+
+    def shown(self) -> tuple[Any, ...]:
+        """What the panel shows of this gate that changes with its traffic and its state:
+        the runtime publishes the gate's health as soon as this changes, not only at its
+        next heartbeat (an emergency's end, a visitor waiting, an escort confirming)."""
+        with self._lock:
+            waiting = tuple(w.read.card for w in self._waiting)
+            confirmed = self._confirmed
+        return (self.worker.machine.state, self.worker.io.connected, self.worker.last_fault, waiting, confirmed)

@@ -134,7 +134,10 @@ class Journal:
     def mqtt_mark(self) -> int:
         """Every entry up to this seq was acknowledged by the MQTT broker (or not for MQTT)."""
         with self._lock:
-            row = self._db.execute("SELECT coalesce(max(seq), 0) FROM mqtt_published").fetchone()
+            return self._mqtt_mark()
+
+    def _mqtt_mark(self) -> int:
+        row = self._db.execute("SELECT coalesce(max(seq), 0) FROM mqtt_published").fetchone()
         return int(row[0])
 
     def mark_mqtt_published(self, seq: int) -> None:
@@ -154,13 +157,18 @@ class Journal:
         with self._lock:
             return self._last_seq
 
-    def prune(self, before: datetime) -> int:
+    def prune(self, before: datetime, *, keep_unpublished: bool = False) -> int:
         """Remove shipped rows whose event time is before ``before`` (the central events
         table is the permanent record, R18); the chain stays verifiable from the newest
-        removed row's hash. Returns how many rows were removed."""
+        removed row's hash. With ``keep_unpublished`` (an MQTT publisher reads this
+        journal), rows the broker has not acknowledged stay too: the journal is the MQTT
+        buffer, and a broker away longer than the retention must still get every event.
+        Returns how many rows were removed."""
         cutoff = before.isoformat()
         with self._lock:
             mark = self._shipped_mark()
+            if keep_unpublished:
+                mark = min(mark, self._mqtt_mark())
             last = None
             for seq, body, digest in self._db.execute(
                 "SELECT seq, body, hash FROM journal WHERE seq <= ? ORDER BY seq", (mark,)

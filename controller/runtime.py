@@ -112,6 +112,7 @@ class ControllerRuntime:
         self.db_ok = False
         self.last_db_error: str | None = None
         self.shipped_total = 0
+        self._shown: Any = None  # what the last gate health report showed (_gates_changed)
 
     # -- life cycle -----------------------------------------------------------------------
     # CPython hands the GIL to a waiting thread only every switch interval (5 ms by
@@ -200,7 +201,8 @@ class ControllerRuntime:
             if time.monotonic() >= next_prune:
                 next_prune = time.monotonic() + self.PRUNE_INTERVAL_S
                 self._prune_journal()
-            report = time.monotonic() >= next_health
+            # health every HEALTH_INTERVAL_S, and at once when what the panel shows changed
+            report = self._gates_changed() or time.monotonic() >= next_health
             if report:
                 next_health = time.monotonic() + self.HEALTH_INTERVAL_S
             self._ship_once(report_health=report)
@@ -272,7 +274,7 @@ class ControllerRuntime:
         """Shipped journal rows older than ``site.journal_retention_days`` go (the central
         events table keeps them, R18); the hash chain stays verifiable."""
         keep = timedelta(days=self.config.site.journal_retention_days)
-        removed = self.site.journal.prune(datetime.now(UTC) - keep)
+        removed = self.site.journal.prune(datetime.now(UTC) - keep, keep_unpublished=self.publisher is not None)
         if removed:
             log.info("journal: %d shipped rows older than %s removed", removed, keep)
 
@@ -286,6 +288,14 @@ class ControllerRuntime:
                 self.shipped_total += central.ship_events(session, [_central_event(e) for e in batch])
                 session.commit()
             journal.mark_shipped(batch[-1].seq)
+
+    def _gates_changed(self) -> bool:
+        """Whether a gate's state, its escort waits or the emergency changed since the last
+        look: an emergency's end reaches the panel at the next sync, not a heartbeat later
+        with the gates still shown in "emergency" (memory only; cheap at every sync)."""
+        shown = (self.site.emergency_active, [gate.shown() for gate in self.gates.values()])
+        changed, self._shown = shown != self._shown, shown
+        return changed
 
     def _report_health(self, session: Any) -> None:
         age = self.site.snapshot_age_s()

@@ -13,7 +13,9 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from zones.config import ConfigError, SiteConfig, load_config
 
@@ -40,10 +42,28 @@ def open_database(config: SiteConfig) -> Engine:
     return engine
 
 
-def setup_logging(verbose: bool = False) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+class SiteTimeFormatter(logging.Formatter):
+    """Log times in the site's timezone with their UTC offset (``2026-12-04 06:52:10,123
+    +08:00``): the log reads like the pages, which show site time, and a time is never taken
+    for the other zone. Every line of the process goes through it: SiteGate's own, the web
+    server's (waitress), the drivers'."""
+
+    def __init__(self, fmt: str, timezone: str | None) -> None:
+        super().__init__(fmt)
+        self.tz = ZoneInfo(timezone) if timezone else UTC
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        at = datetime.fromtimestamp(record.created, self.tz)
+        offset = at.strftime("%z")
+        return f"{at:%Y-%m-%d %H:%M:%S},{int(record.msecs):03d} {offset[:3]}:{offset[3:]}"
+
+
+def setup_logging(verbose: bool = False, timezone: str | None = None) -> None:
+    """Log lines on stderr in ``timezone`` (the site's, ``site.timezone``; UTC when None),
+    labelled with the offset."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(SiteTimeFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", timezone))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
 
 
 @contextmanager

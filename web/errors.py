@@ -22,7 +22,7 @@ from werkzeug.routing import ValidationError as RouteMismatch
 
 from web import request_log
 from web.api.fields import MAX_ID
-from web.i18n import N_, translate
+from web.i18n import N_, current_language, error_text, translate
 from zones import errors as domain
 
 log = logging.getLogger(__name__)
@@ -209,16 +209,23 @@ PAGE_TITLES = {
 }
 
 
-def _error_page(err: HTTPException) -> Any:
+def _error_page(err: HTTPException, description: str | None = None) -> Any:
+    """The error page in the page's language. ``description``: a line already in that
+    language; otherwise the exception's own (English, written for the log and the API) is
+    shown on English pages only, so a Chinese page never carries an English sentence."""
     status = err.code or 500
     title = translate(PAGE_TITLES.get(status, N_("Error")))
-    return render_template("error.html", status=status, title=title, description=err.description or ""), status
+    if description is None:
+        description = (err.description or "") if current_language() == "en" else ""
+    return render_template("error.html", status=status, title=title, description=description), status
 
 
 def _domain_error_page(err: domain.DomainError) -> Any:
-    # a domain error the view did not turn into a form message (e.g. an unknown id in the URL)
+    # a domain error the view did not turn into a form message (e.g. an unknown id in the URL),
+    # said from its code in the page's language when it has one
     status = domain_status(err)
-    return _error_page(default_exceptions[status](description=str(err)))
+    said = error_text(err) if getattr(err, "code", "") else None
+    return _error_page(default_exceptions[status](description=str(err)), said)
 
 
 def register_page_errors(bp: Blueprint) -> None:

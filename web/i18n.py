@@ -34,6 +34,7 @@ from markupsafe import Markup, escape
 
 from zones.errors import N_, PROBLEMS, DomainError
 from zones.languages import normalise_language
+from zones.names import SiteNames
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 LANGUAGES: dict[str, str] = {"en": "English", "zh": "中文"}
@@ -97,12 +98,45 @@ def error_text(err: DomainError | str, lang: str | None = None) -> str:
     code = getattr(err, "code", "")
     if not code:
         return str(err)
-    params: dict[str, str] = getattr(err, "params", {})
-    template = _catalogue(lang or current_language()).gettext(PROBLEMS[code])
+    lang = lang or current_language()
+    params: dict[str, str] = _named_params(getattr(err, "params", {}), lang)
+    template = _catalogue(lang).gettext(PROBLEMS[code])
     try:
         return template % params
     except (KeyError, ValueError, TypeError):  # a catalogue entry with other parameters
         return PROBLEMS[code] % params
+
+
+def _named_params(params: Mapping[str, Any], lang: str) -> dict[str, str]:
+    """A service error's parameters with ids said as names in ``lang``: departments and zones
+    (one id, or several joined by ", " as services join them) and stored values (a form's
+    ``state``, the ``what`` of "no visitor with id 3"), so no id is spliced into Chinese."""
+    if not has_request_context() or not current_app.extensions.get("sitegate"):
+        return dict(params)
+    names = site_names()
+    say: dict[str, Any] = {
+        "department": lambda v: names.department(v, lang),
+        "departments": lambda v: names.department(v, lang),
+        "zone": lambda v: names.zone(v, lang),
+        "zones": lambda v: names.zone(v, lang),
+        "state": lambda v: label(v, lang),
+        "what": lambda v: label(v, lang),
+    }
+    out = dict(params)
+    for key, value in params.items():
+        if key in say and isinstance(value, str) and value:
+            out[key] = list_of([say[key](v) for v in value.split(", ")], lang)
+    return out
+
+
+def list_of(items: list[str], lang: str | None = None) -> str:
+    """Items as a sentence lists them: "a, b" in English, "a、b" in Chinese."""
+    return ("、" if (lang or current_language()) == "zh" else ", ").join(items)
+
+
+def department_names(ids: list[str], lang: str | None = None) -> str:
+    """Departments by name in the page language, listed ("装配部、炼钢部")."""
+    return list_of([department_name(d, lang) for d in ids], lang)
 
 
 def _escaped_gettext(text: str) -> Markup:
@@ -132,9 +166,57 @@ def reason_text(reason: Any, lang: str | None = None) -> str:
             params=tuple(map(tuple, params)),
         )
     try:
-        return render(reason, lang)
+        return render(reason, lang, site_names())
     except (KeyError, IndexError, ValueError):  # params of an older message version
         return reason.message
+
+
+def site_names() -> SiteNames:
+    """The site's zone, department and site names per language (config.toml ``name_zh``)."""
+    state = current_app.extensions.get("sitegate")
+    config = getattr(state, "config", None)
+    return config.names() if config is not None else SiteNames()
+
+
+def zone_name(zone_id: str | None, lang: str | None = None) -> str:
+    """A zone's name in the page language (its id when the config does not know it)."""
+    return site_names().zone(zone_id or "", lang or current_language())
+
+
+def department_name(department_id: str | None, lang: str | None = None) -> str:
+    """A department's name in the page language (``[[departments]]``; else its id)."""
+    return site_names().department(department_id or "", lang or current_language()) if department_id else ""
+
+
+def site_title(lang: str | None = None) -> str:
+    """The site's name in the page language (``site.name_zh`` on Chinese pages)."""
+    return site_names().site.said_in(lang or current_language())
+
+
+def rule_name(rule: str | None) -> str:
+    """The rule's name in the page language ("R3" -> "Badge" / "访客证"); "" when unknown."""
+    from zones.messages import rule_name as name
+
+    return name(rule or "", current_language())
+
+
+def rule_label(rule: str | None, code: str | None = None) -> str:
+    """A rule id with its name in the page language: "R3 Badge", or with a reason's code
+    "R3 Badge reported lost"; the id alone when it has no name."""
+    from zones.messages import reason_title
+
+    if not rule:
+        return ""
+    title = reason_title(code or "", rule, current_language())
+    return f"{rule} {title}" if title else rule
+
+
+def reason_title(reason: Any) -> str:
+    """The title of a reason (a ``Reason`` or a stored mapping) in the page language."""
+    from zones.messages import reason_title as title
+
+    get = reason.get if isinstance(reason, Mapping) else lambda key, default="": getattr(reason, key, default)
+    return title(str(get("code", "") or ""), str(get("rule", "") or ""), current_language())
 
 
 # stored enumeration values -> the English label shown for them (then translated)
@@ -178,11 +260,11 @@ ENUM_LABELS: dict[str, str] = {
 }
 
 
-def label(value: str | None) -> str:
+def label(value: str | None, lang: str | None = None) -> str:
     """The translated label of a stored enumeration value (``on-site`` -> "On site" / "在厂")."""
     if value is None:
         return ""
-    return translate(ENUM_LABELS.get(value, value))
+    return translate(ENUM_LABELS.get(value, value), lang)
 
 
 def _locale() -> str:
@@ -204,6 +286,17 @@ def init_app(app: Flask) -> None:
         LANGUAGES=LANGUAGES,
         label=label,
         tr=translate,
+        rule_label=rule_label,
+        rule_name=rule_name,
+        reason_title=reason_title,
+        zone_name=zone_name,
+        department_name=department_name,
+        site_title=site_title,
     )
     app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["rule_label"] = rule_label
+    app.jinja_env.filters["rule_option"] = lambda rule: (rule, rule_label(rule))
+    app.jinja_env.filters["department_name"] = department_name
+    app.jinja_env.filters["listed"] = lambda items: list_of([str(i) for i in items])  # "a, b" / "a、b"
+    app.jinja_env.filters["department_pair"] = lambda department: (department, department_name(department))
     app.jinja_env.filters["tr_pair"] = lambda value: (value, label(value))

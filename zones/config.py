@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from zones.facts import Policy, TimeWindow, Zone
 from zones.languages import LANGUAGES, normalise_language
+from zones.names import Name, SiteNames
 from zones.workdays import WorkCalendar
 
 _WINDOW = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
@@ -49,6 +50,7 @@ class _Strict(BaseModel):
 
 class SiteSection(_Strict):
     name: str = "SiteGate site"
+    name_zh: str | None = None  # the site's name on Chinese pages (default: ``name``)
     timezone: str = "Asia/Shanghai"
     database: str = "sqlite:///var/sitegate.db"
     language: str = "en"  # en or zh; zh-CN, zh_CN and zh-Hans mean zh
@@ -117,6 +119,7 @@ class RulesSection(_Strict):
 class ZoneSection(_Strict):
     id: Annotated[str, Field(pattern=r"^[a-z0-9-]+$")]
     name: str
+    name_zh: str | None = None  # the zone's name on Chinese pages and in Chinese reasons
     department: str
     risk: Literal["general", "high-risk"] = "general"
     helmet: bool = False
@@ -140,6 +143,15 @@ class ZoneSection(_Strict):
             max_occupancy=self.max_occupancy,
             hours=parse_window(self.hours) if self.hours else None,
         )
+
+
+class DepartmentSection(_Strict):
+    """A department's names (``[[departments]]``, optional): pages and reasons show these
+    instead of the id zones and ``[reception] routing`` use."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9-]+$")]
+    name: str
+    name_zh: str | None = None
 
 
 _MODBUS = re.compile(r"^(sim|tcp://[^:/]+:\d+|rtu://[^?]+(\?.*)?)$")
@@ -276,6 +288,7 @@ class SiteConfig(_Strict):
     site: SiteSection = SiteSection()
     rules: RulesSection = RulesSection()
     zones: list[ZoneSection] = Field(default_factory=list)
+    departments: list[DepartmentSection] = Field(default_factory=list)
     gates: list[GateSection] = Field(default_factory=list)
     alarm: AlarmSection | None = None
     reception: ReceptionSection = ReceptionSection()
@@ -294,6 +307,14 @@ class SiteConfig(_Strict):
             night=parse_window(self.rules.night),
             safety_department=self.site.safety_department,
             dispatch_department=self.site.dispatch_department,
+        )
+
+    def names(self) -> SiteNames:
+        """Zone, department and site names per language (``name``, ``name_zh``)."""
+        return SiteNames(
+            site=Name(self.site.name, self.site.name_zh),
+            zones={z.id: Name(z.name, z.name_zh) for z in self.zones},
+            departments={d.id: Name(d.name, d.name_zh) for d in self.departments},
         )
 
     def zone_map(self) -> dict[str, Zone]:
@@ -322,6 +343,11 @@ def _cross_reference_errors(data: dict[str, Any]) -> list[str]:
             errors.append(f'gates[{i}].id: duplicate gate "{gate.get("id")}"')
         if "zone" in gate and gate["zone"] not in zone_ids:
             errors.append(f'gates[{i}].zone: unknown zone "{gate["zone"]}"')
+    departments = [d for d in data.get("departments", []) if isinstance(d, dict)]
+    department_ids = [d.get("id") for d in departments]
+    for i, did in enumerate(department_ids):
+        if did is not None and department_ids.index(did) != i:
+            errors.append(f'departments[{i}].id: duplicate department "{did}"')
     return errors
 
 

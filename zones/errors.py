@@ -48,6 +48,7 @@ PROBLEMS: dict[str, str] = {
     "same-escort": N_("%(escort)s is the escort who left; another escort takes the visitors over (R10)"),
     "escort-off-duty": N_("%(escort)s is not on duty (R10)"),
     "escort-banned": N_("%(escort)s is banned until %(date)s and may not escort (R17)"),
+    "night-escort": N_("night visit (%(night)s): %(escort)s is not from the dispatch room and may not escort (R14)"),
     "escort-full": N_("%(escort)s already has %(count)s visitors in charge; the limit is %(limit)s (R10)"),
     "hand-over": N_(
         "only the escort in charge, a safety officer of %(department)s or an admin may hand the visitors to another escort (R10)"
@@ -57,6 +58,8 @@ PROBLEMS: dict[str, str] = {
     "form-revoked": N_("the form is already revoked"),
     "approver": N_("R5: only the head or a safety officer of %(departments)s may approve entry to %(zones)s"),
     "visit-closed": N_("the visit is closed"),
+    "login-taken": N_("%(login)s is already someone's sign-in name"),
+    "no-open-visit": N_("the visitor has no open visit; book one first (R1)"),
     "visit-already-closed": N_("the visit is already closed"),
     "visit-not-booked": N_("the visit is %(state)s, not booked"),
     "open-visit": N_("the visitor already has open visit %(visit)s"),
@@ -91,6 +94,7 @@ PROBLEMS: dict[str, str] = {
     "month": N_("expected YYYY-MM"),
     "emergency-by": N_("name who or what raised the emergency"),
     "emergency-reason": N_("say why (fire, gas alarm, drill, ...)"),
+    "emergency-end-reason": N_("%(missing)s still missing: say why the emergency ends anyway"),
     "incident-closed": N_("the incident is already closed"),
     "not-routed": N_("only %(department)s or a safety officer handles this (R21-R23)"),
     "complaint-state": N_("the complaint is %(state)s"),

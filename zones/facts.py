@@ -167,7 +167,8 @@ class EntryRequest:
     presented within the pairing window (R10), or None. ``escort_charge`` is how many
     visitors are in that escort's charge now, not counting this one. ``occupancy`` is how
     many people are in the zone now (R15); ``inside`` is true when this person is recorded
-    inside the zone already (anti-passback, R15).
+    inside the zone already (anti-passback, R15). ``escort_waited``: the gate held the card
+    for the whole escort window before this decision (R10).
     """
 
     card: str
@@ -178,6 +179,7 @@ class EntryRequest:
     occupancy: int = 0
     inside: bool = False
     emergency: bool = False
+    escort_waited: bool = False
 
 
 @dataclass(frozen=True, slots=True)

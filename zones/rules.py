@@ -34,23 +34,23 @@ def decide(request: EntryRequest, zone: Zone, policy: Policy) -> Decision:
     _capacity_and_passback(request, zone, reasons)
     if person.kind == "employee":
         if zone.id not in person.access_zones and zone.id not in person.escort_zones:
-            reasons.append(reason("employee-not-authorised", zone=zone.name))  # E1
+            reasons.append(reason("employee-not-authorised", zone=zone.name, zone_id=zone.id))  # E1
         _ban_and_incident(person, today, reasons)
         return Decision(not reasons, tuple(reasons), person.person_id)
 
     _visit(person, reasons)
     forms_now = [f for f in person.forms if zone.id in f.zones and f.valid_from <= request.now <= f.valid_until]
     if not forms_now:
-        reasons.append(reason("no-form", zone=zone.name, department=zone.department))  # R5
+        reasons.append(reason("no-form", zone=zone.name, zone_id=zone.id, department=zone.department))  # R5
     night = policy.night.contains(now_local.time())
     _education(person, zone, policy, request.now, today, night, reasons)
     _escort(request, zone, policy, forms_now, night, today, reasons)
     _age(person, policy, today, reasons)
     if zone.helmet and not person.helmet:
-        reasons.append(reason("no-helmet", zone=zone.name))  # R12
+        reasons.append(reason("no-helmet", zone=zone.name, zone_id=zone.id))  # R12
     if zone.hours is not None and not zone.hours.contains(now_local.time()):
         if not any(f.outside_hours for f in forms_now):
-            reasons.append(reason("outside-hours", zone=zone.name, hours=zone.hours))  # R14
+            reasons.append(reason("outside-hours", zone=zone.name, zone_id=zone.id, hours=zone.hours))  # R14
     _ban_and_incident(person, today, reasons)
     needs_escort = request.escort is None and bool(reasons) and all(r.code == "no-escort" for r in reasons)
     return Decision(not reasons, tuple(reasons), person.person_id, needs_escort=needs_escort)
@@ -67,9 +67,9 @@ def _card_state(person: PersonFacts, card: str, reasons: list[Reason]) -> None:
 def _capacity_and_passback(request: EntryRequest, zone: Zone, reasons: list[Reason]) -> None:
     """R15: occupancy limit and anti-passback."""
     if request.inside:
-        reasons.append(reason("passback", zone=zone.name))
+        reasons.append(reason("passback", zone=zone.name, zone_id=zone.id))
     elif zone.max_occupancy is not None and request.occupancy >= zone.max_occupancy:
-        reasons.append(reason("zone-full", zone=zone.name, limit=zone.max_occupancy))
+        reasons.append(reason("zone-full", zone=zone.name, zone_id=zone.id, limit=zone.max_occupancy))
 
 
 def _visit(person: PersonFacts, reasons: list[Reason]) -> None:
@@ -138,9 +138,9 @@ def _education(
         return
     signed = [e for e in valid if e.notification_signed]
     if not signed:
-        reasons.append(reason("no-notification-card", zone=zone.name))  # R7
+        reasons.append(reason("no-notification-card", zone=zone.name, zone_id=zone.id))  # R7
     elif zone.risk == "high-risk" and not any(_card_names_zone(e, zone) for e in signed):
-        reasons.append(reason("notification-card-zone", zone=zone.name))  # R9
+        reasons.append(reason("notification-card-zone", zone=zone.name, zone_id=zone.id))  # R9
 
 
 def _card_names_zone(e: EducationFact, zone: Zone) -> bool:
@@ -163,7 +163,11 @@ def _escort(
     the limit; R14 at night the escort comes from the dispatch room."""
     escort = request.escort
     if escort is None:
-        reasons.append(reason("no-escort", window=f"{policy.escort_window_s:g}", escorts=_escort_names(forms_now)))
+        if request.escort_waited:  # "within N s" only when the gate did wait that long
+            window = f"{policy.escort_window_s:g}"
+            reasons.append(reason("no-escort-waited", window=window, escorts=_escort_names(forms_now)))
+        else:
+            reasons.append(reason("no-escort", escorts=_escort_names(forms_now)))
         return
     if escort.kind != "employee":
         reasons.append(reason("escort-not-employee", escort=escort.name))
@@ -173,7 +177,7 @@ def _escort(
     if escort.badge != "active":
         reasons.append(reason("escort-card-inactive", escort=escort.name))
     if zone.id not in escort.escort_zones and escort.department != zone.department:
-        reasons.append(reason("escort-not-authorised", escort=escort.name, zone=zone.name))
+        reasons.append(reason("escort-not-authorised", escort=escort.name, zone=zone.name, zone_id=zone.id))
     if not escort.on_duty:
         reasons.append(reason("escort-off-duty", escort=escort.name))
     if _active_ban(escort, today) is not None:
@@ -182,8 +186,14 @@ def _escort(
         reasons.append(
             reason("escort-at-limit", escort=escort.name, count=request.escort_charge, limit=policy.escort_max_visitors)
         )
-    if night and not (escort.dispatch_room or escort.department == policy.dispatch_department):
+    if night and not may_escort_at_night(escort.dispatch_room, escort.department, policy):
         reasons.append(reason("night-escort", night=policy.night))
+
+
+def may_escort_at_night(dispatch_room: bool, department: str | None, policy: Policy) -> bool:
+    """R14: night visits need a dispatch-room escort (dispatch-room staff, or anyone of the
+    dispatch department)."""
+    return dispatch_room or department == policy.dispatch_department
 
 
 def is_escort_of_record(person: PersonFacts, escort_id: int, zone: Zone, now: datetime) -> bool:

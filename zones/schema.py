@@ -77,6 +77,9 @@ class Employee(Person):
     __tablename__ = "employees"
     id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(20))
+    # the sign-in name ("zhao"), when it is not the person's name ("Zhao Lei"), which the
+    # pages show; without one the employee signs in with their name
+    login: Mapped[str | None] = mapped_column(String(100), unique=True)
     department: Mapped[str | None] = mapped_column(String(100))
     card: Mapped[str | None] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(200))
@@ -160,8 +163,11 @@ class Visit(Base):
     arrived_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     flagged: Mapped[str | None] = mapped_column(Text)  # why the visit needs attention (R4, R12)
-    # R16: seen at the assembly point while on site but not inside a gated zone
+    # R16: seen at the assembly point while on site but not inside a gated zone, by whom and
+    # when (the employee's id; meaningful only while ``accounted``)
     accounted: Mapped[bool] = mapped_column(default=False)
+    accounted_by: Mapped[int | None]
+    accounted_at: Mapped[datetime | None]
 
 
 class Badge(Base):
@@ -388,6 +394,8 @@ class Presence(Base):
     entered_at: Mapped[datetime]
     escort_id: Mapped[int | None]
     accounted: Mapped[bool] = mapped_column(default=False)  # R16: seen at the assembly point
+    accounted_by: Mapped[int | None]  # the employee who marked it (only meaningful while accounted)
+    accounted_at: Mapped[datetime | None]
 
 
 class GateHealth(Base):

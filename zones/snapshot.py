@@ -424,6 +424,14 @@ def facts_for_persons(session: Session, today: date, person_ids: set[int]) -> di
     return by_card
 
 
+def facts_by_person(session: Session, today: date, person_ids: set[int]) -> dict[int, PersonFacts]:
+    """person id -> PersonFacts, as ``facts_for_persons`` builds them, a visitor with an open
+    visit but no badge yet included (card None, badge "none"): the visitor page's readiness
+    checklist (zones.services.readiness). A visitor with neither visit nor badge is absent,
+    as from a controller's snapshot."""
+    return _persons(session, today, person_ids, Interner())[0]
+
+
 def build_snapshot(session: Session, today: date) -> Snapshot:
     """Everything a controller needs, read in a few bulk queries. ``today`` is the site-local
     date (bans, education and forms that ended before it are left out)."""

@@ -24,8 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    setup_logging(args.verbose)
     config = load_or_exit(args.config)
+    setup_logging(args.verbose, config.site.timezone)
     gate_ids = [g.strip() for g in args.gates.split(",") if g.strip()]
     known = {g.id for g in config.gates}
     unknown = [g for g in gate_ids if g not in known]

@@ -12,14 +12,14 @@ from sitegate.wiring import load_or_exit, open_database
 
 DEMO_PASSWORD = "sitegate-demo"
 
-# name, role, department, escort zones, card, dispatch room
+# sign-in name, name (what the pages show), role, department, escort zones, card, dispatch room
 STAFF = [
-    ("admin", "admin", None, (), None, False),
-    ("reception", "reception", None, (), None, False),
-    ("zhao", "safety_officer", "steelmaking", (), None, False),
-    ("liu", "safety_officer", "assembly", (), None, False),
-    ("wang", "escort", "steelmaking", ("assembly", "smelting"), "0B00000001", True),
-    ("guard", "guard", None, (), None, False),
+    ("admin", "Site Admin", "admin", None, (), None, False),
+    ("reception", "Chen Mei", "reception", None, (), None, False),
+    ("zhao", "Zhao Lei", "safety_officer", "steelmaking", (), None, False),
+    ("liu", "Liu Yang", "safety_officer", "assembly", (), None, False),
+    ("wang", "Wang Fang", "escort", "steelmaking", ("assembly", "smelting"), "0B00000001", True),
+    ("guard", "Sun Tao", "guard", None, (), None, False),
 ]
 
 
@@ -43,11 +43,12 @@ def run(args: argparse.Namespace) -> int:
                 return 0
             zones = config.zone_map()
             known = set(zones)
-            for name, role, department, escort_zones, card, dispatch in STAFF:
+            for login, name, role, department, escort_zones, card, dispatch in STAFF:
                 create_user(
                     session,
                     name,
                     role,
+                    login=login,
                     department=department,
                     escort_zones=[z for z in escort_zones if z in known],
                     card=card,
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     print(f"demo staff created (password for all: {DEMO_PASSWORD}):")
-    for name, role, department, escort_zones, card, _ in STAFF:
+    for login, name, role, department, escort_zones, card, _ in STAFF:
         extra = f", card {card}, escorts in {', '.join(escort_zones)}" if card else ""
-        print(f"  {name:10} {role}{f' of {department}' if department else ''}{extra}")
+        print(f"  {login:10} {name}, {role}{f' of {department}' if department else ''}{extra}")
     return 0

@@ -39,8 +39,8 @@ def run(args: argparse.Namespace) -> int:
 
     from web.app import create_app
 
-    setup_logging(args.verbose)
     config = load_or_exit(args.config)
+    setup_logging(args.verbose, config.site.timezone)  # the log in site time, like the pages
     engine = open_database(config)
     app = create_app(config, engine=engine)
     server = create_server(app, host=args.host, port=args.port, threads=WEB_THREADS, ident="")

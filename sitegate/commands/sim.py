@@ -10,6 +10,9 @@ terminal, and show what the gate did.
 socket, ``sim.sock`` next to the SQLite database), then waits up to ``--wait`` seconds for
 the gate's events in the central database and prints the decision (ALLOWED / DENIED with
 each ``R..: message``) and what the turnstile did (released, person passed / not passed).
+A visitor's card the gate holds for their escort prints "waiting for the escort (R10, N s)"
+and returns at once; the escort's card then prints "confirmed <card> <name> -> ALLOWED" for
+each visitor it confirmed, its own decision, and returns without waiting for the turnstile.
 ``--no-pass``: nobody walks through on that release (the "not passed" path).
 Exit status: 0 when the decision was shown, 1 when no serve is listening or no decision
 arrived in time.
@@ -110,15 +113,34 @@ def _present_and_watch(args: argparse.Namespace, path: Path, events: _EventView)
     if args.no_pass:
         message["pass"] = False
     reply = _checked(request(path, message))
-    print(f"card {reply['card']} presented at {args.gate}")
+    card = reply["card"].upper()
+    print(f"card {card} presented at {args.gate}")
     deadline = time.monotonic() + args.wait
     decision = passage = None
+    escorted: list[Any] = []  # the decisions of the visitors this card confirmed as their escort (R10)
     while time.monotonic() < deadline:
-        for event in events.new(reply["card"]):
-            if event.kind == "decision" and decision is None:
+        for event in events.new():
+            mine = (event.card or "").upper() == card
+            if event.kind == "read" and mine and (event.detail or {}).get("waiting") == "escort":
+                # The gate holds the visitor's card for their escort (R10): say so and give
+                # the terminal back, so the escort's card can be presented from it.
+                print(f"waiting for the escort (R10, {event.detail.get('window_s', 0):g} s)")
+                return 0
+            if event.kind == "decision" and not mine and decision is None and event.escort_id is not None:
+                escorted.append(event)  # a waiting visitor decided with an escort: maybe this card
+            elif event.kind == "decision" and mine and decision is None:
                 decision = event
+                if "escorting" in (event.detail or {}):
+                    _print_confirmed([e for e in escorted if e.escort_id == event.person_id], events)
                 _print_decision(event)
-            elif event.kind == "passage" and decision is not None and passage is None:
+                if (event.detail or {}).get("escorting"):
+                    # the turnstile now releases for each in turn; the terminal is not held
+                    if event.allowed:
+                        print("turnstile releases for each in turn, the visitors first")
+                    else:
+                        print("turnstile releases for the visitors only")
+                    return 0
+            elif event.kind == "passage" and mine and decision is not None and passage is None:
                 passage = event
         if decision is not None and (not decision.allowed or passage is not None):
             break
@@ -145,8 +167,25 @@ def _present_and_watch(args: argparse.Namespace, path: Path, events: _EventView)
     return 0
 
 
+def _print_confirmed(visitors: list[Any], events: _EventView) -> None:
+    """The visitors an escort's card confirmed (R10): "confirmed <card> <name> -> ALLOWED",
+    or the visitor's denial with its reasons."""
+    names = events.names([v.person_id for v in visitors])
+    for v in visitors:
+        name = names.get(v.person_id, "?")
+        if v.allowed:
+            print(f"confirmed {v.card} {name} -> ALLOWED")
+        else:
+            print(f"{v.card} {name} -> DENIED")
+            _print_reasons(v)
+
+
 def _print_decision(event: Any) -> None:
     print("ALLOWED" if event.allowed else "DENIED")
+    _print_reasons(event)
+
+
+def _print_reasons(event: Any) -> None:
     for reason in event.reasons or []:
         if isinstance(reason, dict):
             print(f"  {reason.get('rule', '?')}: {reason.get('message', '')}")
@@ -180,7 +219,8 @@ class _EventView:
         if self._engine is not None:
             self._engine.dispose()
 
-    def new(self, card: str) -> list[Any]:
+    def new(self) -> list[Any]:
+        """The gate's events since the last call, oldest first."""
         if self.error is not None or self._engine is None:
             return []
         from sqlalchemy import select
@@ -190,7 +230,17 @@ class _EventView:
         try:
             with self._engine.connect() as conn:
                 rows = conn.execute(
-                    select(Event.id, Event.kind, Event.card, Event.allowed, Event.reasons, Event.passed)
+                    select(
+                        Event.id,
+                        Event.kind,
+                        Event.card,
+                        Event.person_id,
+                        Event.escort_id,
+                        Event.allowed,
+                        Event.reasons,
+                        Event.passed,
+                        Event.detail,
+                    )
                     .where(Event.gate == self.gate, Event.id > self._last_id)
                     .order_by(Event.id)
                 ).all()
@@ -199,4 +249,18 @@ class _EventView:
             return []
         if rows:
             self._last_id = rows[-1].id
-        return [r for r in rows if (r.card or "").upper() == card.upper()]
+        return list(rows)
+
+    def names(self, person_ids: list[int]) -> dict[int, str]:
+        """Names of people by id (a name is not personal data in the R20 sense)."""
+        if not person_ids or self._engine is None:
+            return {}
+        from sqlalchemy import select
+
+        from zones.schema import Person
+
+        try:
+            with self._engine.connect() as conn:
+                return dict(conn.execute(select(Person.id, Person.name).where(Person.id.in_(person_ids))).all())
+        except Exception:
+            return {}

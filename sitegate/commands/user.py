@@ -33,7 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     create = sub.add_parser(
         "create", parents=[config_option()], help="create an employee / user and print a new API token"
     )
-    create.add_argument("name", help="the employee's name (also the login name)")
+    create.add_argument("name", help="the employee's name, as the pages show it")
+    create.add_argument("--login", help="their sign-in name, when it is not their name (default: the name)")
     create.add_argument("--role", required=True, choices=ROLES)
     create.add_argument("--escort-zones", type=_zone_list, default=[], help="zones they may escort in (R10), z1,z2")
     create.add_argument("--access-zones", type=_zone_list, default=[], help="zones they may enter alone, z1,z2")
@@ -77,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
                 session,
                 args.name,
                 args.role,
+                login=args.login,
                 department=args.department,
                 escort_zones=args.escort_zones,
                 card=args.card,
@@ -105,7 +107,7 @@ def _tokens(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from zones.schema import Employee
-    from zones.services.people import create_token, revoke_token
+    from zones.services.people import create_token, revoke_token, signs_in_as
 
     config = load_or_exit(args.config)
     engine = open_database(config)
@@ -115,7 +117,7 @@ def _tokens(args: argparse.Namespace) -> int:
                 revoke_token(session, sys.stdin.readline().strip())
                 print("token revoked")
                 return 0
-            emp = session.scalar(select(Employee).where(Employee.name == args.name))
+            emp = session.scalar(select(Employee).where(signs_in_as(args.name)).order_by(Employee.id))
             if emp is None:
                 print(f"name: no user called {args.name!r}", file=sys.stderr)
                 return 2

@@ -21,7 +21,10 @@ def staff(session: Any) -> dict[str, int]:
     ids = {}
     for key in ("officer", "escort", "guard"):
         u = USERS[key]
-        emp, _ = create_user(session, u.name, u.role, u.department, list(u.escort_zones), u.card, u.password)
+        # dispatch room: the officer's take-over at night (R14) must not make the test depend on the clock
+        emp, _ = create_user(
+            session, u.name, u.role, u.department, list(u.escort_zones), u.card, u.password, dispatch_room=True
+        )
         ids[key] = emp.id
     return ids
 

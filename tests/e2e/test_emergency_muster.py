@@ -85,7 +85,9 @@ def test_emergency_button_confirms_and_shows_the_muster_list(site: Site, desk: A
     sign_in(escort, site, "escort")
     escort.click(".bottomnav a[href$='/m/muster']")
     expect(escort.locator("[data-test=missing-count]")).to_contain_text("2")
-    expect(escort.locator(f"#person-{visitor_id}")).to_contain_text("137****1111")  # R20: masked
+    # R16 over R20: the escort of record sees their visitor's phone in clear while the
+    # emergency lasts (tests/e2e/test_emergency_attribution.py: masked otherwise)
+    expect(escort.locator(f"#person-{visitor_id}")).to_contain_text(VISITOR_PHONE)
     shot(escort, "handheld-muster")
     escort.click(f"[data-test=mark-{visitor_id}]")  # one tap
     expect(escort.locator("[data-test=missing-count]")).to_contain_text("1")
@@ -107,5 +109,5 @@ def test_emergency_button_confirms_and_shows_the_muster_list(site: Site, desk: A
             mark_accounted(s, site.ids["escort"])
     finally:
         engine.dispose()
-    expect(escort.locator("[data-test=missing-count]")).to_contain_text("0", timeout=10_000)
+    expect(escort.locator("[data-test=all-accounted]")).to_be_visible(timeout=10_000)
     expect(officer.locator("[data-test=missing-count]")).to_have_text("0", timeout=10_000)

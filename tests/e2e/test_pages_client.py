@@ -236,9 +236,9 @@ def test_monthly_chart_has_a_bar_per_denied_rule_r19(app: Any, session: Any) -> 
     chart = page[page.index('data-test="chart"') :]
     svg = chart[chart.index("<svg") : chart.index("</svg>")]
     assert svg.count('class="bar"') == 2
-    assert "R5: 2" in svg and "R8: 1" in svg
+    assert "R5 Contact form: 2" in svg and "R8 Education card: 1" in svg  # rules with their names
     events = client.get("/panel/events?allowed=no").text
-    assert events.count('<span class="rule">R5</span>') == 2  # every reason shown
+    assert events.count('<span class="rule">R5 Contact form</span>') == 2  # every reason shown
 
 
 def test_language_per_user_then_site_default(engine: Any, tmp_path: Path, app: Any) -> None:
@@ -318,9 +318,12 @@ def test_handheld_lookup_gives_every_zone_and_every_reason(app: Any, session: An
     client, _ = as_user(app, "escort")
     page = client.get("/m/lookup?card=0a0000beef").text
     assert page.count('class="zone-result denied"') == 2  # no form, no education yet
-    assert '<span class="rule">R5</span>' in page and '<span class="rule">R8</span>' in page
+    assert (
+        '<span class="rule">R5 No contact form</span>' in page
+        and '<span class="rule">R8 No safety education</span>' in page
+    )
     unknown = client.get("/m/lookup?card=NOSUCHCARD").text
-    assert unknown.count('<span class="rule">R3</span>') == 2
+    assert unknown.count('<span class="rule">R3 Unknown card</span>') == 2
     guard, token = as_user(app, "guard")  # Chinese reader: the rule messages too
     guard.post("/panel/language", data={"csrf_token": token, "lang": "zh", "next": "/m/"})
     zh = guard.get("/m/lookup?card=NOSUCHCARD").text

@@ -26,6 +26,7 @@ HELMET = "H-17"
 
 def draw_signature(page: Any) -> None:
     """Sign on the canvas with the mouse, a few strokes like a real name."""
+    page.locator("#signature-pad").scroll_into_view_if_needed()  # below the card's text (R7)
     box = page.locator("#signature-pad").bounding_box()
     assert box is not None
     x0, y0 = box["x"] + 40, box["y"] + box["height"] / 2
@@ -55,7 +56,7 @@ def desk_steps(desk: Any, site: Site, who: str) -> None:
     expect(page.locator("dl.facts")).to_contain_text("1988-05-15")  # R2: read from the id number
 
     page.click("text=Book a visit")
-    page.select_option("select[name=host_id]", label=f"{STAFF['escort'].name} · steelmaking")
+    page.select_option("select[name=host_id]", label=f"{STAFF['escort'].name} · Steelmaking")
     page.fill("input[name=purpose]", "Calibrate the furnace thermocouples")
     page.click("form.stack button[type=submit]")
     expect(page.locator(".flash.success")).to_contain_text("Visit booked")
@@ -98,6 +99,8 @@ def officer_forms_education_helmet(desk: Any, site: Site) -> None:
     expect(page.locator(".flash.success")).to_contain_text("waits for approval")
     expect(page.locator("h2", has_text="steelmaking")).to_be_visible()
     shot(page, "panel-forms-queue")
+    # the officer created this form: Approve asks first (issue 13; R5 allows it)
+    page.once("dialog", lambda dialog: dialog.accept())
     page.locator("tr", has_text=VISITOR).locator("button", has_text="Approve").click()
     expect(page.locator(".flash.success")).to_contain_text("approved")
 
@@ -105,6 +108,8 @@ def officer_forms_education_helmet(desk: Any, site: Site) -> None:
     page.select_option("select[name=visitor_id]", label=f"{VISITOR} (Huanan Instruments)")
     page.select_option("select[name=department]", "steelmaking")
     page.select_option("select[name=method]", "written")
+    for topic in page.locator("input[name=topics]").all():  # R6: the educator ticks what was covered
+        topic.check()
     page.check("input[name=zones][value=smelting]")  # R9: the card names the high-risk zone
     expect(page.locator("#signature-state")).to_have_text("not signed yet")
     draw_signature(page)
@@ -174,7 +179,7 @@ def test_officer_prepares_a_visitor_and_escort_sees_allowed(site: Site, desk: An
     # visitor is, and the officer's pages show the granted event, in Chinese
     pass_the_gate(site, "smelting-east", BADGE, STAFF["escort"].card)
     page.goto(site.url + "/m/visitors")
-    reload_until(page, ".person [data-test=where]", "Smelting workshop")
+    reload_until(page, ".person [data-test=where]", "冶炼车间")  # the zone by its Chinese name
     shot(page, "handheld-my-visitors-inside-zh")
 
     officer = desk.new_page()

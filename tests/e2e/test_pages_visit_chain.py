@@ -65,14 +65,14 @@ def test_r5_each_department_approves_from_the_panel_and_a_head_from_the_handheld
     assert f'data-test="approve-{form_id}-assembly"' not in page  # not theirs
     assert "Photography" in page
     page = officer.post(f"/panel/forms/{form_id}/approve", data={"csrf_token": token}, follow_redirects=True).text
-    assert f"Contact form {form_id}: your approval is recorded; waiting for assembly." in page
-    assert "assembly pending" in page
+    assert f"Contact form {form_id}: your approval is recorded; waiting for Assembly." in page
+    assert "Assembly pending" in page
 
     # Sun Tao, an escort by role, heads assembly: his handheld lists the form to approve
     head, token = as_user(app, "other_escort")
     assert 'href="/m/forms"' in head.get("/m/muster").text
     waiting = head.get("/m/forms").text
-    assert "Chen Jing" in waiting and "You approve for: assembly" in waiting
+    assert "Chen Jing" in waiting and "You approve for: Assembly" in waiting
     page = head.post(f"/m/forms/{form_id}/approve", data={"csrf_token": token}, follow_redirects=True).text
     assert f"Contact form {form_id} approved." in page
     assert "No contact form waits for your approval." in page
@@ -97,7 +97,7 @@ def test_r5_the_admin_names_department_heads_on_the_panel(app: Any, session: Any
         data={"csrf_token": token, "department": "steelmaking", "employee_id": staff["escort"]},
         follow_redirects=True,
     )
-    assert "Head of steelmaking saved." in resp.text
+    assert "Head of Steelmaking saved." in resp.text
     session.expire_all()
     assert department_head(session, "steelmaking") == staff["escort"]
     officer, _ = as_user(app, "officer")

@@ -40,7 +40,7 @@ def test_reception_records_a_b_incident_and_hr_files_the_report(site: Site, desk
     form.locator("input[name=organisation0]").fill("formerly steelmaking")
     form.locator("input[name=summary]").fill("asks to speak about his dismissal")
     form.get_by_role("button", name="Record and route").click()
-    expect(page.locator(".flash, .flashes").first).to_contain_text("routed to human-resources")
+    expect(page.locator(".flash, .flashes").first).to_contain_text("routed to Human resources")
     shot(page, "reception-incident-recorded")
 
     hr = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")

@@ -15,7 +15,8 @@ import pytest
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
-from tests.e2e.test_pages_client import TOKEN, make_app
+from tests.e2e.test_pages_client import TOKEN, make_app, visitor_with_visit
+from tests.education import ALL_TOPICS, SIGNATURE
 
 PASSWORD = "reception-pass-1"
 
@@ -64,7 +65,7 @@ def test_reception_records_a_b_incident_and_hr_files_the_report(app: Any, staff:
         },
         follow_redirects=True,
     )
-    assert "routed to human-resources; report due 2026-11-24" in resp.text
+    assert "routed to Human resources; report due 2026-11-24" in resp.text
     assert 'data-test="report-form"' not in resp.text  # reception records, does not handle
     hr, hr_token = signed_in(app, "He Rong")
     page = hr.get("/panel/incidents").text
@@ -152,3 +153,56 @@ def test_downloads_and_statistics_charts(app: Any, staff: dict[str, int]) -> Non
     assert 'data-test="reception"' in stats and "Incidents by category (R21)" in stats and "<svg" in stats
     zh = officer.get("/panel/complaints", headers={"Accept-Language": "zh-CN"})
     assert zh.status_code == 200
+
+
+def test_R21_C_a_safety_department_officer_admits_the_inspector_with_the_verbal_briefing(
+    app: Any, session: Any, staff: dict[str, int]
+) -> None:
+    """A category C inspector gets the walk-in exception (R1) with the safety & environment
+    department's verbal briefing (R6) and signed card (R7) from the incident's row; both are
+    recorded together, so a refused form grants nothing."""
+    from zones.schema import Education, Visit
+    from zones.services import create_user
+
+    create_user(session, "Su An", "safety_officer", "safety", password=PASSWORD)
+    visitor_id, visit_id = visitor_with_visit(session, staff["desk"], name="Ivy Inspector", id_number="INSP0001")
+    desk, token = signed_in(app, "Liu Yang")
+    desk.post(
+        "/panel/incidents",
+        data={
+            "csrf_token": token,
+            "category": "C",
+            "arrived_at": "2026-11-20T10:00",
+            "name0": "Ivy Inspector",
+            "organisation0": "Tax bureau",
+            "id_number0": "insp0001",
+            "summary": "unannounced tax inspection",
+        },
+    )
+    assert 'data-test="admit-inspector"' not in desk.get("/panel/incidents").text  # reception does not educate
+    officer, officer_token = signed_in(app, "Su An")
+    page = officer.get("/panel/incidents").text
+    link = re.search(r'data-test="admit-inspector" href="([^"]+)"', page).group(1).replace("&amp;", "&")  # type: ignore[union-attr]
+    form_page = officer.get(link).text
+    assert 'data-test="inspector-admission"' in form_page and 'name="reason"' in form_page
+    incident_id = re.search(r"incident_id=(\d+)", link).group(1)  # type: ignore[union-attr]
+    data = {
+        "csrf_token": officer_token,
+        "incident_id": incident_id,
+        "visitor_id": str(visitor_id),
+        "topics": ALL_TOPICS,
+        "zones": ["smelting"],
+        "signature": SIGNATURE,
+        "reason": "",
+    }
+    refused = officer.post("/panel/education/new", data=data)
+    assert refused.status_code == 200 and "a walk-in exception needs its reason (R1)" in refused.text
+    session.expire_all()
+    assert session.get(Visit, visit_id).walk_in_approved_by is None
+    assert session.query(Education).filter_by(visitor_id=visitor_id).count() == 0
+    done = officer.post("/panel/education/new", data={**data, "reason": "tax inspection"}, follow_redirects=True)
+    assert "Inspector admitted" in done.text
+    session.expire_all()
+    assert session.get(Visit, visit_id).walk_in_approved_by is not None
+    edu = session.query(Education).filter_by(visitor_id=visitor_id).one()
+    assert (edu.department, edu.method, edu.zones) == ("safety", "verbal", ["smelting"])

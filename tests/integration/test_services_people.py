@@ -20,6 +20,7 @@ from zones.services import (
     revoke_token,
     update_employee,
 )
+from zones.services.people import user_by_name
 
 GOOD_ID = "11010519491231002X"
 
@@ -110,6 +111,21 @@ def test_passwords_are_hashed_and_verified(session):
     assert authenticate_password(session, "Ada", "correct horse").id == emp.id
     assert authenticate_password(session, "Ada", "wrong") is None
     assert authenticate_password(session, "Bob", "correct horse") is None
+
+
+def test_a_sign_in_name_apart_from_the_name_the_pages_show(session):
+    """Pages show "Zhao Lei"; he signs in as "zhao". Without a login the name signs in."""
+    zhao, _ = create_user(session, "Zhao Lei", "safety_officer", password="correct horse", login="zhao")
+    ada, _ = create_user(session, "Ada", "admin", password="correct horse")
+    assert authenticate_password(session, "zhao", "correct horse").id == zhao.id
+    assert authenticate_password(session, "Zhao Lei", "correct horse") is None  # the login, not the name
+    assert authenticate_password(session, "Ada", "correct horse").id == ada.id
+    assert user_by_name(session, "zhao").id == zhao.id
+    with pytest.raises(ValidationFailed) as taken:
+        create_user(session, "Zhao Min", "escort", login="zhao")
+    assert [f for f, _ in taken.value.fields] == ["login"]
+    with pytest.raises(ValidationFailed):
+        create_user(session, "Ada Again", "escort", login="Ada")  # Ada signs in as "Ada" already
 
 
 def test_update_employee_changes_duty_and_card_with_a_change_row(session):

@@ -17,6 +17,7 @@ from tests.conftest import make_zones
 from tests.education import ALL_TOPICS, SIGNATURE
 from zones.config import ReceptionSection
 from zones.errors import ValidationFailed
+from zones.facts import Policy
 from zones.schema import Alert, Ban, Education, Visit
 from zones.services import book_visit, create_user, register_visitor
 from zones.services.reception_complaints import answer_complaint, answered_late, register_complaint
@@ -88,13 +89,37 @@ def test_a_C_inspector_gets_the_walk_in_exception_with_the_verbal_briefing(
         signature=SIGNATURE,
         zones=["smelting"],
         known_zones=make_zones(),
-        safety_department="safety",
-        timezone=TZ,
+        policy=Policy(timezone=TZ),
     )
     session.expire_all()
     assert session.get(Visit, visit.id).walk_in_approved_by == safety_officer.id  # type: ignore[union-attr]
     edu = session.scalars(select(Education).where(Education.visitor_id == v.id)).one()
     assert (edu.department, edu.method) == ("safety", "verbal")
+
+
+def test_R1_R6_a_C_inspector_whose_briefing_is_refused_gets_no_walk_in_either(
+    session: Session, demo_staff: SimpleNamespace
+) -> None:
+    v = register_visitor(session, name="Ivy Inspector", id_type="passport", id_number="INSP0002")
+    visit = book_visit(session, visitor_id=v.id, host_id=demo_staff.reception.id, purpose="tax inspection")
+    c = _incident(session, demo_staff, "C", datetime.now(UTC), people=[PersonIn("Ivy Inspector", "Tax", "INSP0002")])
+    safety_officer, _ = create_user(session, "Sid Safety", "safety_officer", department="safety")
+    with pytest.raises(ValidationFailed) as refused:
+        admit_inspector(
+            session,
+            c.id,
+            visit_id=visit.id,
+            officer_id=safety_officer.id,
+            reason="unannounced tax inspection (R21 C)",
+            topics=ALL_TOPICS[:-1],  # one R6 topic not covered
+            signature=SIGNATURE,
+            zones=["smelting"],
+            known_zones=make_zones(),
+            policy=Policy(timezone=TZ),
+        )
+    assert [f for f, _ in refused.value.fields] == ["topics"]
+    session.rollback()
+    assert session.get(Visit, visit.id).walk_in_approved_by is None  # type: ignore[union-attr]
 
 
 def test_a_missed_promised_date_alerts_again(session: Session, demo_staff: SimpleNamespace) -> None:

@@ -275,6 +275,100 @@ def test_R16_the_muster_lists_visitors_on_site_outside_the_gated_zones(
         mark_accounted(session, booked.id)  # not on site
 
 
+def test_R16_ending_with_people_missing_needs_a_reason_and_the_journal_names_who(session, visitor, on_site, demo_staff):
+    officer = demo_staff.officer_steel.id
+    ship_events(session, [_passage("p1", visitor.id, "smelting", NOW)])
+    set_emergency(session, True, "  gas alarm  ", officer, now=NOW)
+    with pytest.raises(ValidationFailed) as refused:  # Li Lei is still missing
+        set_emergency(session, False, " ", officer, now=NOW + timedelta(minutes=5))
+    assert [field for field, _ in refused.value.fields] == ["reason"]
+    session.rollback()
+    assert read_site_state(session).emergency_active is True  # nothing ended
+    set_emergency(session, False, "brigade: all clear", officer, now=NOW + timedelta(minutes=6))
+    assert read_site_state(session).emergency_active is False
+    set_emergency(session, False, "", officer)  # ending what is not on: no new journal row
+
+    journal, _ = query_events(session, kind="emergency")
+    assert [(e["at"], e["gate"], e["detail"]["active"], e["detail"]["by"], e["detail"]["reason"]) for e in journal] == [
+        (NOW + timedelta(minutes=6), None, False, officer, "brigade: all clear"),
+        (NOW, None, True, officer, "gas alarm"),
+    ]
+    assert [e["detail"]["missing"] for e in journal] == [1, 1]
+    # nobody missing: ending needs no reason; an alarm clearing never does
+    set_emergency(session, True, "drill", officer)
+    mark_accounted(session, visitor.id, by=officer)
+    set_emergency(session, False, "", officer)
+    set_emergency(session, True, "alarm input", "alarm:smelting-east")
+    set_emergency(session, False, "", "alarm:smelting-east")
+    assert read_site_state(session).emergency_active is False
+
+
+def test_R16_each_mark_says_who_made_it_and_when(session, visitor, on_site, demo_staff):
+    ship_events(session, [_passage("p1", visitor.id, "smelting", NOW, escort_id=demo_staff.escort.id)])
+    set_emergency(session, True, "fire", demo_staff.officer_steel.id, now=NOW)
+    later = NOW + timedelta(minutes=3)
+    row = mark_accounted(session, visitor.id, by=demo_staff.escort.id, escort_id=demo_staff.escort.id, now=later)
+    assert (row.marked_by.name, row.marked_at) == ("Eve Escort", later)
+    (listed,) = muster(session).rows
+    assert (listed.accounted, listed.marked_by.name, listed.marked_at) == (True, "Eve Escort", later)
+    mark_accounted(session, visitor.id, False, by=demo_staff.guard.id)  # undone: no marker shown
+    (listed,) = muster(session).rows
+    assert (listed.accounted, listed.marked_by, listed.marked_at) == (False, None, None)
+    mark_accounted(session, visitor.id, by=demo_staff.guard.id)
+    set_emergency(session, True, "fire again", demo_staff.officer_steel.id)  # still on: marks stay
+    assert muster(session).rows[0].marked_by.name == "Gus Guard"
+    set_emergency(session, False, "", demo_staff.officer_steel.id)
+    set_emergency(session, True, "new fire", demo_staff.officer_steel.id)  # a new one clears them
+    assert [(r.accounted, r.marked_by) for r in muster(session).rows] == [(False, None)]
+
+
+def test_R16_R20_the_escort_of_record_sees_the_visitors_phone_only_during_an_emergency(
+    session, visitor, on_site, demo_staff, demo_zones
+):
+    escort, other = demo_staff.escort.id, demo_staff.head_steel.id
+    theirs = register_visitor(session, name="Ma Li", id_type="passport", id_number="P2", phone="13600002222")
+    check_in(session, book_visit(session, visitor_id=theirs.id, host_id=escort, purpose="audit").id, "P2", now=NOW)
+    ship_events(session, [_passage("p1", theirs.id, "smelting", NOW, escort_id=other)])
+    _approved_form(session, visitor.id, demo_staff, demo_zones, [escort])  # Li Lei: outside the zones
+    assert muster(session, NOW).phones_in_clear(escort) == set()  # no emergency: masked (R20)
+    set_emergency(session, True, "fire", demo_staff.officer_steel.id, now=NOW)
+    listed = muster(session, NOW)
+    assert listed.phones_in_clear(escort) == {visitor.id}  # their form's escort; Ma Li is in Hank's charge
+    assert listed.phones_in_clear(other) == {theirs.id}
+    assert listed.phones_in_clear(demo_staff.guard.id) == set()
+
+
+def test_R16_the_muster_is_three_selects_whatever_the_number_on_site(session, demo_staff, demo_zones):
+    """No per-row query (issue 12: 5,000 on site within 200 ms): the people inside, the
+    visitors outside the zones, the staff they name; plus the site state."""
+    from sqlalchemy import event
+
+    for i in range(30):
+        v = register_visitor(session, name=f"Guest {i:02d}", id_type="passport", id_number=f"G{i}")
+        check_in(session, book_visit(session, visitor_id=v.id, host_id=demo_staff.escort.id, purpose="x").id, f"G{i}")
+        if i % 2:
+            _approved_form(session, v.id, demo_staff, demo_zones, [demo_staff.escort.id])
+            ship_events(session, [_passage(f"p{i}", v.id, "smelting", NOW, escort_id=demo_staff.escort.id)])
+    set_emergency(session, True, "drill", demo_staff.officer_steel.id)
+    for i, row in enumerate(muster(session).rows[:10]):
+        mark_accounted(session, row.person.id, by=demo_staff.guard.id if i % 2 else demo_staff.escort.id)
+    session.expire_all()
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(session.get_bind(), "before_cursor_execute", listener)
+    try:
+        listed = muster(session)
+    finally:
+        event.remove(session.get_bind(), "before_cursor_execute", listener)
+    assert len(listed.rows) == 30 and len(listed.missing) == 20
+    assert [r.zone for r in listed.rows] == ["smelting"] * 15 + [None] * 15
+    assert {r.marked_by.name for r in listed.rows if r.accounted} == {"Eve Escort", "Gus Guard"}
+    assert {r.escort.name for r in listed.rows if r.zone} == {"Eve Escort"}  # they passed with her
+    assert {r.escort for r in listed.rows if r.zone is None} == {None}  # no form: no escort of record
+    assert {r.host.name for r in listed.rows if r.zone is None} == {"Eve Escort"}
+    assert len(statements) <= 4, statements
+
+
 def test_R19_unescorted_alerts_are_counted_by_the_month_they_opened(session, visitor):
     for key, at in (("u1", datetime(2026, 3, 31, 15, 0, tzinfo=UTC)), ("u2", datetime(2026, 3, 31, 17, 0, tzinfo=UTC))):
         open_alert(session, key=key, kind="unescorted", at=at, person_id=visitor.id)

@@ -93,6 +93,22 @@ def test_prune_removes_only_shipped_old_rows_and_the_chain_still_verifies(tmp_pa
     assert j2.verify() == (True, 1, "")
 
 
+def test_prune_keeps_rows_the_mqtt_broker_has_not_acknowledged(tmp_path: Path) -> None:
+    """The journal is the MQTT buffer: a broker away longer than the retention still gets
+    every event once it is back, so pruning stops at the broker's cursor too."""
+    j = Journal(tmp_path / "j.db")
+    for i in range(6):
+        j.append(_event(i))
+    j.mark_shipped(6)
+    j.mark_mqtt_published(2)
+    late = datetime(2030, 1, 1, tzinfo=UTC)
+    assert j.prune(late, keep_unpublished=True) == 2  # rows 1-2: shipped and published
+    assert [e.seq for e in j.after(j.mqtt_mark())] == [3, 4, 5, 6]  # still there to publish
+    j.mark_mqtt_published(6)
+    assert j.prune(late, keep_unpublished=True) == 4
+    assert j.verify() == (True, 0, "")
+
+
 def test_R18_tampering_after_a_prune_is_still_detected(tmp_path: Path) -> None:
     j = Journal(tmp_path / "j.db")
     for i in range(4):

@@ -283,6 +283,15 @@ def test_R10_missing_escort_alone_means_wait_for_escort() -> None:
     assert not d2.needs_escort and d2.rules() == ["R10", "R12"]
 
 
+def test_R10_denial_says_within_the_window_only_after_the_gate_waited() -> None:
+    at_once = decide(request(visitor(helmet=False), escort=None), SMELTING, POLICY).reasons[0]
+    assert "within" not in at_once.message and "秒" not in render(at_once, "zh")
+    waited = decide(request(escort=None, escort_waited=True), SMELTING, POLICY)
+    assert not waited.needs_escort and [r.code for r in waited.reasons] == ["no-escort-waited"]
+    assert f"within {POLICY.escort_window_s:g} s" in waited.reasons[0].message
+    assert render(waited.reasons[0], "zh").startswith(f"{POLICY.escort_window_s:g} 秒内")
+
+
 # --- R11 minors --------------------------------------------------------------------
 @pytest.mark.parametrize(
     "born, allowed",

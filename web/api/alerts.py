@@ -7,7 +7,7 @@ an alert they are not concerned by answers 404, as if it did not exist.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
@@ -17,7 +17,6 @@ from web.api.present import person_ref
 from web.api.registry import api_route
 from web.auth import current_actor
 from web.context import db_session, sitegate
-from zones.calendar import local
 from zones.schema import Alert
 from zones.services._common import employee
 from zones.services.custody import alerts_concerning, take_over, with_people
@@ -94,7 +93,6 @@ def take_over_alert(alert_id: int, body: TakeOverIn) -> AlertOut:
         by=actor.id,
         escort_id=body.escort_id,
         escort_card=body.escort_card,
-        today=local(datetime.now(UTC), site.policy.timezone).date(),
-        max_visitors=site.policy.escort_max_visitors,
+        policy=site.policy,
     )
     return alert_out([alert])[0]

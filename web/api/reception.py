@@ -11,8 +11,20 @@ from typing import Literal
 from pydantic import Field
 from sqlalchemy.orm import Session
 
-from web.api.fields import SIGNATURE_MAX, Card, Day, Id, LongText, Moment, Name, OptionalName, RequiredText, Text
-from web.api.models import In, Out
+from web.api.fields import (
+    LIST_MAX,
+    SIGNATURE_MAX,
+    Card,
+    Day,
+    Id,
+    LongText,
+    Moment,
+    Name,
+    OptionalName,
+    RequiredText,
+    Text,
+)
+from web.api.models import EducationOut, In, Out
 from web.api.present import sees_identity
 from web.api.registry import api_route
 from web.auth import current_actor
@@ -213,6 +225,43 @@ def file_incident_report(incident_id: int, body: ReportIn) -> dict[str, object]:
         reported_by=_actor_id(),
     )
     return {}
+
+
+class AdmitInspectorIn(In):
+    visit_id: Id
+    reason: RequiredText = Field(description="why the inspector enters without an appointment (R1)")
+    topics: list[Name] = Field(max_length=LIST_MAX, description="every topic of GET /education/topics (R6)")
+    signature: str = Field(max_length=SIGNATURE_MAX, description="PNG data URL of the signed notification card (R7)")
+    zones: list[Card] = Field(min_length=1, max_length=LIST_MAX, description="the zones whose hazards were told (R9)")
+
+
+@api_route(
+    "POST",
+    "/incidents/<int:incident_id>/admit-inspector",
+    permission="education.write",
+    body=AdmitInspectorIn,
+    response=EducationOut,
+    status=201,
+    errors=(404, 409),
+)
+def admit_inspector(incident_id: int, body: AdmitInspectorIn) -> EducationOut:
+    """A category C inspector (R21) enters on a walk-in exception (R1) with the safety &
+    environment department's verbal briefing (R6) and a signed notification card naming the
+    zones (R7, R9), given by the caller, an officer of that department; both or neither."""
+    site = sitegate()
+    education = incidents.admit_inspector(
+        db_session(),
+        incident_id,
+        visit_id=body.visit_id,
+        officer_id=_actor_id(),
+        reason=body.reason,
+        topics=body.topics,
+        signature=body.signature,
+        zones=body.zones,
+        known_zones=site.zones,
+        policy=site.policy,
+    )
+    return EducationOut.model_validate(education)
 
 
 @api_route("GET", "/incidents", permission="reception.read", query=IncidentsQuery, response=IncidentOut, many=True)

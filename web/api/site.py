@@ -6,16 +6,20 @@ entries lock). It never drives a turnstile itself.
 
 from __future__ import annotations
 
+from typing import cast, overload
+
 from web.api import site_models as m
-from web.api.present import person_ref, sees_identity
+from web.api.models import PersonRef
+from web.api.present import sees_identity
 from web.api.registry import api_route
 from web.auth import current_actor
 from web.context import db_session, sitegate
 from web.permissions import own_visitors_only
 from zones import services
+from zones.facts import PersonKind
 from zones.idcard import mask
 from zones.services.queries.gates import gate_health
-from zones.services.site import MusterRow
+from zones.services.site import MusterRow, Who
 
 # the muster's group of visitors checked in but not inside any gated zone (contract.md)
 OUTSIDE_ZONES_NAME = "on site, not in a gated zone"
@@ -24,24 +28,34 @@ OUTSIDE_ZONES_NAME = "on site, not in a gated zone"
 @api_route("POST", "/emergency", permission="emergency.write", body=m.EmergencyIn, response=m.EmergencyOut)
 def emergency(body: m.EmergencyIn) -> m.EmergencyOut:
     """Start or end the site emergency (R16: the safety officer's button); a reason is
-    required to start it."""
+    required to start it, and to end it while people are still missing (422 on ``reason``)."""
     actor = current_actor()
     assert actor is not None
     state = services.set_emergency(db_session(), body.active, body.reason, actor.id)
     return m.EmergencyOut(active=state.emergency_active, since=state.emergency_since, reason=state.emergency_reason)
 
 
+@overload
+def _ref(who: Who) -> PersonRef: ...
+@overload
+def _ref(who: Who | None) -> PersonRef | None: ...
+def _ref(who: Who | None) -> PersonRef | None:
+    return None if who is None else PersonRef(id=who.id, name=who.name, kind=cast(PersonKind, who.kind))
+
+
 def _muster_person(row: MusterRow, clear: bool) -> m.MusterPerson:
-    person = row.person
+    phone = row.person.phone
     return m.MusterPerson(
-        person=person_ref(person),
+        person=_ref(row.person),
         zone=row.zone,
-        escort=person_ref(row.escort),
-        host=person_ref(row.host),
-        phone_masked=mask(person.phone) if person.phone else None,
-        phone=person.phone if clear else None,
+        escort=_ref(row.escort),
+        host=_ref(row.host),
+        phone_masked=mask(phone) if phone else None,
+        phone=phone if clear else None,
         accounted=row.accounted,
         entered_at=row.entered_at,
+        marked_by=_ref(row.marked_by),
+        marked_at=row.marked_at,
     )
 
 
@@ -59,14 +73,25 @@ def muster() -> m.MusterOut:
     but not in a gated zone (``zone`` null) with their host and escort, and who is still
     missing from the assembly point (R16)."""
     muster_list = services.muster(db_session())
-    clear = sees_identity()
+    actor = current_actor()
+    assert actor is not None
+    everyone = sees_identity()
+    clear = muster_list.phones_in_clear(actor.id)  # the escort of record, in an emergency
     out_zones = [
-        m.MusterZone(zone=z, name=zone_title(z), people=[_muster_person(r, clear) for r in rows])
+        m.MusterZone(
+            zone=z, name=zone_title(z), people=[_muster_person(r, everyone or r.person.id in clear) for r in rows]
+        )
         for z, rows in muster_list.by_zone(sitegate().zones).items()
     ]
     missing = [p for z in out_zones for p in z.people if not p.accounted]
     state = muster_list.emergency
-    return m.MusterOut(active=state.emergency_active, since=state.emergency_since, zones=out_zones, missing=missing)
+    return m.MusterOut(
+        active=state.emergency_active,
+        since=state.emergency_since,
+        reason=state.emergency_reason,
+        zones=out_zones,
+        missing=missing,
+    )
 
 
 @api_route(
@@ -78,7 +103,7 @@ def accounted(person_id: int, body: m.AccountedIn) -> m.AccountedOut:
     actor = current_actor()
     assert actor is not None
     only = actor.id if own_visitors_only(actor.role) else None
-    row = services.mark_accounted(db_session(), person_id, body.accounted, escort_id=only)
+    row = services.mark_accounted(db_session(), person_id, body.accounted, by=actor.id, escort_id=only)
     return m.AccountedOut(person_id=row.person.id, accounted=row.accounted)
 
 

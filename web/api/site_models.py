@@ -43,6 +43,7 @@ class OccupantOut(Out):
     entered_at: datetime
     escort: PersonRef | None
     accounted: bool
+    form_valid_until: datetime | None = None  # extension: a visitor's contact form for the zone ends (R5)
 
 
 class PassbackResetIn(In):
@@ -72,9 +73,13 @@ class MusterPerson(Out):
     escort: PersonRef | None
     host: PersonRef | None = Field(None, description="a visitor's host (visitors outside the zones)")
     phone_masked: str | None
-    phone: str | None = Field(None, description="safety officers only (R20)")
+    phone: str | None = Field(
+        None, description="safety officers (R20); and the visitor's escort of record while an emergency is active (R16)"
+    )
     accounted: bool
     entered_at: datetime | None
+    marked_by: PersonRef | None = Field(None, description="who marked them accounted for (R16)")
+    marked_at: datetime | None = None
 
 
 class MusterZone(Out):
@@ -86,6 +91,7 @@ class MusterZone(Out):
 class MusterOut(Out):
     active: bool
     since: datetime | None
+    reason: str | None = Field(None, description="the emergency's reason (R16)")
     zones: list[MusterZone]
     missing: list[MusterPerson] = Field(description="people inside and not yet accounted for (R16)")
 

@@ -16,7 +16,7 @@ from zones import services
 from zones.errors import NotFound
 from zones.facts import PersonKind, Zone
 from zones.services.card_check import check_card
-from zones.services.queries.presence import occupants as zone_occupants
+from zones.services.queries.presence import inside_by_zone
 
 
 def _zone(zone_id: str) -> Zone:
@@ -48,17 +48,19 @@ def check_zone(zone_id: str, query: m.ZoneCheckQuery) -> m.ZoneCheckOut:
 
 @api_route("GET", "/zones/<zone_id>/occupants", permission="occupancy.read", response=m.OccupantOut, many=True)
 def occupants(zone_id: str) -> list[m.OccupantOut]:
-    """Who is recorded inside the zone now (from passages), with their escort."""
+    """Who is recorded inside the zone now (from passages), with their escort and (an
+    extension) the end of a visitor's contact form for the zone (R5)."""
     zone = _zone(zone_id)
     return [
         m.OccupantOut(
-            person=person_ref(person),
-            kind=cast(PersonKind, person.kind),
-            entered_at=p.entered_at,
-            escort=person_ref(escort),
-            accounted=p.accounted,
+            person=person_ref(row.person),
+            kind=cast(PersonKind, row.person.kind),
+            entered_at=row.entered_at,
+            escort=person_ref(row.escort),
+            accounted=row.accounted,
+            form_valid_until=row.form_valid_until,
         )
-        for p, person, escort in zone_occupants(db_session(), zone.id)
+        for row in inside_by_zone(db_session(), datetime.now(UTC), zone.id).get(zone.id, [])
     ]
 
 

@@ -1,5 +1,6 @@
 """Handheld pages for approvers: the contact forms waiting for the signed-in department
-head or safety officer, approved with one tap (R5); and, for the lookup page, what a
+head or safety officer, approved with one tap (R5; a form they created themselves is
+marked and asks first, as on the panel); and, for the lookup page, what a
 visitor's forms permit (R13: photography, vehicle, ...)."""
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ def _waiting(me: Employee) -> list[tuple[FormRow, list[str]]]:
 @bp.get("/forms")
 @require("forms.approve")
 def pending_forms() -> Any:
-    return render_template("handheld/pending_forms.html", rows=_waiting(_me()))
+    me = _me()
+    return render_template("handheld/pending_forms.html", rows=_waiting(me), me=me.id)
 
 
 @bp.post("/forms/<int:form_id>/approve")

@@ -2,7 +2,8 @@
 (typed, or from a scanner that types and presses Enter) and see per zone "allowed" or every
 reason not; "my visitors" with where each one is now; the muster list with one tap per
 person (R16); the open unescorted-visitor alerts with one tap to take the visitor over
-(R10). Phone numbers are masked here except for safety officers (R20)."""
+(R10). Phone numbers are masked here except for safety officers (R20), and for a visitor's
+escort of record while an emergency is active (R16: they may need to call them)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from web.auth import require, require_login
 from web.context import db_session, sitegate
 from web.errors import register_page_errors
 from web.i18n import translate
-from web.panel.common import FormErrors, actor, domain_errors, init_pages, local_now, own_visitors_of
+from web.panel.common import FormErrors, actor, domain_errors, init_pages, own_visitors_of
 from web.permissions import lookup_limit
 from zones.services._common import employee
 from zones.services.card_check import check_card
@@ -81,7 +82,13 @@ def _muster_context() -> dict[str, Any]:
     if me is not None:
         mine = escorts_own(db_session(), rows, me)
         rows.sort(key=lambda r: r.person.id not in mine)  # stable: missing first within each group
-    return {"rows": rows, "missing": len(m.missing), "state": m.emergency, "mine": mine}
+    return {
+        "rows": rows,
+        "missing": len(m.missing),
+        "state": m.emergency,
+        "mine": mine,
+        "phones_clear": m.phones_in_clear(actor().id),  # the escort of record, in an emergency (R16)
+    }
 
 
 @bp.get("/muster")
@@ -101,7 +108,8 @@ def muster_live() -> Any:
 @require("muster.mark")
 def muster_mark(person_id: int) -> Response:
     with domain_errors(FormErrors()):
-        mark_accounted(db_session(), person_id, request.form.get("accounted", "1") == "1", escort_id=own_visitors_of())
+        accounted = request.form.get("accounted", "1") == "1"
+        mark_accounted(db_session(), person_id, accounted, by=actor().id, escort_id=own_visitors_of())
     return redirect(url_for("handheld.muster") + f"#person-{person_id}")
 
 
@@ -128,8 +136,7 @@ def alert_take_over(alert_id: int) -> Response:
             alert_id,
             by=actor().id,
             escort_card=request.form.get("escort_card", "").strip() or None,
-            today=local_now().date(),
-            max_visitors=site.policy.escort_max_visitors,
+            policy=site.policy,
         )
         escort = employee(db_session(), int(alert.detail["taken_over_by"]))
         flash(translate("Taken over: the visitor is now in the charge of {escort}.", escort=escort.name), "success")

@@ -29,7 +29,8 @@ from web.api.fields import (
 )
 from web.auth import Actor, current_actor
 from web.context import db_session, sitegate
-from web.i18n import N_, error_text, translate
+from web.i18n import N_, error_text, site_title, translate
+from web.i18n import zone_name as i18n_zone_name
 from web.permissions import can_see_identity, own_visitors_only, permissions_of
 from zones.calendar import age_on
 from zones.errors import DomainError, ValidationFailed
@@ -45,7 +46,7 @@ PANEL_NAV: list[tuple[str, str, str | None, str | tuple[str, ...]]] = [
     ("panel.forms", N_("Contact forms"), "forms.write", "panel.form"),
     ("panel.education_new", N_("Education"), "education.write", "panel.education"),
     ("panel.expiring", N_("Expiring soon"), "visitors.read", "panel.expiring"),
-    ("panel.events", N_("Events"), "events.read", "panel.events"),
+    ("panel.events", N_("Gate events"), "events.read", "panel.events"),
     ("panel.breaches", N_("Breaches and bans"), "breaches.write", "panel.breach"),
     ("panel.stats", N_("Statistics"), "stats.read", "panel.stats"),
     ("panel.muster", N_("Muster"), "muster.read", "panel.muster"),
@@ -273,19 +274,21 @@ def form_data() -> MultiDict[str, str]:
 
 def _context() -> dict[str, Any]:
     who = current_actor() if request else None
-    emergency = who is not None and bool(read_emergency(db_session()).emergency_active)
+    state = read_emergency(db_session()) if who is not None else None
+    emergency = state is not None and bool(state.emergency_active)
     home = url_for("auth.login")
     if who is not None:
         home = url_for("handheld.index" if who.role in ("escort", "guard") else "panel.index")
     muster_endpoint = "handheld.muster" if who is not None and who.role in ("escort", "guard") else "panel.muster"
     return {
-        "site_name": sitegate().config.site.name,
+        "site_name": site_title(),
         "home_url": home,
         "logout_url": url_for("auth.logout"),
         "role_label": lambda role: translate(ROLE_LABELS.get(role, role or "")),
         "perms": permissions_of(who.role) if who else frozenset(),
         "panel_nav": PANEL_NAV,
         "emergency_active": emergency,
+        "emergency_reason": state.emergency_reason if state is not None and emergency else None,
         "muster_url": url_for(muster_endpoint) if who is not None else None,
         "local_time": local_time,
         "personal": personal,
@@ -296,8 +299,8 @@ def _context() -> dict[str, Any]:
 
 
 def zone_name(zone_id: str | None) -> str:
-    zone = sitegate().zones.get(zone_id or "")
-    return zone.name if zone else (zone_id or "")
+    """The zone's name in the page language (web.i18n.zone_name)."""
+    return i18n_zone_name(zone_id)
 
 
 def init_pages(app: Flask) -> None:

@@ -1,8 +1,10 @@
 """Visitor entry contact forms (R5): create one with its escorts of record (R10) and the
 permissions it grants (R13), the approval queue per department, approve for one's own
 departments or revoke. Each department of a form's zones approves for itself (its head or
-a safety officer); the service refuses everyone else and the page says why. The admin
-names department heads here too."""
+a safety officer); the service refuses everyone else and the page says why. R5 does not
+forbid approving a form one created (the issuer is the department's officer), so the page
+marks such a row "you created this form" and asks before approving. The admin names
+department heads here too."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from web.auth import require
 from web.context import db_session, sitegate
-from web.i18n import translate
+from web.i18n import department_name, department_names, translate
 from web.panel.blueprint import bp
 from web.panel.common import FormErrors, actor, domain_errors, form_data, local_now, parse_int, parse_local_datetime
 from web.permissions import allowed
@@ -46,7 +48,7 @@ def forms() -> Any:
     # the approver's own departments first: that is the queue they can act on (R5)
     ordered = sorted(queue.items(), key=lambda kv: (kv[0] not in mine, kv[0]))
     pending = {row.form.id: svc.pending_departments(row.form, zones) for rows in queue.values() for row in rows}
-    return render_template("panel/forms.html", queue=ordered, state=state, mine=mine, pending=pending)
+    return render_template("panel/forms.html", queue=ordered, state=state, mine=mine, pending=pending, me=me.id)
 
 
 @bp.route("/forms/new", methods=["GET", "POST"])
@@ -116,7 +118,7 @@ def approve_and_tell(form_id: int) -> None:
         if form.state == "approved":
             flash(translate("Contact form {id} approved.", id=form_id), "success")
         else:
-            waiting = ", ".join(svc.pending_departments(form, sitegate().zones))
+            waiting = department_names(svc.pending_departments(form, sitegate().zones))
             flash(
                 translate(
                     "Contact form {id}: your approval is recorded; waiting for {departments}.",
@@ -151,7 +153,7 @@ def departments() -> Any:
                 raise NotFound(Problem("unknown-department", department=department))
             head = request.form.get("employee_id", "")
             set_department_head(session, department, int(head) if head.isdigit() else None)
-            flash(translate("Head of {department} saved.", department=department), "success")
+            flash(translate("Head of {department} saved.", department=department_name(department)), "success")
         return redirect(url_for("panel.departments"))
     return render_template(
         "panel/departments.html",

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 from web.api.exports import export_response
 from web.auth import current_actor, require
 from web.context import db_session, sitegate
-from web.i18n import N_, translate
+from web.i18n import N_, department_name, translate
 from web.panel.blueprint import bp
 from web.panel.chart import bar_chart
 from web.panel.common import FormErrors, actor, domain_errors, local_now, parse_date, parse_int, parse_local_datetime
@@ -136,7 +136,7 @@ def incidents_page() -> Any:
                 flash(
                     translate(
                         "Incident recorded and routed to {department}; report due {date} (R21).",
-                        department=incident.routed_to,
+                        department=department_name(incident.routed_to),
                         date=incident.report_due.isoformat(),
                     ),
                     "success",
@@ -359,7 +359,11 @@ def reception_charts(data: dict[str, Any]) -> Markup:
     rate = follow["rate"]
     charts = [
         bar_chart(
-            [(c, data["incidents"]["by_category"].get(c, 0)) for c in incidents.CATEGORIES],
+            # A, B and C are the regulation's letters; "other" is said in the page's language
+            [
+                (c if c != "other" else translate(LABELS[c]), data["incidents"]["by_category"].get(c, 0))
+                for c in incidents.CATEGORIES
+            ],
             title=translate("Incidents by category (R21)"),
         ),
         bar_chart(

@@ -12,7 +12,7 @@ from flask import flash, redirect, render_template, request, url_for
 from web.api.fields import BAN_DAYS_MAX, EVENT_ID_MAX
 from web.auth import require
 from web.context import db_session, sitegate
-from web.i18n import translate
+from web.i18n import rule_label, translate
 from web.panel.blueprint import bp
 from web.panel.chart import bar_chart
 from web.panel.common import (
@@ -56,6 +56,46 @@ def expiring() -> Any:
     )
 
 
+# how long after the panel's emergency action the gates' own emergency rows still count as
+# following it (a controller picks the change up within its poll interval, R16)
+FOLLOW_WINDOW = timedelta(minutes=2)
+
+
+def journal_items(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events page's rows, newest first, with the emergency made readable (R16, R18).
+
+    Declaring or ending the emergency on the panel is one event without a gate, carrying
+    who, why and how many were missing (zones.services.site.set_emergency): an "action"
+    item. Each controller then records its gates entering or leaving emergency mode, one
+    row per gate: those rows are folded into one "gates" item, and into the action they
+    followed when it is on the page, older and within ``FOLLOW_WINDOW``. Other events are
+    "event" items."""
+    items: list[dict[str, Any]] = []
+    following: dict[bool, dict[str, Any]] = {}  # active -> the newest gates item not yet attached
+    for e in rows:
+        if e["kind"] != "emergency":
+            items.append({"type": "event", "event": e})
+            continue
+        active = bool((e["detail"] or {}).get("active"))
+        if e["gate"] is not None:
+            group = following.get(active)
+            if group is None or e["gate"] in group["gates"]:  # a gate twice: an earlier switch
+                group = {"type": "gates", "active": active, "at": e["at"], "gates": []}
+                items.append(group)
+                following[active] = group
+            group["gates"].append(e["gate"])
+            group["oldest"] = e["at"]
+            continue
+        action = {"type": "action", "event": e, "active": active, "gates": []}
+        group = following.pop(active, None)
+        if group is not None and group["oldest"] - e["at"] <= FOLLOW_WINDOW:
+            items.remove(group)
+            action["gates"] = group["gates"]
+        following.pop(not active, None)  # gates switched before this action followed another one
+        items.append(action)
+    return items
+
+
 @bp.get("/events")
 @require("events.read")
 def events() -> Any:
@@ -79,10 +119,11 @@ def events() -> Any:
         limit=100,
         cursor=cursor,
     )
-    people = names(db_session(), {e["person_id"] for e in rows} | {e["escort_id"] for e in rows})
+    actors = {(e["detail"] or {}).get("by") for e in rows if e["kind"] == "emergency"}
+    people = names(db_session(), {e["person_id"] for e in rows} | {e["escort_id"] for e in rows} | actors)
     return render_template(
         "panel/events.html",
-        rows=rows,
+        items=journal_items(rows),
         next_cursor=next_cursor,
         people=people,
         errors=errors,
@@ -158,7 +199,10 @@ def stats() -> Any:
         )
     denials = list(data["denials"]["by_rule"].items())
     denials.sort(key=lambda kv: int(kv[0][1:]) if kv[0][1:].isdigit() else 99)
-    chart = bar_chart(denials, title=translate("Denials by rule"))
+    # each bar says its rule's name ("R8 Education card"), not the bare id
+    chart = bar_chart(
+        [(rule_label(rule), n) for rule, n in denials], title=translate("Denials by rule"), label_width=200
+    )
     overview = bar_chart(
         [
             (translate("Visits booked"), data["visits"]["booked"]),

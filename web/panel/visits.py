@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from web.auth import require
@@ -22,7 +22,7 @@ from web.panel.common import (
     parse_local_datetime,
     safe_local_path,
 )
-from zones.errors import Conflict
+from zones.errors import Conflict, Problem
 from zones.services import items
 from zones.services import visits as svc
 from zones.services.queries.people import employees
@@ -34,11 +34,18 @@ def _back(default: str = "panel.visits") -> Response:
     return redirect(safe_local_path(request.form.get("next")) or url_for(default))
 
 
+# the visit whose check-in number did not match, marked on the list after the redirect
+_MISMATCH = "check_in_mismatch"
+
+
 @bp.get("/visits")
 @require("visitors.read")
 def visits() -> Any:
     rows = open_visits(db_session(), own_visitors_of=own_visitors_of())
-    return render_template("panel/visits.html", rows=rows, errors=FormErrors())
+    errors, error_visit = FormErrors(), session.pop(_MISMATCH, None)
+    if error_visit is not None:
+        errors.add([("id_number", Problem("id-mismatch"))])
+    return render_template("panel/visits.html", rows=rows, errors=errors, error_visit=error_visit)
 
 
 @bp.route("/visits/new", methods=["GET", "POST"])
@@ -83,7 +90,9 @@ def visit_check_in(visit_id: int) -> Response:
         svc.check_in(db_session(), visit_id, request.form.get("id_number", ""))
         flash(translate("Checked in."), "success")
     if "id_number" in errors:
-        flash(translate("The identity number does not match the one registered (R2)."), "error")
+        # R2: one banner (domain_errors') and, on the list, that row's number field marked
+        # with why; after a redirect, so a reload or the language switch sends nothing again
+        session[_MISMATCH] = visit_id
     return _back()
 
 

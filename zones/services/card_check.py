@@ -1,5 +1,5 @@
-"""Would this card be let into a zone now? The one-off check behind the handheld lookup and
-GET /zones/{zone}/check.
+"""Would this card be let into a zone now? The one-off check behind the handheld lookup,
+GET /zones/{zone}/check and the visitor page's readiness checklist.
 
 It builds the cardholder's facts with the snapshot's own code (zones.snapshot) and runs the
 rules engine the controllers run (zones.rules.decide), with occupancy, anti-passback and the
@@ -51,11 +51,27 @@ def check_card(
     checked as an unknown card, so the answer names nobody and none of their reasons."""
     card = card.strip().upper()
     today = local(at, policy.timezone).date()
-    person = _facts_for_card(session, card, today)
-    escort = _facts_for_card(session, escort_card, today) if escort_card else None
+    person = facts_for_card(session, card, today)
+    escort = facts_for_card(session, escort_card, today) if escort_card else None
     if may_know is not None:
         person = person if person is not None and may_know(person) else None
         escort = escort if escort is not None and may_know(escort) else None
+    return check_facts(session, zones, card, person, escort, policy, at)
+
+
+def check_facts(
+    session: Session,
+    zones: Iterable[Zone],
+    card: str,
+    person: PersonFacts | None,
+    escort: PersonFacts | None,
+    policy: Policy,
+    at: datetime,
+) -> list[ZoneCheck]:
+    """``check_card`` once the cardholders' facts are known: the moment's occupancy,
+    anti-passback, escort charge and emergency from the database, then the engine. The
+    readiness checklist (zones.services.readiness) calls it directly for a visitor with no
+    badge yet (``card`` "", the engine's R3 fails), to show what else the gate will check."""
     charge = _escort_charge(session, escort.person_id) if escort is not None else 0
     emergency = read_site_state(session).emergency_active
     out = []
@@ -82,7 +98,7 @@ def check_card(
     return out
 
 
-def _facts_for_card(session: Session, card: str, today: date) -> PersonFacts | None:
+def facts_for_card(session: Session, card: str, today: date) -> PersonFacts | None:
     """The PersonFacts a controller's snapshot would hold for ``card``. A lost badge comes
     back with badge="lost" (R3); an unknown card gives None."""
     card = card.strip().upper()

@@ -14,13 +14,16 @@ that zone, since any of them may take the visitors over.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from zones.calendar import local
 from zones.errors import Conflict, NotAllowed, NotFound, Problem, ValidationFailed
+from zones.facts import Policy
+from zones.rules import may_escort_at_night
 from zones.schema import (
     Alert,
     ContactForm,
@@ -105,8 +108,7 @@ def take_over(
     by: int,
     escort_id: int | None = None,
     escort_card: str | None = None,
-    today: date,
-    max_visitors: int,
+    policy: Policy,
     now: datetime | None = None,
 ) -> Alert:
     """R10: another authorised escort takes the unescorted visitor of ``alert_id`` over.
@@ -114,7 +116,8 @@ def take_over(
     The new escort is ``escort_card``'s or ``escort_id``'s employee, else the caller ``by``.
     Naming someone else is a hand-over: the escort in charge, a safety officer of the zone's
     department or an admin may do it. The new escort may escort in the zone, is on duty, not
-    banned (R17, ``today`` in the site's calendar) and under ``max_visitors``. Commits."""
+    banned (R17, in the site's calendar), under the policy's visitor limit and, at night,
+    from the dispatch room (R14), as the gate would require. Commits."""
     now = now or utcnow()
     caller = employee(session, by)
     alert = concerned_alert(session, caller, alert_id)
@@ -130,7 +133,7 @@ def take_over(
         or (caller.role == "safety_officer" and caller.department == alert.department)
     ):
         raise NotAllowed(Problem("hand-over", department=alert.department or "-"))
-    _check_escort(session, new, alert, field, today, max_visitors)
+    _check_escort(session, new, alert, field, policy, now)
     assert alert.person_id is not None, "an unescorted alert names its visitor"
     visitor = alert.person_id
     presence = session.get(Presence, visitor)
@@ -164,7 +167,9 @@ def _new_escort(session: Session, caller: Employee, escort_id: int | None, escor
     return caller
 
 
-def _check_escort(session: Session, new: Employee, alert: Alert, field: str, today: date, max_visitors: int) -> None:
+def _check_escort(session: Session, new: Employee, alert: Alert, field: str, policy: Policy, now: datetime) -> None:
+    site_now = local(now, policy.timezone)
+    today, max_visitors = site_now.date(), policy.escort_max_visitors
     problems: list[tuple[str, str]] = []
     if new.id == alert.escort_id:
         problems.append((field, Problem("same-escort", escort=new.name)))
@@ -183,6 +188,8 @@ def _check_escort(session: Session, new: Employee, alert: Alert, field: str, tod
     )
     if (charge or 0) >= max_visitors:
         problems.append((field, Problem("escort-full", escort=new.name, count=charge, limit=max_visitors)))
+    if policy.night.contains(site_now.time()) and not may_escort_at_night(new.dispatch_room, new.department, policy):
+        problems.append((field, Problem("night-escort", night=policy.night, escort=new.name)))
     if problems:
         raise ValidationFailed(problems)
 

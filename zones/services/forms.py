@@ -31,9 +31,10 @@ FORM_PERMISSIONS = ("photography", "electrical-devices", "vehicle")
 
 def known_departments(config: SiteConfig) -> list[str]:
     """Department ids as config.toml names them: the zones', the safety and dispatch
-    departments (R6), and those the reception routes to (R21)."""
+    departments (R6), those the reception routes to (R21) and those ``[[departments]]`` names."""
     return sorted(
         {z.department for z in config.zones}
+        | {d.id for d in config.departments}
         | {config.site.safety_department, config.site.dispatch_department}
         | set(config.reception.routing.model_dump().values())
     )

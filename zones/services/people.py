@@ -13,9 +13,10 @@ from datetime import date, datetime, timedelta
 
 from argon2 import Parameters, PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from zones.errors import Conflict, NotFound, Problem, ValidationFailed
 from zones.idcard import validate_resident_id
@@ -94,11 +95,13 @@ def create_user(
     zones: dict | None = None,
     min_password_length: int = MIN_PASSWORD_LENGTH,
     token_days: int | None = None,
+    login: str | None = None,
 ) -> tuple[Employee, str]:
     """Create an employee / web user and a first API token; returns ``(employee, token)``.
 
     ``zones`` (config zone map) makes unknown escort / access zones a validation error.
-    ``token_days``: the token expires after that many days (None: never).
+    ``token_days``: the token expires after that many days (None: never). ``login``: a
+    sign-in name apart from ``name`` (unique); without it the name is the sign-in name.
     Raises ValidationFailed (name, role, zones, card, password) or Conflict (card in use).
     """
     if password:
@@ -108,6 +111,9 @@ def create_user(
         problems.append(("name", Problem("empty")))
     if role not in ROLES:
         problems.append(("role", Problem("one-of", choices=", ".join(ROLES))))
+    login = login.strip() if login and login.strip() else None
+    if login is not None and session.scalar(select(Employee.id).where(signs_in_as(login)).limit(1)):
+        problems.append(("login", Problem("login-taken", login=login)))
     if problems:
         raise ValidationFailed(problems)
     escort = check_zone_ids(list(escort_zones), "escort_zones", zones)
@@ -118,6 +124,7 @@ def create_user(
             raise Conflict(Problem("card-issued", card=card), [f"card {card}"])
     emp = Employee(
         name=name.strip(),
+        login=login,
         role=role,
         department=department or None,
         card=card,
@@ -273,9 +280,16 @@ def authenticate_token(session: Session, token: str) -> Employee | None:
     return session.get(Employee, row.employee_id)
 
 
+def signs_in_as(name: str) -> ColumnElement[bool]:
+    """Employees whose sign-in name is ``name``: their login, or their name when they have
+    no login."""
+    name = name.strip()
+    return or_(Employee.login == name, and_(Employee.login.is_(None), Employee.name == name))
+
+
 def user_by_name(session: Session, name: str) -> Employee:
-    """The employee called ``name`` (active or not); NotFound when there is none."""
-    emp = session.scalars(select(Employee).where(Employee.name == name.strip()).order_by(Employee.id)).first()
+    """The employee who signs in as ``name`` (active or not); NotFound when there is none."""
+    emp = session.scalars(select(Employee).where(signs_in_as(name)).order_by(Employee.id)).first()
     if emp is None:
         raise NotFound(Problem("no-such-user", name=name))
     return emp
@@ -341,7 +355,7 @@ def authenticate_password(session: Session, name: str, password: str) -> Employe
     or one without a password, is verified against a dummy hash: it takes as long."""
     candidates = [
         emp
-        for emp in session.scalars(select(Employee).where(Employee.name == name, Employee.active.is_(True)))
+        for emp in session.scalars(select(Employee).where(signs_in_as(name), Employee.active.is_(True)))
         if emp.password_hash
     ]
     if not candidates:

@@ -18,14 +18,14 @@ from sqlalchemy.orm import Session
 from zones.calendar import local
 from zones.config import ReceptionSection
 from zones.errors import Conflict, NotAllowed, Problem, ValidationFailed
-from zones.facts import Zone
-from zones.schema import Breach, Employee, Incident, IncidentPerson, Visit, Visitor
+from zones.facts import Policy, Zone
+from zones.schema import Breach, Education, Employee, Incident, IncidentPerson, Visit, Visitor
 from zones.services._common import aware, employee, get_or_404, record_change, utcnow
 from zones.services.alerts import close_alert, open_alert, open_alerts
 from zones.services.breaches import record_breach
 from zones.services.education import record_education
 from zones.services.people import normalise_id_number
-from zones.services.visits import walk_in_exception
+from zones.services.visits import grant_walk_in
 
 CATEGORIES = ("A", "B", "C", "other")
 HELD_CATEGORIES = ("A", "B")  # R21: nobody of these enters a production zone meanwhile
@@ -207,23 +207,23 @@ def admit_inspector(
     signature: str,
     zones: list[str],
     known_zones: dict[str, Zone],
-    safety_department: str,
-    timezone: str,
+    policy: Policy,
     now: datetime | None = None,
-) -> None:
+) -> Education:
     """A C inspector's walk-in exception (R1) together with the safety department's verbal
     briefing (R6) and the inspector's signed notification card naming ``zones`` (R7, R9),
-    recorded by the safety & environment department's officer who gives both."""
+    recorded by the safety & environment department's officer who gives both. One commit:
+    a briefing refused (a topic missing, no signature, ...) grants no walk-in either."""
     incident = get_or_404(session, Incident, incident_id, "incident")
     if incident.category != "C":
         raise ValidationFailed([("incident", Problem("walk-in-category"))])
     visit = get_or_404(session, Visit, visit_id, "visit")
     _linked_person(incident, visit.visitor_id)
-    walk_in_exception(session, visit_id, officer_id, reason)
-    record_education(
+    grant_walk_in(session, visit_id, officer_id, reason)
+    return record_education(
         session,
         visitor_id=visit.visitor_id,
-        department=safety_department,
+        department=policy.safety_department,
         method="verbal",
         topics=topics,
         delivered_at=now or utcnow(),
@@ -231,7 +231,10 @@ def admit_inspector(
         signature=signature,
         zones=zones,
         known_zones=known_zones,
-        safety_department=safety_department,
-        timezone=timezone,
+        valid_months=policy.education_valid_months,
+        retention_months=policy.notification_retention_months,
+        safety_department=policy.safety_department,
+        dispatch_department=policy.dispatch_department,
+        timezone=policy.timezone,
         now=now,
-    )
+    )  # commits the walk-in with the briefing

@@ -49,7 +49,16 @@ def book_visit(
 
 
 def walk_in_exception(session: Session, visit_id: int, approver_id: int, reason: str) -> Visit:
-    """R1: a safety officer lets a visitor without an appointment in, with a recorded reason."""
+    """R1: a safety officer lets a visitor without an appointment in, with a recorded reason.
+    Commits."""
+    visit = grant_walk_in(session, visit_id, approver_id, reason)
+    session.commit()
+    return visit
+
+
+def grant_walk_in(session: Session, visit_id: int, approver_id: int, reason: str) -> Visit:
+    """The walk-in exception of ``walk_in_exception``, not committed (for a caller that
+    records it together with something else)."""
     visit = get_or_404(session, Visit, visit_id, "visit")
     approver = employee(session, approver_id, "approver")
     require_role(approver, ("safety_officer",), "a walk-in exception (R1)")
@@ -60,7 +69,6 @@ def walk_in_exception(session: Session, visit_id: int, approver_id: int, reason:
     visit.walk_in_approved_by = approver.id
     visit.walk_in_reason = reason.strip()
     record_change(session, visit.visitor_id, "visit")
-    session.commit()
     return visit
 
 

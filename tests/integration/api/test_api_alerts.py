@@ -3,14 +3,18 @@ concerned by them (GET /alerts, 404 otherwise), and the take-over with its refus
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from tests.integration.api.conftest import AT, Api
+from zones.errors import ValidationFailed
+from zones.facts import Policy
 from zones.schema import Alert, Ban, Presence
 from zones.services._common import record_change
+from zones.services.custody import take_over
 
 
 def _passage(key: str, person_id: int, direction: str = "in", escort_id: int | None = None, at: Any = AT) -> dict:
@@ -45,7 +49,11 @@ def _escort_left(key: str, escort_id: int, visitors: list[int], at: Any = AT) ->
 
 
 def _left_unescorted(api: Api) -> tuple[int, int]:
-    """A visitor inside smelting whose escort Eve walked out; returns (visitor id, alert id)."""
+    """A visitor inside smelting whose escort Eve walked out; returns (visitor id, alert id).
+    The steelmaking staff who take visitors over are dispatch-room staff, so that a take-over
+    at night (R14) does not make these tests depend on the clock."""
+    for emp in (api.staff.head_steel, api.staff.officer_steel):
+        emp.dispatch_room = True
     eve = api.staff.escort.id
     visitor = api.seed_visitor().visitor_id
     api.ship(
@@ -164,3 +172,21 @@ def test_R10_alert_closes_when_the_visitor_leaves_or_the_escort_returns(api: Api
     )
     back = api.session.scalars(select(Alert).where(Alert.person_id == other)).one()
     assert back.state == "closed" and back.close_note == "the escort came back"
+
+
+def test_R14_at_night_only_a_dispatch_room_escort_takes_visitors_over(api: Api) -> None:
+    """The gate asks a night visit for a dispatch-room escort (R14); a take-over at night
+    asks the same of the new escort."""
+    _visitor, alert_id = _left_unescorted(api)
+    head = api.staff.head_steel
+    head.dispatch_room = False
+    night = datetime(2026, 11, 19, 14, 30, tzinfo=UTC)  # 22:30 in Asia/Shanghai
+    with pytest.raises(ValidationFailed) as refused:
+        take_over(api.session, alert_id, by=head.id, policy=Policy(), now=night)
+    ((field, problem),) = refused.value.fields
+    assert field == "escort_id" and getattr(problem, "code", "") == "night-escort" and head.name in problem
+    api.session.rollback()
+    head.dispatch_room = True
+    api.session.commit()
+    alert = take_over(api.session, alert_id, by=head.id, policy=Policy(), now=night)
+    assert alert.state == "closed" and alert.detail["taken_over_by"] == head.id

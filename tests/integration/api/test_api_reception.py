@@ -106,6 +106,37 @@ def test_R21_an_A_person_is_denied_at_the_zone_while_the_incident_is_open(api: A
     assert api.call("GET", "/zones/smelting/check", role="guard", query_string=check).json["allowed"] is True
 
 
+def test_R21_R1_R6_a_C_inspector_is_admitted_with_the_verbal_briefing(api: Api) -> None:
+    """A category C inspector enters on a walk-in exception with the safety department's
+    verbal briefing (R21 -> R1, R6); given by an officer of that department, and only for a
+    person of the incident."""
+    seeded = api.seed_visitor(name="Ivy Inspector")
+    people = [{"name": "Ivy Inspector", "organisation": "Tax", "id_number": seeded.id_number}]
+    incident_id = incident(api, "C", people=people).json["id"]
+    _sid, sid_token = member(api, "Sid Safety", "safety", role="safety_officer")
+    topics = [t["code"] for t in api.call("GET", "/education/topics", token=sid_token).json]
+    body = {
+        "visit_id": seeded.visit_id,
+        "reason": "unannounced tax inspection",
+        "topics": topics,
+        "signature": SIGNATURE,
+        "zones": ["smelting"],
+    }
+    url = f"/incidents/{incident_id}/admit-inspector"
+    assert api.call("POST", url, role="reception", json=body).status_code == 403
+    steel = api.call("POST", url, token=api.staff.tokens["officer_steel"], json=body)
+    assert steel.status_code == 422  # R6: the educator belongs to the department recorded (safety)
+    missing = api.call("POST", url, token=sid_token, json={**body, "reason": "", "zones": []})
+    assert missing.status_code == 422 and {f["field"] for f in missing.json["fields"]} == {"reason", "zones"}
+    assert api.call("POST", "/incidents/999999/admit-inspector", token=sid_token, json=body).status_code == 404
+    done = api.call("POST", url, token=sid_token, json=body)
+    assert done.status_code == 201, done.json
+    assert done.json["department"] == "safety" and done.json["method"] == "verbal"
+    b_incident = incident(api, "B", people=people).json["id"]
+    refused = api.call("POST", f"/incidents/{b_incident}/admit-inspector", token=sid_token, json=body)
+    assert refused.status_code == 422  # only category C
+
+
 def _complaint(api: Api, **extra: Any) -> int:
     body = {
         "name": "Nina Neighbour",

@@ -54,6 +54,7 @@ EXPECTED: dict[str, tuple[str, str, frozenset[str]]] = {
     "monthly": ("GET", "/stats/monthly", frozenset({A, S})),
     "record_incident": ("POST", "/incidents", frozenset({A, S, R})),
     "file_incident_report": ("POST", "/incidents/999999/report", frozenset({A, S, R, E})),
+    "admit_inspector": ("POST", "/incidents/999999/admit-inspector", frozenset({A, S})),  # R21 C: R1 + R6
     "list_incidents": ("GET", "/incidents", frozenset({A, S, R, E, G})),
     "register_complaint": ("POST", "/complaints", frozenset({A, S, R})),
     "answer_complaint": ("POST", "/complaints/999999/answer", frozenset({A, S, R, E})),

@@ -3,7 +3,7 @@ emergency and muster (R16), events with a cursor (R18), monthly stats (R19), gat
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from tests.integration.api.conftest import AT, Api
@@ -86,6 +86,8 @@ def test_occupants_passback_and_reset(api: Api) -> None:
     assert [(o["person"]["id"], o["kind"], o["escort"]["id"]) for o in resp.json] == [
         (seeded.visitor_id, "visitor", api.staff.escort.id)
     ]
+    # the end of the visitor's form for the zone (R5), here one that ran out while inside
+    assert datetime.fromisoformat(resp.json[0]["form_valid_until"]) == AT + timedelta(hours=8)
     assert api.call("GET", "/zones/assembly/occupants", role="guard").json == []
     assert api.call("GET", "/zones/nowhere/occupants", role="guard").status_code == 404
 
@@ -124,12 +126,19 @@ def test_emergency_and_muster(api: Api) -> None:
     visitor = next(p for p in smelting["people"] if p["person"]["id"] == seeded.visitor_id)
     assert visitor["escort"]["id"] == api.staff.escort.id
     assert visitor["phone_masked"] == "138****8000" and visitor["phone"] is None  # R20 for the guard
+    assert muster["reason"] == "fire drill"
+    # R16: the escort of record sees the phone of the visitor in their charge, during the emergency
+    mine = api.call("GET", "/muster", role="escort").json
+    assert {p["person"]["id"]: p["phone"] for p in mine["missing"]}[seeded.visitor_id] == seeded.phone
     assert {p["person"]["id"] for p in muster["missing"]} == {seeded.visitor_id, api.staff.escort.id}
     officer_view = api.call("GET", "/muster", role="safety_officer").json
     assert seeded.phone in {p["phone"] for p in officer_view["missing"]}
 
     resp = api.call("POST", f"/muster/{seeded.visitor_id}/accounted", role="escort")
     assert resp.status_code == 200 and resp.json == {"person_id": seeded.visitor_id, "accounted": True}
+    zones = api.call("GET", "/muster", role="guard").json["zones"]
+    marked = next(p for z in zones for p in z["people"] if p["accounted"])
+    assert marked["marked_by"]["id"] == api.staff.escort.id and marked["marked_at"] is not None
     missing = api.call("GET", "/muster", role="guard").json["missing"]
     assert [p["person"]["id"] for p in missing] == [api.staff.escort.id]
     assert api.call("POST", "/muster/999999/accounted", role="guard").status_code == 404
@@ -137,7 +146,10 @@ def test_emergency_and_muster(api: Api) -> None:
     # R16: entries are locked while the emergency lasts
     resp = api.call("GET", "/zones/assembly/check", role="guard", query_string={"card": ESCORT_CARD})
     assert "R16" in {r["rule"] for r in resp.json["reasons"]}
+    # the escort is still missing: ending needs a reason (the panel asks "end anyway?")
     resp = api.call("POST", "/emergency", role="safety_officer", json={"active": False})
+    assert resp.status_code == 422 and resp.json["fields"][0]["field"] == "reason"
+    resp = api.call("POST", "/emergency", role="safety_officer", json={"active": False, "reason": "drill over"})
     assert resp.status_code == 200 and resp.json["active"] is False and resp.json["since"] is None
 
 

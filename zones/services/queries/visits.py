@@ -56,3 +56,13 @@ def open_visits(session: Session, *, own_visitors_of: int | None = None, limit: 
 def count_open_visits(session: Session) -> int:
     """How many visits are booked or on site."""
     return int(session.scalar(select(func.count()).select_from(Visit).where(Visit.state != "closed")) or 0)
+
+
+def open_visit_id(session: Session, visitor_id: int) -> int | None:
+    """The visitor's open visit (booked or on site), the newest if several."""
+    return session.scalar(
+        select(Visit.id)
+        .where(Visit.visitor_id == visitor_id, Visit.state != "closed")
+        .order_by(Visit.id.desc())
+        .limit(1)
+    )
