@@ -60,7 +60,7 @@ from sqlalchemy import select, text
 
 from hardware.framing import encode_em4100
 from hardware.sim_reader import PtyReaderSim
-from hardware.sim_turnstile import TurnstileSim
+from hardware.sim_turnstile import POINTS, TurnstileSim
 from zones.db import make_engine, session_factory, upgrade
 from zones.schema import Event
 
@@ -75,7 +75,7 @@ def _admin(sql: str) -> None:
     subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", sql], check=True, capture_output=True)
 
 
-def _config(db_url: str, modbus_url: str, gates: int, ports: list[str], mqtt_url: str | None) -> str:
+def _config(db_url: str, modbus_urls: list[str], gates: int, ports: list[str], mqtt_url: str | None) -> str:
     out = [
         f'[site]\nname = "Load plant"\ntimezone = "Asia/Shanghai"\ndatabase = "{db_url}"\n',
         "[rules]\nstale_read_s = 5\nrepeat_read_s = 0\n",
@@ -86,7 +86,8 @@ def _config(db_url: str, modbus_url: str, gates: int, ports: list[str], mqtt_url
         out.append(
             f'[[gates]]\nid = "g{g:03d}"\nzone = "z{g % ZONES}"\ndirection = "{"out" if g % 2 else "in"}"\n'
             f'reader = {{ protocol = "em4100", port = "{ports[g]}" }}\n'
-            f'turnstile = {{ modbus = "{modbus_url}", unit = 1, release_coil = {g}, passage_input = {g}, '
+            f'turnstile = {{ modbus = "{modbus_urls[g // POINTS]}", unit = 1, release_coil = {g % POINTS}, '
+            f"passage_input = {g % POINTS}, "
             "pulse_ms = 100, pass_timeout_s = 2 }\n"
         )
     if mqtt_url:
@@ -369,14 +370,17 @@ def main(argv: list[str] | None = None) -> int:
         broker = Mosquitto(work / "mosquitto")
         broker.start()
         sub = Subscriber(broker.port, "load")
-    sim = TurnstileSim(pass_delay_s=0.05)
+    # one Modbus server per POINTS gates (a simulated I/O module has 64 coils and inputs)
+    sims = [TurnstileSim(pass_delay_s=0.05) for _ in range((args.gates + POINTS - 1) // POINTS)]
     for g in range(args.gates):
-        sim.add_turnstile(g, g)
-    sim.start()
+        sims[g // POINTS].add_turnstile(g % POINTS, g % POINTS)
+    for sim in sims:
+        sim.start()
     ptys = [PtyReaderSim("em4100") for _ in range(args.gates)]
     config_path = work / "config.toml"
     config_path.write_text(
-        _config(db_url, sim.url, args.gates, [p.port for p in ptys], broker.url if broker else None), encoding="utf-8"
+        _config(db_url, [sim.url for sim in sims], args.gates, [p.port for p in ptys], broker.url if broker else None),
+        encoding="utf-8",
     )
     from zones.config import load_config
 
@@ -515,7 +519,7 @@ def main(argv: list[str] | None = None) -> int:
     for g in range(args.gates):
         times = presented[g]
         j = 0
-        for t, value in sim.coil_history(g):
+        for t, value in sims[g // POINTS].coil_history(g % POINTS):
             if not value:
                 continue
             while j + 1 < len(times) and times[j + 1] <= t:
@@ -605,7 +609,8 @@ def main(argv: list[str] | None = None) -> int:
         broker.stop()
     for p in ptys:
         p.close()
-    sim.stop()
+    for sim in sims:
+        sim.stop()
     if proxy is not None:
         proxy.stop()
     _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
