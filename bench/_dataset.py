@@ -381,3 +381,71 @@ def cached(directory: Path, pop: Population, regenerate: bool = False) -> tuple[
     timings = generate(path, pop, now)
     meta.write_text(json.dumps({"now": now.isoformat(), "population": pop.name, "timings": timings}))
     return path, timings
+
+
+# -- the same rows in PostgreSQL (bench.plant_load --cardholders) ---------------------------
+_KEEP_CHANGES = 1_000  # the change sequence's tail: controllers need its newest number only
+
+
+def postgres_copy(path: Path, pop: Population, admin: Any) -> str:
+    """A PostgreSQL database ``sitegate_bench_<population>`` holding the rows of the SQLite
+    database ``path`` (from ``cached``), copied with COPY: created when missing or older than
+    that file's generation, then reused (clone it with CREATE DATABASE ... TEMPLATE).
+    ``admin(sql)`` runs a statement on the server's ``postgres`` database. Returns its name."""
+    import psycopg
+
+    name = "sitegate_bench_" + pop.name.replace("-", "_")
+    made = json.loads(path.with_suffix(".json").read_text())["now"]
+    url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            if conn.execute("SELECT comment FROM bench_made").fetchone() == (made,):
+                return name
+    except psycopg.Error:
+        pass
+    admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin(f'CREATE DATABASE "{name}"')
+    upgrade(make_engine(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"))
+    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    started = time.perf_counter()
+    with psycopg.connect(url) as conn:
+        conn.execute("SET TIME ZONE 'UTC'")  # SQLite holds naive UTC text (zones.db)
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename != 'alembic_version'"
+            )
+        ]
+        conn.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
+        conn.execute("SET session_replication_role = replica")  # no FK triggers while copying
+        for table in tables:
+            cols = [r[1] for r in source.execute(f'PRAGMA table_info("{table}")')]
+            select_sql = f'SELECT {", ".join(cols)} FROM "{table}"'
+            if table == "changes":
+                select_sql += f" WHERE no > (SELECT max(no) FROM changes) - {_KEEP_CHANGES}"
+            copied = 0
+            with conn.cursor().copy(f'COPY "{table}" ({", ".join(cols)}) FROM STDIN') as copy:
+                for row in source.execute(select_sql):
+                    copy.write_row(row)
+                    copied += 1
+            if copied:
+                print(f"  {table}: {copied:,} rows ({time.perf_counter() - started:.0f} s)", flush=True)
+        conn.execute("SET session_replication_role = DEFAULT")
+        for table in tables:  # serial ids go on after the copied ones
+            for seq, col in conn.execute(
+                "SELECT pg_get_serial_sequence(%s, a.attname), a.attname FROM pg_attribute a "
+                "WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped",
+                (table, f'"{table}"'),
+            ).fetchall():
+                if seq:
+                    conn.execute(
+                        f"SELECT setval('{seq}', coalesce((SELECT max({col}) FROM \"{table}\"), 0) + 1, false)"
+                    )
+        conn.execute("CREATE TABLE bench_made (comment text)")
+        conn.execute("INSERT INTO bench_made VALUES (%s)", (made,))
+        conn.commit()
+    source.close()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    print(f"  copied into PostgreSQL {name} in {time.perf_counter() - started:.0f} s", flush=True)
+    return name

@@ -1,12 +1,14 @@
 """Snapshot build time and memory at N cardholders (goal: 2,000,000 in <= 1 GiB), and the
 time of an incremental refresh after 100 persons changed.
 
-    .venv/bin/python -m bench.snapshot_bench --cardholders 2000000 [--employees 1500000]
+    .venv/bin/python -m bench.snapshot_bench --cardholders 2000000 [--employees 1500000] [--postgres]
 
 The database (bench._dataset: rows as the services write them; N - employees visitors,
 each with an open visit, badge, contact form, education and helmet, 9 % of them lacking
 one thing; plus 1 officer and 50 escorts) is generated once under --dir and reused.
-Every measurement runs in a fresh Python subprocess so nothing else blurs it:
+``--postgres``: the same rows copied into PostgreSQL (bench._dataset.postgres_copy, once),
+measured on a clone of that copy (dropped afterwards). Every measurement runs in a fresh
+Python subprocess so nothing else blurs it:
 
 - ``measure``: wall time of build_snapshot; RSS (VmRSS from /proc) before and after the
   build with the snapshot held, and the peak RSS during the build (VmHWM, reset before it);
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import random
 import subprocess
 import sys
@@ -181,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dir", type=Path, default=Path("var/bench"), help="where the database is kept (reused)")
     ap.add_argument("--regen", action="store_true", help="generate the database again")
     ap.add_argument("--no-tracemalloc", action="store_true")
+    ap.add_argument("--postgres", action="store_true", help="measure on a PostgreSQL copy of the population")
     ap.add_argument(
         "--verify-dataset",
         action="store_true",
@@ -207,7 +211,23 @@ def main(argv: list[str] | None = None) -> int:
     path, made = _dataset.cached(args.dir, pop, args.regen)
     url = f"sqlite:///{path}"
     upgrade(make_engine(url))
+    if args.postgres:
+        from bench.plant_load import _admin
+
+        template = _dataset.postgres_copy(path, pop, _admin)
+        clone = f"sitegate_snap_{random.getrandbits(24):06x}"
+        _admin(f'CREATE DATABASE "{clone}" TEMPLATE "{template}"')
+        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{clone}"
+        try:
+            return _measure(args, pop, path, made, url)
+        finally:
+            _admin(f'DROP DATABASE IF EXISTS "{clone}" WITH (FORCE)')
+    return _measure(args, pop, path, made, url)
+
+
+def _measure(args: argparse.Namespace, pop: Any, path: Path, made: Any, url: str) -> int:
     size = sum(Path(f"{path}{s}").stat().st_size for s in ("", "-wal") if Path(f"{path}{s}").exists())
+    print(f"load average {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores); measured on {url}")
     print(
         f"population: {pop.visitors:,} visitors + {pop.employees:,} employees + {pop.escorts + 1} anchors; "
         f"database {path} ({size / MIB:,.0f} MiB, "

@@ -2,9 +2,9 @@
 
 One ``ControllerRuntime`` serves the gates of one process (``sitegate serve`` runs all
 configured gates; ``sitegate controller --gates a,b`` a subset). Its sync thread keeps the
-access snapshot fresh by change number, ships the journal to the central events table and
-reports gate health; on PostgreSQL a listener thread wakes it the moment a change commits
-(controller.notify), otherwise it polls. Its alarm thread watches the fire-alarm input
+access snapshot fresh by change number: on PostgreSQL a listener thread wakes it the moment
+a change commits (controller.notify), otherwise it polls. Its ship thread ships the journal
+to the central events table and reports gate health. Its alarm thread watches the fire-alarm input
 (R16); with an ``[mqtt]`` section a publisher thread sends the journal to the plant's
 broker (controller.mqtt_publisher). When the database is unreachable the gates go on
 deciding from the last snapshot, the journal grows, and everything is shipped, once, when
@@ -52,7 +52,10 @@ def default_journal_path(config: SiteConfig, controller_id: str) -> Path:
 
 
 class ControllerRuntime:
-    SYNC_INTERVAL_S = 0.2  # polling, and shipping: snapshot freshness goal < 1 s (design.md)
+    SYNC_INTERVAL_S = 0.2  # polling: snapshot freshness goal < 1 s (design.md)
+    SHIP_INTERVAL_S = 0.2
+    SLOW_SYNC_S = 0.5  # a refresh or shipping pass longer than this is logged
+    CACHE_CPU_S_PER_PERSON = 12e-6  # controller.snapshot_cache.save, measured
     HEALTH_INTERVAL_S = 1.0
     PRUNE_INTERVAL_S = 3600.0
     ALARM_INTERVAL_S = 0.1
@@ -88,6 +91,7 @@ class ControllerRuntime:
             cache_key(config.site.secret_key_file),
             snapshot_cache_interval_s,
         )
+        self._cache_interval_s = snapshot_cache_interval_s
         zones = config.zone_map()
         wanted = gate_ids or [g.id for g in config.gates]
         self.gates = {
@@ -121,12 +125,14 @@ class ControllerRuntime:
 
     def start(self) -> None:
         sys.setswitchinterval(min(sys.getswitchinterval(), self.GIL_SWITCH_INTERVAL_S))
-        self._sync_once(full=True)
+        self._ship_once()  # what the last run journalled goes into the presence the build reads
+        self._refresh(full=True)
         if not self.db_ok:
             self._start_from_cache()
         for gate in self.gates.values():
             gate.start()
         self._spawn(self._sync_loop, "sync")
+        self._spawn(self._ship_loop, "ship")
         if self.listener is not None:
             self.listener.start()
         if self.alarm_io is not None and self.config.alarm is not None:
@@ -177,14 +183,23 @@ class ControllerRuntime:
         self._threads.append(t)
 
     # -- sync with the central database ----------------------------------------------------
+    # Two threads: "sync" keeps the snapshot fresh, "ship" ships the journal and reports
+    # gate health. A change that must reach the gates at once (a lost badge, R3; a ban,
+    # R17; an emergency, R16; a revoked form, R5) so never waits behind shipping, which
+    # under load took up to a second a pass (presence moves, alerts, and the change-number
+    # lock every shipping controller takes).
     def _sync_loop(self) -> None:
-        next_health, next_prune = 0.0, 0.0
         while not self._stop.is_set():
             # A change notification ends the wait at once; without one, this is the poll.
             self._wake.wait(self.SYNC_INTERVAL_S)
             self._wake.clear()
             if self._stop.is_set():
                 return
+            self._refresh()
+
+    def _ship_loop(self) -> None:
+        next_health, next_prune = 0.0, 0.0
+        while not self._stop.wait(self.SHIP_INTERVAL_S):
             if time.monotonic() >= next_prune:
                 next_prune = time.monotonic() + self.PRUNE_INTERVAL_S
                 self._prune_journal()
@@ -192,12 +207,16 @@ class ControllerRuntime:
             report = self._gates_changed() or time.monotonic() >= next_health
             if report:
                 next_health = time.monotonic() + self.HEALTH_INTERVAL_S
-            self._sync_once(report_health=report)
+            self._ship_once(report_health=report)
 
-    def _sync_once(self, full: bool = False, report_health: bool = False) -> None:
+    def _refresh(self, full: bool = False) -> None:
+        """Bring the snapshot up to the change sequence (``full``: build it anew). Passages
+        shipped before it starts are in the presence it reads; later ones stay in the
+        controller's own overlay until the next refresh."""
+        began = time.monotonic()
+        journal = self.site.journal
         try:
-            self._ship()
-            shipped_seq = self.site.journal.last_seq - self.site.journal.backlog()
+            shipped_seq = journal.last_seq - journal.backlog()
             today = today_at_site(self.site.policy)
             with self._sessions() as session:
                 snap = self.site.snapshot
@@ -206,23 +225,56 @@ class ControllerRuntime:
                     snap = build_snapshot(session, today)
                 else:
                     snap = refresh_snapshot(session, snap, today)
-                if report_health:
-                    self._report_health(session)
                 session.commit()
         except Exception as err:  # noqa: BLE001 - any database failure: keep deciding
-            if self.db_ok or self.last_db_error is None:
-                log.warning("central database unreachable, deciding from the snapshot: %s", err)
-            self.db_ok, self.last_db_error = False, str(err).splitlines()[0][:300]
+            self._database_lost(err)
             return
-        if not self.db_ok:
-            log.info("central database reachable (change %s)", snap.change_no)
-        self.db_ok, self.last_db_error = True, None
+        self._database_reached(snap.change_no)
+        if full or self._full_build_needed:
+            # Saving the disk cache pickles every person (~12 us of CPU each: ~24 s at
+            # 2,000,000); keep it near 5 % of a core, never every minute at that size.
+            self.cache.interval_s = max(self._cache_interval_s, len(snap.by_id) * self.CACHE_CPU_S_PER_PERSON * 20)
         self._full_build_needed = False
         if snap is not self.site.snapshot or full:
             self.site.presence.load_base(snap.presence, shipped_seq)
             self.site.snapshot = snap
         self.site.snapshot_ok_at = time.monotonic()
         self._set_command_emergency(bool(snap.emergency))
+        took = time.monotonic() - began
+        if not full and took > self.SLOW_SYNC_S:
+            log.info("slow snapshot refresh: %.0f ms (change %s)", took * 1000, snap.change_no)
+
+    def _ship_once(self, report_health: bool = False) -> None:
+        began = time.monotonic()
+        shipped_before = self.shipped_total
+        try:
+            self._ship()
+            shipped = time.monotonic()
+            if report_health:
+                with self._sessions() as session:
+                    self._report_health(session)
+                    session.commit()
+        except Exception as err:  # noqa: BLE001 - the journal keeps what was not shipped
+            self._database_lost(err)
+            return
+        self._database_reached(None)
+        if time.monotonic() - began > self.SLOW_SYNC_S:
+            log.info(
+                "slow shipping pass: shipping %.0f ms (%d events), health %.0f ms",
+                (shipped - began) * 1000,
+                self.shipped_total - shipped_before,
+                (time.monotonic() - shipped) * 1000,
+            )
+
+    def _database_reached(self, change_no: int | None) -> None:
+        if not self.db_ok:
+            log.info("central database reachable" + ("" if change_no is None else f" (change {change_no})"))
+        self.db_ok, self.last_db_error = True, None
+
+    def _database_lost(self, err: Exception) -> None:
+        if self.db_ok or self.last_db_error is None:
+            log.warning("central database unreachable, deciding from the snapshot: %s", err)
+        self.db_ok, self.last_db_error = False, str(err).splitlines()[0][:300]
 
     def _prune_journal(self) -> None:
         """Shipped journal rows older than ``site.journal_retention_days`` go (the central

@@ -1,6 +1,8 @@
 """Bulk reading for zones.snapshot: raw driver rows in batches, a merge join over streams
 ordered by person id, one shared object per distinct value, and keeping the garbage
-collector out of the way of millions of new objects. No knowledge of the facts here."""
+collector out of the way of millions of new objects; for a refresh, SQL rendered once and
+run with the changed ids filled in (``only``, ``bind_ids``, ``fetch``). No knowledge of the
+facts here."""
 
 from __future__ import annotations
 
@@ -88,12 +90,10 @@ class Interner:
         return got
 
 
-def zone_agg(session: Session, owner: Any, zone: Any, only: ColumnElement[bool] | None = None) -> Any:
+def zone_agg(dialect: str, owner: Any, zone: Any, only: ColumnElement[bool] | None = None) -> Any:
     """``owner -> "z1,z2"`` as a subquery (filtered by ``only`` for a partial rebuild, so the
     database does not aggregate every row to refresh one person)."""
-    agg = (
-        func.string_agg(zone, ",") if session.get_bind().dialect.name == "postgresql" else func.group_concat(zone, ",")
-    )
+    agg = func.string_agg(zone, ",") if dialect == "postgresql" else func.group_concat(zone, ",")
     return where(select(owner.label("owner"), agg.label("zones")), only).group_by(owner).subquery()
 
 
@@ -114,7 +114,7 @@ def rows(session: Session, stmt: AnySelect, *, stream: bool = True) -> Iterator[
         yield from session.execute(stmt)
         return
     conn = session.connection()
-    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True, "render_postcompile": True}))
+    sql = render(session, stmt)
     raw = conn.connection.driver_connection
     assert raw is not None
     if conn.dialect.name == "postgresql":
@@ -134,12 +134,72 @@ def rows(session: Session, stmt: AnySelect, *, stream: bool = True) -> Iterator[
 rows.counter = 0  # type: ignore[attr-defined]
 
 
-def only(ids: set[int] | None, column: Any) -> ColumnElement[bool] | None:
-    return None if ids is None else column.in_(ids)
-
-
 def where(stmt: AnySelect, cond: ColumnElement[bool] | None) -> AnySelect:
     return stmt if cond is None else stmt.where(cond)
+
+
+def param(dialect: str, name: str) -> str:
+    """A named parameter in the raw driver's style (sqlite3: ``:name``, psycopg: ``%(name)s``)."""
+    return f"%({name})s" if dialect == "postgresql" else f":{name}"
+
+
+_IDS_MARK = -7_305_105_551  # no id is negative: the rendered ``IN (<mark>)`` is where the ids go
+
+
+def only(partial: bool, column: Any) -> ColumnElement[bool] | None:
+    """The filter of a partial read (``column`` among the ids given at execution, see
+    ``bind_ids``), or none."""
+    return column.in_([_IDS_MARK]) if partial else None
+
+
+def bind_ids(dialect: str, sql: str, ids: set[int]) -> tuple[str, dict[str, Any]]:
+    """SQL text rendered with ``only`` filters, and its parameters, for ``fetch``. The SQL
+    text stays the same for any number of persons, so a refresh renders its statements once
+    and never builds or compiles SQL again (that was most of its time). PostgreSQL binds the
+    ids as one array parameter (the driver may keep the statement prepared); SQLite gets
+    them inlined as a literal list: its planner does not know how few rows a table-valued
+    parameter (json_each) holds, and scanned the big tables instead of their indexes."""
+    mark = f"IN ({_IDS_MARK})"
+    assert mark in sql, "rendered without an only() filter"
+    if dialect == "postgresql":
+        return sql.replace(mark, "= ANY(%(ids)s::bigint[])"), {"ids": sorted(ids)}
+    return sql.replace(mark, "IN (" + ",".join(str(int(i)) for i in sorted(ids)) + ")"), {}
+
+
+def render(session: Session, stmt: AnySelect) -> str:
+    """``stmt`` as SQL text with its values inlined (only fixed strings, dates and integer
+    ids), for ``rows`` and ``fetch``."""
+    dialect = session.get_bind().dialect
+    sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True, "render_postcompile": True}))
+    return sql
+
+
+def fetch(session: Session, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """All rows of a small query, raw driver tuples (as ``rows``): a client-side cursor,
+    no SQLAlchemy work per call."""
+    return fetch_many(session, [(sql, params)])[0]
+
+
+def fetch_many(session: Session, queries: list[tuple[str, dict[str, Any]]]) -> list[list[tuple[Any, ...]]]:
+    """The rows of each query, in one round trip to PostgreSQL (pipeline mode: the queries
+    go out together and the server answers them in order). On a busy machine each round
+    trip waits for the server process to be scheduled, so ten sequential queries cost ten
+    of those waits; SQLite runs in-process and simply runs them one after the other."""
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    cursors = [raw.cursor() for _ in queries]
+    try:
+        if session.get_bind().dialect.name != "postgresql":
+            return [
+                list(cur.execute(sql, params).fetchall()) for cur, (sql, params) in zip(cursors, queries, strict=True)
+            ]
+        with raw.pipeline():
+            for cur, (sql, params) in zip(cursors, queries, strict=True):
+                cur.execute(sql, params, prepare=True)  # parsed and planned once per connection
+        return [list(cur.fetchall()) for cur in cursors]
+    finally:
+        for cur in cursors:
+            cur.close()
 
 
 class Merge:
@@ -161,7 +221,9 @@ class Merge:
         return out
 
     def close(self) -> None:
-        self._rows.close()  # type: ignore[attr-defined]
+        close = getattr(self._rows, "close", None)  # a generator of ``rows``; a list iterator has none
+        if close is not None:
+            close()
 
 
 @contextlib.contextmanager

@@ -24,6 +24,8 @@ from zones.services import (
     record_breach,
     register_visitor,
     report_badge_lost,
+    return_helmet,
+    revoke_contact_form,
     set_department_head,
     set_emergency,
     update_employee,
@@ -155,6 +157,72 @@ def test_snapshot_full_rebuild_when_a_change_names_nobody(session, visitor, demo
     session.commit()
     fresh = refresh_snapshot(session, snap, TODAY)
     assert fresh.by_card["B1"] is not snap.by_card["B1"] and fresh.by_card["B1"] == snap.by_card["B1"]
+
+
+def _same(refreshed, built) -> None:
+    """What a gate can read from a snapshot, compared whole (maps as plain dicts)."""
+    assert refreshed.change_no == built.change_no
+    assert dict(refreshed.by_card) == dict(built.by_card)
+    assert dict(refreshed.by_id) == dict(built.by_id)
+    assert dict(refreshed.lost_cards) == dict(built.lost_cards)
+    assert refreshed.presence == built.presence
+    assert (refreshed.emergency, refreshed.emergency_since) == (built.emergency, built.emergency_since)
+
+
+def test_refresh_after_mixed_changes_equals_a_fresh_build(session, visitor, demo_staff, demo_zones):
+    """The partial read (changed ids only, SQL rendered once) and the full build must agree
+    on every person, card, lost card and presence, refresh after refresh (R3, R5, R8, R12,
+    R15, R17)."""
+    other = register_visitor(session, name="Han Meimei", id_type="resident_id", id_number="110105198001010016")
+    visit = book_visit(session, visitor_id=other.id, host_id=demo_staff.escort.id, purpose="audit")
+    check_in(session, visit.id, "110105198001010016", now=NOW)
+    issue_badge(session, visit.id, "B7", now=NOW)
+    form = _form(session, visitor, demo_staff)
+    snap = build_snapshot(session, TODAY)
+
+    # round 1: a form approved, education, a helmet, a lost badge, an employee's card moved,
+    # a ban, passages shipped (presence)
+    approve_contact_form(session, form.id, demo_staff.officer_steel.id, demo_zones)
+    educate(session, visitor_id=visitor.id, educator_id=demo_staff.officer_steel.id, delivered_at=NOW)
+    issue_helmet(session, visitor.id, "H-1", now=NOW)
+    report_badge_lost(session, "B7")
+    update_employee(session, demo_staff.escort.id, card="E55", on_duty=False)
+    record_breach(
+        session,
+        person_id=demo_staff.guard.id,
+        rule="R13",
+        prohibition=1,
+        severity="ban",
+        days=3,
+        seen_by=demo_staff.officer_steel.id,
+        now=NOW,
+    )
+    ship_events(
+        session,
+        [
+            _passage("m:1", visitor.id, "smelting", NOW, escort_id=demo_staff.escort.id),
+            _passage("m:2", demo_staff.escort.id, "smelting", NOW),
+        ],
+    )
+    snap = refresh_snapshot(session, snap, TODAY)
+    _same(snap, build_snapshot(session, TODAY))
+    assert snap.by_card["B7"].badge == "lost" and "E55" in snap.by_card and snap.presence[visitor.id].zone == "smelting"
+
+    # round 2: a new badge for the lost one, the form revoked, the helmet back, the escort
+    # out, an employee gone, an emergency (a change naming nobody: presence re-read whole)
+    issue_badge(session, visit.id, "B8", now=NOW)
+    revoke_contact_form(session, form.id, demo_staff.officer_steel.id, zones=demo_zones)
+    return_helmet(session, visitor.id, "H-1", now=NOW)
+    ship_events(session, [_passage("m:3", demo_staff.escort.id, "smelting", NOW + timedelta(minutes=1), "out")])
+    update_employee(session, demo_staff.guard.id, active=False)
+    snap = refresh_snapshot(session, snap, TODAY)
+    _same(snap, build_snapshot(session, TODAY))
+    assert snap.by_card["B8"].badge == "active" and snap.by_card["B7"].badge == "lost"
+    assert demo_staff.escort.id not in snap.presence and demo_staff.guard.id not in snap.by_id
+    set_emergency(session, True, "fire", demo_staff.officer_steel.id, now=NOW)
+    snap = refresh_snapshot(session, snap, TODAY)
+    _same(snap, build_snapshot(session, TODAY))
+    assert snap.emergency is True
 
 
 def _passage(key, person_id, zone, at, direction="in", escort_id=None, passed=True):
